@@ -1,0 +1,81 @@
+"""Items: what page objects extract (`RawArticle`) and what users get (`Article`, DESIGN.md's data contract)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class RawArticle:
+    """Fields as the page shows them, before cleaning; one per article, continuation pages already joined."""
+
+    url: str
+    """The URL of the first page as fetched (query string removed)."""
+    article_id: str
+    """The 9-digit CMS id from the URL."""
+    template: str
+    """Which extractor produced the fields: `A`, `B`, `C`, `meta` (metadata tags only) or `generic`."""
+    title: str | None = None
+    published_at_raw: str | None = None
+    source: str | None = None
+    editor: str | None = None
+    original_title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    paragraphs: list[str] = field(default_factory=list)
+    """Body lines without furniture, pager or lead lines."""
+    content_html: str = ""
+    """The kept body blocks as sanitised HTML."""
+    images: list[dict[str, str | None]] = field(default_factory=list)
+    breadcrumb: list[str] = field(default_factory=list)
+    column_name: str | None = None
+    """`ColumnName` metadata tag, when the page has one."""
+    page_count: int = 1
+    channels: list[dict[str, Any]] = field(default_factory=list)
+    """Every channel whose listing named this article: `{name, url, region_code}`."""
+    status: int | None = None
+    """HTTP status of the first page."""
+
+
+@dataclass
+class Article:
+    """One article in the data contract of DESIGN.md; MongoDB stores the same document with `_id` = article_id."""
+
+    article_id: str
+    """The 9-digit CMS id from the URL, e.g. `"012429584"`."""
+    url: str
+    """Canonical URL: `https://<host>/<path>`, no query, no `_NN` continuation suffix."""
+    title: str
+    original_title: str | None
+    """`原标题` when the body names one."""
+    published_at: str
+    """ISO 8601 with `+08:00`."""
+    published_at_raw: str
+    """The text the date was read from."""
+    source: str | None
+    """来源."""
+    editor: str | None
+    """编辑 / 责任编辑."""
+    authors: list[str]
+    """People named in lead lines (记者, 通讯员, 本网记者 …)."""
+    content_text: str
+    """Body paragraphs joined by `\\n`; no boilerplate, lead/author lines or pager text."""
+    content_html: str
+    """The body as sanitised HTML (no script/style/iframe/event attributes), absolute URLs."""
+    images: list[dict[str, str | None]]
+    """`{url, caption}` with absolute URLs."""
+    page_count: int
+    breadcrumb: list[str]
+    channels: list[dict[str, Any]]
+    """`{name, url, region_code}` for every channel listing that named the article."""
+    regions: list[dict[str, str]] = field(default_factory=list)
+    """`{code, name, level, via}`; via `channel`/`breadcrumb`/`text`; `implied_by` when a county implies it."""
+    template: str = "generic"
+    content_hash: str = ""
+    """SHA-1 of the normalised body text: exact duplicates."""
+    simhash: str = ""
+    """64-bit SimHash of the body's character shingles, 16 hex digits: near duplicates."""
+    duplicate_of: str | None = None
+    """`article_id` of the earliest-published article this one reposts."""
+    crawl: dict[str, Any] = field(default_factory=dict)
+    """`crawl_id`, `job_id`, `spider`, `crawled_at`, `first_seen`, `last_seen`, `status`."""

@@ -1,0 +1,87 @@
+"""Page objects: pure functions of a page's raw bytes, URL and headers. No settings, no I/O, no requests."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from parsel import Selector
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, resolve_encoding
+
+FALLBACK_ENCODING = "gb18030"  # superset of GBK and GB2312, which sister sites of this CMS serve
+
+
+class PageError(ValueError):
+    """A page that cannot be read as the kind of page it was fetched as."""
+
+
+def decode_html(body: bytes, content_type: str | None) -> tuple[str, str]:
+    """(text, encoding): charset from the HTTP header, then `<meta>`, then UTF-8 if valid, else gb18030."""
+    declared = http_content_type_encoding(content_type) or html_body_declared_encoding(body)
+    candidates = [resolve_encoding(declared)] if declared and resolve_encoding(declared) else []
+    candidates += ["utf-8", FALLBACK_ENCODING]
+    for encoding in candidates:
+        try:
+            return body.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return body.decode(FALLBACK_ENCODING, errors="replace"), FALLBACK_ENCODING
+
+
+@dataclass
+class HtmlPage:
+    """A fetched HTML page: its URL and a selector over its decoded text."""
+
+    url: str
+    selector: Selector
+    encoding: str
+
+    @classmethod
+    def from_bytes(cls, url: str, body: bytes, headers: Mapping[str, str] | None = None) -> HtmlPage:
+        content_type = _header(headers or {}, "content-type")
+        text, encoding = decode_html(body, content_type)
+        if not text.strip():
+            raise PageError(f"empty page {url}")
+        return cls(url=url, selector=Selector(text=text, base_url=url), encoding=encoding)
+
+    @classmethod
+    def from_response(cls, response) -> HtmlPage:  # noqa: ANN001 - a scrapy Response, kept out of page imports
+        headers = {"content-type": (response.headers.get("Content-Type") or b"").decode("latin-1")}
+        return cls.from_bytes(response.url, response.body, headers)
+
+    def absolute(self, href: str | None) -> str | None:
+        href = (href or "").strip()
+        if not href or href.startswith(("javascript:", "#", "mailto:")):
+            return None
+        return urljoin(self.url, href)
+
+    @property
+    def title(self) -> str:
+        return self.selector.xpath("normalize-space(//title)").get() or ""
+
+    def breadcrumb(self) -> list[str]:
+        """`中国甘肃网 >> 甘肃新闻 >> 市州播报 >> 庆阳` as names, whatever the separators."""
+        holders = self.selector.xpath("//*[a[normalize-space()='中国甘肃网']]")
+        if not holders:
+            return []
+        names = [
+            name
+            for part in holders[-1].xpath(".//a | .//text()[not(parent::a)]")
+            for name in re.split(r"\s*(?:>>|>|»|›|&gt;|/)\s*", _node_text(part))
+        ]
+        names = [n.strip(" :：") for n in names if n.strip(" :：")]
+        return names[names.index("中国甘肃网"):] if "中国甘肃网" in names else names
+
+
+def _node_text(node: Selector) -> str:
+    text = node.root if isinstance(node.root, str) else node.xpath("normalize-space()").get()
+    return re.sub(r"您(?:当前)?的?位置\s*[:：]?", "", text or "").strip()
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None

@@ -1,0 +1,344 @@
+"""ArticlePage: templates A, B and C of the Enorth CMS, metadata tags, and a generic fallback for template drift."""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+import nh3
+from lxml import html as lxml_html
+
+from gansunews.items import RawArticle
+from gansunews.pages import HtmlPage, PageError
+from gansunews.text import body_lines, is_tail_marker, labelled, split_lead, squash
+from gansunews.urls import article_id, is_site_url, strip_query
+
+NOT_ARTICLE_LIVE = "live_redirect"
+NOT_ARTICLE_SOFT_404 = "soft_404"
+NOT_ARTICLE_REDIRECT = "meta_refresh"
+
+_BLOCK_TAGS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "td", "tr", "blockquote", "center",
+               "figure", "figcaption", "section", "article", "table", "ul", "ol", "dl", "dt", "dd", "pre"}
+_DROP_TAGS = ("script", "style", "iframe", "noscript", "form", "object", "embed", "input", "button", "select")
+_FURNITURE = re.compile(r"(?:^|[\s_-])(?:share|bdshare|bshare|ad|ads|advert|gg|pager|news_more_page_div_id)"
+                        r"(?:$|[\s_-])", re.I)
+_SOFT_404 = ("页面没有找到", "页面不存在", "404 Not Found")
+_SANITIZE_TAGS = {"p", "br", "img", "a", "strong", "b", "em", "i", "u", "h2", "h3", "h4", "h5", "h6", "ul", "ol",
+                  "li", "table", "thead", "tbody", "tr", "td", "th", "blockquote", "figure", "figcaption", "span",
+                  "div", "center", "sub", "sup"}
+_SANITIZE_ATTRS = {"img": {"src", "alt", "title"}, "a": {"href", "title"}, "td": {"colspan", "rowspan"}}
+
+
+@dataclass(frozen=True)
+class Fields:
+    """What one template found: the raw strings and the body element."""
+
+    template: str
+    title: str | None
+    date_raw: str | None
+    source: str | None
+    editor: str | None
+    body: lxml_html.HtmlElement | None
+
+
+class ArticlePage(HtmlPage):
+    """An article page (or a continuation page `_NN`), or a page that only looks like one."""
+
+    def not_article_reason(self) -> str | None:
+        """Why this page is not an article (live-stream redirect, soft 404, bare refresh), or None."""
+        if any(marker in self.title for marker in _SOFT_404):
+            return NOT_ARTICLE_SOFT_404
+        target = self.refresh_target()
+        if target:
+            return NOT_ARTICLE_REDIRECT if is_site_url(target) else NOT_ARTICLE_LIVE
+        return None
+
+    def refresh_target(self) -> str | None:
+        content = self.selector.xpath(
+            "//meta[translate(@http-equiv,'REFSH','refsh')='refresh']/@content").get() or ""
+        match = re.search(r"url\s*=\s*['\"]?([^'\"\s>]+)", content, re.I)
+        return self.absolute(match.group(1)) if match else None
+
+    def next_page_url(self) -> str | None:
+        """The `下一页` link to the next continuation page of this same article."""
+        hrefs = self.selector.xpath(
+            "//*[@id='news_more_page_div_id']//a[contains(normalize-space(),'下一页')]/@href"
+            " | //a[normalize-space()='下一页' or normalize-space()='下一页>>' or normalize-space()='下一页>']/@href"
+        ).getall()
+        own_id = article_id(self.url)
+        for href in hrefs:
+            url = self.absolute(href)
+            if url and own_id and article_id(url) == own_id and strip_query(url) != strip_query(self.url):
+                return strip_query(url)
+        return None
+
+    # ------------------------------------------------------------------------------ templates
+
+    @cached_property
+    def _tree(self) -> lxml_html.HtmlElement:
+        return self.selector.root
+
+    def _first(self, xpath: str) -> lxml_html.HtmlElement | None:
+        found = self._tree.xpath(xpath)
+        return found[0] if found else None
+
+    def _text(self, xpath: str) -> str | None:
+        return squash(self.selector.xpath(f"normalize-space({xpath})").get()) or None
+
+    def meta(self, name: str) -> str | None:
+        value = self.selector.xpath(
+            f"//meta[translate(@name,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')='{name.lower()}']"
+            "/@content").get()
+        return squash(value) or None
+
+    def _template_a(self) -> Fields | None:
+        title = self._text("//div[contains(@class,'a-header')]/h1")
+        if not title:
+            return None
+        info = self._text("//div[contains(concat(' ',normalize-space(@class),' '),' info ')]") or ""
+        return Fields(
+            template="A",
+            title=title,
+            date_raw=self._text("//span[contains(@class,'m-frt')]") or info,
+            source=labelled(info, "来源"),
+            editor=labelled(info, "责任编辑", "编辑"),
+            body=self._first("//div[contains(@class,'a-container')] | //div[contains(@class,'artical')]"
+                             "//div[contains(concat(' ',normalize-space(@class),' '),' container ')]"),
+        )
+
+    def _template_b(self) -> Fields | None:
+        date_raw = self._text("//span[@id='pubtime_baidu']")
+        if not date_raw:
+            return None
+        return Fields(
+            template="B",
+            title=self._title_from_head(),
+            date_raw=date_raw,
+            source=_strip_label(self._text("//span[@id='source_baidu']")),
+            editor=_strip_label(self._text("//span[@id='editor_baidu']")),
+            body=self._first("//div[@id='content']"),
+        )
+
+    def _template_c(self) -> Fields | None:
+        title = self._text("//div[@id='info']//h1")
+        if not title:
+            return None
+        line = self._text("//span[contains(@class,'source')]") or ""
+        return Fields(
+            template="C",
+            title=title,
+            date_raw=line,
+            source=self._text("//span[contains(@class,'source')]//a") or labelled(line, "来源"),
+            editor=labelled(line, "责任编辑", "编辑") or labelled(self._page_text(), "责任编辑", "编辑"),
+            body=self._first("//div[@id='pic_mainbox']/.."),
+        )
+
+    def _template_meta(self) -> Fields | None:
+        """GB/T 42147-2022 metadata tags, with the largest text block as the body."""
+        title = self.meta("ArticleTitle")
+        date_raw = self.meta("PubDate")
+        if not (title and date_raw):
+            return None
+        return Fields("meta", title, date_raw, self.meta("ContentSource"), None, self._largest_text_block())
+
+    def _title_from_head(self) -> str | None:
+        """`标题_频道_中国甘肃网` → `标题`."""
+        return squash(re.split(r"[_|]|--", self.title)[0]) or None
+
+    def _page_text(self) -> str:
+        return squash(" ".join(self.selector.xpath("//body//text()[not(ancestor::script)]").getall()))
+
+    def _largest_text_block(self) -> lxml_html.HtmlElement | None:
+        best, best_len = None, 0
+        for div in self._tree.xpath("//div[p]|//td[p]|//article"):
+            size = sum(len(squash(p.text_content())) for p in div.xpath("./p"))
+            if size > best_len:
+                best, best_len = div, size
+        return best
+
+    def fields(self) -> Fields | None:
+        for template in (self._template_a, self._template_b, self._template_c, self._template_meta):
+            found = template()
+            if found and found.body is not None:
+                return found
+        return None
+
+    # ----------------------------------------------------------------------------- article
+
+    def article(self) -> RawArticle:
+        """The raw article, by a known template or the generic fallback; PageError when nothing fits."""
+        reason = self.not_article_reason()
+        if reason:
+            raise PageError(f"not an article ({reason}): {self.url}")
+        cms_id = article_id(self.url)
+        if not cms_id:
+            raise PageError(f"not an article URL: {self.url}")
+        found = self.fields()
+        if found is None:
+            from gansunews.pages.generic import generic_fields  # trafilatura is costly to import: only on drift
+
+            found = generic_fields(self)
+        body = self.body_content(found.body)
+        return RawArticle(
+            url=strip_query(self.url),
+            article_id=cms_id,
+            template=found.template,
+            title=found.title or self.meta("ArticleTitle") or self._title_from_head(),
+            published_at_raw=found.date_raw or self.meta("PubDate"),
+            source=found.source or self.meta("ContentSource"),
+            editor=found.editor,
+            original_title=body.original_title,
+            authors=body.authors,
+            paragraphs=body.paragraphs,
+            content_html=body.html,
+            images=body.images,
+            breadcrumb=self.breadcrumb(),
+            column_name=self.meta("ColumnName"),
+        )
+
+    def continuation(self) -> Body:
+        """The body of a continuation page (`_02` …), to be appended to the first page's article."""
+        found = self.fields()
+        return self.body_content(found.body if found else self._largest_text_block(), lead=False)
+
+    def body_content(self, element: lxml_html.HtmlElement | None, lead: bool = True) -> Body:
+        if element is None:
+            return Body()
+        return Body.from_element(copy.deepcopy(element), self.url, lead)
+
+
+@dataclass
+class Body:
+    """A body's kept lines, lead fields, sanitised HTML and images."""
+
+    paragraphs: list[str] | None = None
+    html: str = ""
+    images: list[dict[str, str | None]] | None = None
+    original_title: str | None = None
+    authors: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        self.paragraphs = self.paragraphs or []
+        self.images = self.images or []
+        self.authors = self.authors or []
+
+    @classmethod
+    def from_element(cls, element: lxml_html.HtmlElement, url: str, lead: bool) -> Body:
+        _drop_furniture(element)
+        blocks = _leaf_blocks(element)
+        lines = [line for _, block_lines in blocks for line in block_lines]
+        kept = body_lines(lines)
+        parts = split_lead(kept) if lead else None
+        paragraphs = parts.paragraphs if parts else kept
+        _drop_unkept_blocks(blocks, set(paragraphs))
+        element.make_links_absolute(url, resolve_base_href=False)
+        images = _images(element)
+        html = nh3.clean(
+            lxml_html.tostring(element, encoding="unicode"),
+            tags=_SANITIZE_TAGS, attributes=_SANITIZE_ATTRS, url_schemes={"http", "https"},
+            link_rel=None, strip_comments=True,
+        )
+        return cls(paragraphs, squash_html(html), images, parts.original_title if parts else None,
+                   parts.authors if parts else [])
+
+
+def squash_html(html: str) -> str:
+    return re.sub(r"\s*\n\s*", "\n", html).strip()
+
+
+def _strip_label(value: str | None) -> str | None:
+    return squash(re.sub(r"^[^:：]{0,6}[:：]", "", value or "")) or None
+
+
+def _drop_furniture(element: lxml_html.HtmlElement) -> None:
+    """Scripts, styles, iframes, share widgets, ad slots and the pager leave the body before reading it."""
+    for node in list(element.iter(*_DROP_TAGS)):
+        node.drop_tree()
+    for node in list(element.iter()):
+        marker = f"{node.get('id', '')} {node.get('class', '')}"
+        if node is not element and marker.strip() and _FURNITURE.search(marker):
+            node.drop_tree()
+    for node in element.iter():
+        for attribute in [a for a in node.attrib if a.lower().startswith("on")]:
+            del node.attrib[attribute]
+
+
+def _leaf_blocks(element: lxml_html.HtmlElement) -> list[tuple[lxml_html.HtmlElement, list[str]]]:
+    """Block elements holding text directly, each with its lines (split at <br>), in document order."""
+    blocks = []
+    for node in element.iter():
+        if not isinstance(node.tag, str) or (node.tag not in _BLOCK_TAGS and node is not element):
+            continue
+        lines = _own_lines(node)
+        if lines:
+            blocks.append((node, lines))
+    return blocks
+
+
+def _own_lines(node: lxml_html.HtmlElement) -> list[str]:
+    """Text of the node that is not inside a nested block element, split at <br>."""
+    pieces = [node.text or ""]
+    for child in node:
+        if not isinstance(child.tag, str):
+            pieces.append(child.tail or "")
+        elif child.tag == "br":
+            pieces.append("\n" + (child.tail or ""))
+        elif child.tag in _BLOCK_TAGS:
+            pieces.append("\n" + (child.tail or ""))
+        else:
+            pieces.append(child.text_content() + (child.tail or ""))
+    return [line for line in (squash(part) for part in "".join(pieces).split("\n")) if line]
+
+
+def _drop_unkept_blocks(blocks: list[tuple[lxml_html.HtmlElement, list[str]]], kept: set[str]) -> None:
+    """Remove from the HTML every block whose lines were all dropped, and everything after a furniture marker."""
+    for index, (node, lines) in enumerate(blocks):
+        if is_tail_marker(lines[0]):
+            for later, _ in blocks[index:]:
+                _remove(later)
+            return
+        if not any(line in kept or _starts_kept(line, kept) for line in lines) and not node.xpath(".//img"):
+            _remove(node)
+
+
+def _starts_kept(line: str, kept: set[str]) -> bool:
+    """A dateline whose author parenthesis was taken out still counts as kept."""
+    return bool(re.search(r"讯\s*[（(]", line)) and any(k.startswith(line[:8]) for k in kept)
+
+
+def _remove(node: lxml_html.HtmlElement) -> None:
+    if node.getparent() is not None:
+        node.drop_tree()
+    else:
+        node.clear()
+
+
+def _images(element: lxml_html.HtmlElement) -> list[dict[str, str | None]]:
+    images = []
+    for img in element.iter("img"):
+        src = (img.get("src") or "").strip()
+        if src.startswith(("http://", "https://")) and all(i["url"] != src for i in images):
+            images.append({"url": src, "caption": _caption(img)})
+    return images
+
+
+def _caption(img: lxml_html.HtmlElement) -> str | None:
+    """The image's alt/title, else the text of its own short block, else a short centred block right after it."""
+    own = squash(img.get("alt") or img.get("title"))
+    if own and not re.fullmatch(r"[\w.-]+\.(?:jpe?g|png|gif)|图片|image", own, re.I):
+        return own
+    block = next((a for a in img.iterancestors() if a.tag in _BLOCK_TAGS), None)
+    if block is None:
+        return None
+    text = squash(block.text_content())
+    if 0 < len(text) <= 80:
+        return text
+    following = block.getnext()
+    if following is not None and isinstance(following.tag, str):
+        text = squash(following.text_content())
+        centred = "center" in (following.get("style", "") + following.get("align", "") + following.get("class", ""))
+        if 0 < len(text) <= 80 and (centred or text.startswith("图为")):
+            return text
+    return None

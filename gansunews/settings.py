@@ -1,0 +1,43 @@
+"""Scrapy settings for gansunews: polite defaults for one provincial portal. URIs and secrets come from the
+environment; every project setting is prefixed `GANSUNEWS_` and documented in the README."""
+
+import os
+
+BOT_NAME = "gansunews"
+SPIDER_MODULES = ["gansunews.spiders"]
+NEWSPIDER_MODULE = "gansunews.spiders"
+
+# --- the portal -------------------------------------------------------------------------------------------
+GANSUNEWS_SEEDS = os.environ.get(
+    "GANSUNEWS_SEEDS", "https://www.gscn.com.cn/,https://gansu.gscn.com.cn/"
+).split(",")
+GANSUNEWS_SCOPE = ["甘肃新闻"]  # breadcrumb names whose channels are crawled
+GANSUNEWS_DISCOVERY_DEPTH = 4  # home → 甘肃新闻 → 市州播报 → 市州 → 县区
+
+# --- politeness ------------------------------------------------------------------------------------------
+USER_AGENT = "gansunews/0.1 (regional news archive; Scrapy)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
+# The spider classifies meta refreshes itself (live-stream redirects are non-articles, never followed).
+METAREFRESH_ENABLED = False
+
+ITEM_PIPELINES = {
+    "gansunews.pipelines.clean.CleanPipeline": 100,
+    "gansunews.pipelines.regions.RegionsPipeline": 200,
+    "gansunews.pipelines.validate.ValidatePipeline": 300,
+    "gansunews.pipelines.dedupe.DedupePipeline": 400,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORT_FIELDS = None
+LOG_LEVEL = os.environ.get("GANSUNEWS_LOG_LEVEL", "INFO")
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -1,0 +1,396 @@
+"""The `gscn` spider: discovers the 甘肃新闻 channels, walks their listings newest first, then fetches articles.
+
+Navigation only: page objects read the pages, pipelines clean the items. The crawl has two phases so that an
+article listed in several channels is emitted once with all of them: (1) discovery and listing walks, which
+collect article URLs and the channels that list them; (2) when the listings are exhausted (`spider_idle`), the
+articles, oldest first, emitted in that order so that near-duplicate detection sees originals before reposts.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from gansunews.args import CrawlArgs
+from gansunews.items import RawArticle
+from gansunews.pages import PageError
+from gansunews.pages.article import ArticlePage
+from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
+from gansunews.regions import PROVINCE, Division, divisions, is_within, lookup
+from gansunews.urls import Pager, article_id, article_match, article_url_date, channel_key, is_site_url, strip_query
+
+logger = logging.getLogger(__name__)
+
+PRIORITY_DISCOVERY = 300
+PRIORITY_LISTING = 200
+PRIORITY_ARTICLE = 0
+MAX_CONTINUATION_PAGES = 50
+MAX_EMPTY_ARCHIVE_PAGES = 3
+MAX_REDIRECTS = 5
+REDIRECT_CODES = (301, 302, 303, 307, 308)
+PROVINCE_CODE = "620000"
+
+
+@dataclass
+class Channel:
+    """A listing the spider walks: where it is, what it is called, which region it stands for."""
+
+    url: str
+    name: str
+    region_code: str
+    depth: int
+    pager: Pager | None = None
+    pages_walked: int = 0
+    empty_pages: int = 0
+
+    def as_ref(self) -> dict[str, str]:
+        return {"name": self.name, "url": self.url, "region_code": self.region_code}
+
+
+@dataclass
+class PendingArticle:
+    url: str
+    cms_id: str
+    channels: list[dict[str, str]] = field(default_factory=list)
+
+
+class InOrder:
+    """Releases results in the order their keys were registered, holding back those that finish early."""
+
+    def __init__(self) -> None:
+        self._keys: list[str] = []
+        self._done: dict[str, Any] = {}
+        self._next = 0
+
+    def register(self, key: str) -> None:
+        self._keys.append(key)
+
+    def finish(self, key: str, result: Any) -> list[Any]:
+        self._done[key] = result
+        released = []
+        while self._next < len(self._keys) and self._keys[self._next] in self._done:
+            value = self._done.pop(self._keys[self._next])
+            self._next += 1
+            if value is not None:
+                released.append(value)
+        return released
+
+    def drain(self) -> list[Any]:
+        """Everything still held, in order, for keys that will never finish (a lost request)."""
+        held = [self._done.pop(key) for key in self._keys[self._next:] if key in self._done]
+        self._next = len(self._keys)
+        return [value for value in held if value is not None]
+
+    @property
+    def holding(self) -> bool:
+        return bool(self._done)
+
+
+class PortalSpider(scrapy.Spider):
+    name = "gscn"
+    allowed_domains = ["gscn.com.cn"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args = CrawlArgs.parse({k: kwargs.pop(k, None) for k in ("since", "max_pages", "regions", "full")})
+        super().__init__(*args, **kwargs)
+        self.channels: dict[str, Channel] = {}
+        self.pending: dict[str, PendingArticle] = {}
+        self.requested: set[str] = set()
+        self.in_order = InOrder()
+        self.seen_links: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> PortalSpider:  # noqa: ANN001
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.seeds = settings.getlist("GANSUNEWS_SEEDS")
+        spider.scope_names = set(settings.getlist("GANSUNEWS_SCOPE"))
+        spider.max_depth = settings.getint("GANSUNEWS_DISCOVERY_DEPTH")
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        return spider
+
+    def count(self, key: str, value: int = 1) -> None:
+        self.crawler.stats.inc_value(f"gansunews/{key}", value)
+
+    # ------------------------------------------------------------------------------ discovery
+
+    async def start(self):  # noqa: ANN201 - async generator of requests
+        for seed in self.seeds:
+            self.seen_links.add(channel_key(seed))
+            yield Request(seed, callback=self.parse_home, errback=self.listing_failed,
+                          priority=PRIORITY_DISCOVERY)
+
+    def parse_home(self, response: Response):  # noqa: ANN201
+        """A portal home page: every site link is a possible way into the 甘肃新闻 tree."""
+        page = ListingPage.from_response(response)
+        yield from self.follow_links(page, parent=self.scope_root(page, link_text=""))
+
+    def scope_root(self, page: ListingPage, link_text: str) -> Channel | None:
+        """The scope's own home page (甘肃新闻's, not a listing itself), known by the link text or its <title>."""
+        names = [n for n in self.scope_names if link_text == n or page.title.startswith(n)]
+        if not names:
+            return None
+        return Channel(url=strip_query(page.url), name=names[0], region_code=PROVINCE_CODE, depth=1)
+
+    def follow_links(self, page: ListingPage, parent: Channel | None):  # noqa: ANN201
+        """Candidate channels: links named after a division or the scope, or same-host links of a scope page."""
+        if parent is not None and parent.depth >= self.max_depth:
+            return
+        host = urlsplit(page.url).hostname
+        for link in page.links():
+            key = channel_key(link.url)
+            if key in self.seen_links:
+                continue
+            named = lookup(link.text) is not None or link.text in self.scope_names
+            if named or (parent is not None and urlsplit(link.url).hostname == host):
+                self.seen_links.add(key)
+                yield Request(
+                    strip_query(link.url), callback=self.parse_channel, errback=self.listing_failed,
+                    priority=PRIORITY_DISCOVERY - (parent.depth if parent else 0),
+                    cb_kwargs={"link_text": link.text, "parent": parent},
+                )
+
+    def parse_channel(self, response: Response, link_text: str, parent: Channel | None):  # noqa: ANN201
+        """A candidate channel's live page: keep it when it is a listing in scope, walk it, look further."""
+        page = ListingPage.from_response(response)
+        if not page.has_container and page.pager() is None:
+            root = self.scope_root(page, link_text)
+            if root is None:
+                self.count("discovery/not_listing")
+            yield from self.follow_links(page, parent=root) if root else ()
+            return
+        channel = self.identify(page, link_text, parent)
+        if channel is None:
+            self.count("discovery/out_of_scope")
+            return
+        key = channel_key(response.url)
+        if key in self.channels:
+            return
+        self.channels[key] = channel
+        self.count("discovery/channels")
+        self.count(f"discovery/channels/{divisions()[channel.region_code].level}")
+        yield from self.follow_links(page, parent=channel)
+        if self.wanted(channel):
+            yield from self.walk(page, channel)
+        else:
+            self.count("discovery/channels_not_selected")
+
+    def identify(self, page: ListingPage, link_text: str, parent: Channel | None) -> Channel | None:
+        """Name, region and depth of a listing from its breadcrumb and link text; None when outside the scope.
+        Depth is the breadcrumb's (甘肃新闻 1, 市州播报 2, 庆阳 3, 西峰 4), not the hops that found the page."""
+        crumbs = page.breadcrumb()
+        division = self.division_of(crumbs, link_text)
+        in_scope = bool(self.scope_names & set(crumbs)) if crumbs else division is not None or parent is not None
+        if not in_scope:
+            return None
+        region = division.code if division else parent.region_code if parent else PROVINCE_CODE
+        name = crumbs[-1] if len(crumbs) > 1 else link_text
+        depth = len(crumbs) - 1 if crumbs else (parent.depth + 1 if parent else 1)
+        return Channel(url=strip_query(page.url), name=name, region_code=region, depth=depth)
+
+    @staticmethod
+    def division_of(crumbs: list[str], link_text: str) -> Division | None:
+        """The most specific division named by the breadcrumb's entries after the root, or by the link text."""
+        named = [d for d in (lookup(c) for c in crumbs[1:]) if d] or [d for d in [lookup(link_text)] if d]
+        named = [d for d in named if d.level != PROVINCE] or named
+        return named[-1] if named else None
+
+    def wanted(self, channel: Channel) -> bool:
+        return not self.args.regions or is_within(divisions()[channel.region_code], set(self.args.regions))
+
+    # -------------------------------------------------------------------------------- listings
+
+    def walk(self, page: ListingPage, channel: Channel):  # noqa: ANN201
+        """The live page's entries, then the archive pages newest first (page `maxpage`, `maxpage-1` …)."""
+        fresh = self.read_entries(page, channel)
+        pager = page.pager()
+        if pager is None:
+            self.count("pager/missing")
+            return
+        channel.pager = pager
+        if not fresh or self.enough(channel):
+            return
+        if pager.maxpage:
+            yield self.archive_request(channel, pager.maxpage)
+        else:
+            yield Request(pager.script_url, callback=self.parse_pager_script, errback=self.listing_failed,
+                          priority=PRIORITY_LISTING, cb_kwargs={"channel": channel})
+
+    def parse_pager_script(self, response: Response, channel: Channel):  # noqa: ANN201
+        maxpage = parse_maxpage(response.body.decode("latin-1"))
+        if maxpage is None:
+            self.count("pager/bad_maxpage")
+            logger.warning("pager script without a usable maxpage: %s", response.url)
+            return
+        yield self.archive_request(channel, maxpage)
+
+    def archive_request(self, channel: Channel, number: int) -> Request:
+        assert channel.pager is not None
+        return Request(channel.pager.page_url(number), callback=self.parse_archive, errback=self.listing_failed,
+                       priority=PRIORITY_LISTING, cb_kwargs={"channel": channel, "number": number})
+
+    def parse_archive(self, response: Response, channel: Channel, number: int):  # noqa: ANN201
+        page = ListingPage.from_response(response)
+        fresh = self.read_entries(page, channel)
+        if not page.entries():
+            channel.empty_pages += 1
+            if channel.empty_pages > MAX_EMPTY_ARCHIVE_PAGES:
+                self.count("listing/stopped_empty")
+                return
+        if fresh and number > 1 and not self.enough(channel):
+            yield self.archive_request(channel, number - 1)
+
+    def enough(self, channel: Channel) -> bool:
+        if self.args.max_pages and channel.pages_walked >= self.args.max_pages:
+            self.count("listing/stopped_max_pages")
+            return True
+        return False
+
+    def read_entries(self, page: ListingPage, channel: Channel) -> bool:
+        """Register the page's articles; False when the page shows nothing new enough to keep walking."""
+        channel.pages_walked += 1
+        self.count("listing/pages")
+        entries = page.entries()
+        if not entries:
+            self.count("listing/empty")
+            if page.needs_browser:
+                self.count("listing/needs_browser")
+            logger.warning("listing page without entries: %s", page.url)
+            return True  # an empty page says nothing about dates: let the walk go on (bounded by empty_pages)
+        fresh = [entry for entry in entries if self.keep_entry(entry, channel)]
+        if not fresh:
+            self.count("listing/stopped_since")
+        return bool(fresh) or not self.args.since
+
+    def keep_entry(self, entry: Entry, channel: Channel) -> bool:
+        """True when the entry is recent enough (registered if it is an article); counts what is skipped."""
+        url = strip_query(entry.url)
+        match = article_match(url)
+        if not match:
+            self.count("skip/" + ("offsite_link" if not is_site_url(url) else
+                                  "topic" if "/cms_udf/" in url else "not_article_url"))
+            return True
+        published = entry.date.date() if entry.date else article_url_date(url)
+        if self.args.since and published and published < self.args.since:
+            self.count("listing/older_than_since")
+            return False
+        self.count("listing/entries")
+        pending = self.pending.setdefault(match["id"], PendingArticle(url, match["id"]))
+        if channel.as_ref() not in pending.channels:
+            pending.channels.append(channel.as_ref())
+        return True
+
+    def listing_failed(self, failure: Failure):  # noqa: ANN201
+        self.record_failure("listing", failure)
+
+    # -------------------------------------------------------------------------------- articles
+
+    def on_idle(self) -> None:
+        """Listings are exhausted: fetch the articles not yet requested, oldest first."""
+        waiting = sorted(
+            (p for cms_id, p in self.pending.items() if cms_id not in self.requested),
+            key=lambda p: (article_url_date(p.url) or date.min, p.cms_id),
+        )
+        if not waiting and self.in_order.holding:
+            self.crawler.engine.crawl(Request("data:,", callback=self.release_held, dont_filter=True))
+            raise DontCloseSpider
+        if not waiting:
+            return
+        for position, pending in enumerate(waiting):
+            cms_id = pending.cms_id
+            self.requested.add(cms_id)
+            self.in_order.register(cms_id)
+            self.crawler.engine.crawl(self.article_request(pending.url, cms_id, PRIORITY_ARTICLE - position))
+        self.count("article/requested", len(waiting))
+        raise DontCloseSpider
+
+    def article_request(self, url: str, cms_id: str, priority: int, redirects: int = 0) -> Request:
+        """Redirects are handled here, not by RedirectMiddleware: an article moved off the site (live streams)
+        must never be requested, and must still finish its place in the emission order."""
+        return Request(url, callback=self.parse_article_or_redirect, errback=self.article_failed,
+                       priority=priority, cb_kwargs={"cms_id": cms_id},
+                       meta={"dont_redirect": True, "handle_httpstatus_list": list(REDIRECT_CODES),
+                             "redirects": redirects})
+
+    def parse_article_or_redirect(self, response: Response, cms_id: str):  # noqa: ANN201
+        if response.status not in REDIRECT_CODES:
+            yield from self.parse_article(response, cms_id)
+            return
+        target = strip_query(response.urljoin(response.headers.get("Location", b"").decode("latin-1")))
+        redirects = response.meta["redirects"] + 1
+        if article_id(target) == cms_id and redirects <= MAX_REDIRECTS:
+            yield self.article_request(target, cms_id, response.request.priority, redirects)
+            return
+        self.count("skip/offsite_redirect" if not is_site_url(target) else "skip/redirect_elsewhere")
+        logger.info("article %s redirects to %s: not followed", response.url, target)
+        yield from self.in_order.finish(cms_id, None)
+
+    def release_held(self, response: Response):  # noqa: ANN201
+        held = self.in_order.drain()
+        logger.error("released %d articles whose predecessors never finished", len(held))
+        yield from held
+
+    def parse_article(self, response: Response, cms_id: str):  # noqa: ANN201
+        page = ArticlePage.from_response(response)
+        reason = page.not_article_reason()
+        if reason:
+            self.count(f"skip/{reason}")
+            yield from self.in_order.finish(cms_id, None)
+            return
+        try:
+            raw = page.article()
+        except PageError as error:
+            self.count("drop/unparsable")
+            logger.warning("article page not parsed: %s", error)
+            yield from self.in_order.finish(cms_id, None)
+            return
+        raw.status = response.status
+        raw.channels = self.pending[cms_id].channels
+        next_url = page.next_page_url()
+        if next_url:
+            yield self.continuation_request(raw, next_url, {strip_query(response.url)})
+        else:
+            yield from self.in_order.finish(cms_id, raw)
+
+    def continuation_request(self, raw: RawArticle, url: str, visited: set[str]) -> Request:
+        return Request(url, callback=self.parse_continuation, errback=self.continuation_failed,
+                       priority=PRIORITY_ARTICLE + 1, cb_kwargs={"raw": raw, "visited": visited | {url}})
+
+    def parse_continuation(self, response: Response, raw: RawArticle, visited: set[str]):  # noqa: ANN201
+        page = ArticlePage.from_response(response)
+        body = page.continuation()
+        raw.paragraphs += body.paragraphs
+        raw.content_html += "\n" + body.html
+        raw.images += [image for image in body.images if image not in raw.images]
+        raw.page_count += 1
+        next_url = page.next_page_url()
+        if next_url and next_url not in visited and len(visited) < MAX_CONTINUATION_PAGES:
+            yield self.continuation_request(raw, next_url, visited)
+        else:
+            yield from self.in_order.finish(raw.article_id, raw)
+
+    def continuation_failed(self, failure: Failure):  # noqa: ANN201
+        """A lost continuation page: the article is emitted with the pages it has, and the loss is counted."""
+        self.record_failure("continuation", failure)
+        raw = failure.request.cb_kwargs["raw"]
+        yield from self.in_order.finish(raw.article_id, raw)
+
+    def article_failed(self, failure: Failure):  # noqa: ANN201
+        self.record_failure("article", failure)
+        yield from self.in_order.finish(failure.request.cb_kwargs["cms_id"], None)
+
+    def record_failure(self, kind: str, failure: Failure) -> None:
+        """Every request that failed for good: counted by kind and reason, logged with its URL."""
+        response = getattr(failure.value, "response", None)
+        reason = f"http_{response.status}" if response is not None else type(failure.value).__name__
+        self.count(f"fail/{kind}/{reason}")
+        logger.warning("%s failed (%s): %s — %s", kind, reason, failure.request.url, failure.getErrorMessage())

@@ -1,0 +1,176 @@
+"""Pure text helpers for Chinese news pages: whitespace, dates, labels, boilerplate and lead lines."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+CHINA_TZ = timezone(timedelta(hours=8))
+EARLIEST = datetime(2000, 1, 1, tzinfo=CHINA_TZ)
+
+_SPACE = re.compile(r"[\s\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff]+")
+
+
+def squash(text: str | None) -> str:
+    """Collapse every kind of whitespace (&nbsp;, full-width indentation, zero-width) into single spaces."""
+    return _SPACE.sub(" ", text or "").strip()
+
+
+# ---------------------------------------------------------------------------------------------- dates
+
+_DATE_PATTERNS = (
+    # 2020年8月5日 08:44[:00]
+    re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
+               r"(?:\s*(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2}))?)?"),
+    # 2020-08-05 08:44[:00], 2020/08/05, 2020.08.05
+    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)"
+               r"(?:[\sT]*(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2}))?)?"),
+    # 20-08-05 08:44 (template A's two-digit year)
+    re.compile(r"(?<!\d)(?P<yy>\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)"
+               r"(?:\s*(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2}))?)?"),
+)
+
+
+class DateError(ValueError):
+    """A date that is missing, malformed or implausible (before 2000, or more than a day in the future)."""
+
+
+def parse_cn_datetime(raw: str | None, now: datetime | None = None) -> datetime:
+    """The first date in `raw` as an aware datetime in Asia/Shanghai; raises DateError when there is none."""
+    text = squash(raw)
+    for pattern in _DATE_PATTERNS:
+        match = pattern.search(text)
+        if match:
+            return _checked(_from_match(match), now or datetime.now(CHINA_TZ), text)
+    raise DateError(f"no date in {text[:60]!r}")
+
+
+def _from_match(match: re.Match[str]) -> datetime:
+    parts = match.groupdict()
+    year = int(parts["y"]) if parts.get("y") else 2000 + int(parts["yy"])
+    try:
+        return datetime(
+            year, int(parts["m"]), int(parts["d"]),
+            int(parts["H"] or 0), int(parts["M"] or 0), int(parts["S"] or 0), tzinfo=CHINA_TZ,
+        )
+    except ValueError as error:
+        raise DateError(f"impossible date {match.group()!r}: {error}") from None
+
+
+def _checked(value: datetime, now: datetime, text: str) -> datetime:
+    if value < EARLIEST:
+        raise DateError(f"date before 2000: {text[:60]!r}")
+    if value > now + timedelta(days=1):
+        raise DateError(f"date in the future: {text[:60]!r}")
+    return value
+
+
+def parse_listing_date(raw: str | None, year_hint: int | None) -> datetime | None:
+    """A listing date (YYYY-MM-DD, YYYY/MM/DD, MM-DD …); `MM-DD` takes its year from the article URL."""
+    text = squash(raw).strip("()[]（）【】")
+    short = re.fullmatch(r"(\d{1,2})[-/](\d{1,2})(?:\s+\d{1,2}:\d{2})?", text)
+    if short:
+        if year_hint is None:
+            return None
+        text = f"{year_hint}-{short.group(1)}-{short.group(2)}"
+    try:
+        return parse_cn_datetime(text, now=datetime.max.replace(tzinfo=CHINA_TZ) - timedelta(days=2))
+    except DateError:
+        return None
+
+
+# ------------------------------------------------------------------------------------ labelled values
+
+_LABEL_END = r"(?=\s|$|来源|编辑|责任编辑|作者|发布时间|时间|浏览|字号|【|\|)"
+
+
+def labelled(text: str, *labels: str) -> str | None:
+    """The value after `label:` (half- or full-width colon) in an info line, stopping at the next label."""
+    pattern = "|".join(map(re.escape, labels))
+    match = re.search(rf"(?:{pattern})\s*[:：]\s*(?P<value>.+?){_LABEL_END}", text)
+    return match["value"].strip() if match else None
+
+
+# ------------------------------------------------------------------------------------- boilerplate
+
+# A line starting with one of these ends the article: what follows is page furniture.
+_TAIL_MARKERS = ("版权声明", "精彩推荐", "关注我们", "即时播报", "分享到", "相关新闻", "相关阅读", "热点推荐")
+_PAGER_LINE = re.compile(r"^(?:(?:上一页|下一页|首页|尾页|末页|\d{1,3}|\[\d{1,3}\])\s*)+$")
+_NOISE_LINE = re.compile(r"^(?:【?(?:纠错|打印|关闭|收藏|字号|大 中 小|返回顶部)】?\s*)+$|^(?:责任)?编辑\s*[:：]")
+
+
+def is_tail_marker(line: str) -> bool:
+    return line.startswith(_TAIL_MARKERS)
+
+
+def is_noise(line: str) -> bool:
+    """Pager text, print/close links and trailing editor lines: never body text."""
+    return bool(_PAGER_LINE.match(line) or _NOISE_LINE.match(line))
+
+
+# ------------------------------------------------------------------------------------- lead lines
+
+_ROLES = r"(?:本网|本报|新华社|中新网|甘肃日报)?(?:实习|见习|特约|首席)?(?:记者|通讯员|摄影|摄像|撰稿|文/图|图/文|文|图)"
+_ROLE = re.compile(_ROLES)
+_AUTHOR_LINE = re.compile(rf"^[（(]?\s*{_ROLES}\s*[:：/]?\s*[^\s，。；]{{2,4}}")
+_DATELINE_AUTHORS = re.compile(rf"[（(]\s*(?P<inner>{_ROLES}[^（()）]{{2,60}})[)）]")
+_ORIGINAL_TITLE = re.compile(r"^原标题\s*[:：]\s*(?P<title>.+)$")
+_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,5}$")
+_TRAILING_WORDS = re.compile(r"(?:摄影报道|报道|摄|整理|供图|文图)$")
+
+
+@dataclass
+class Lead:
+    """What the first lines of a body say about the article rather than being it."""
+
+    original_title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    paragraphs: list[str] = field(default_factory=list)
+
+
+def names_after_roles(text: str) -> list[str]:
+    """People in `本网记者 张三 李四 通讯员 王五` (roles dropped, 2–5 character names kept)."""
+    names = []
+    for token in re.split(r"[\s、，,;；:：/]+", _ROLE.sub(" ", text)):
+        token = _TRAILING_WORDS.sub("", token.strip("（）()"))
+        if _NAME.match(token) and token not in names:
+            names.append(token)
+    return names
+
+
+def split_lead(paragraphs: list[str], lead_window: int = 4) -> Lead:
+    """Move `原标题:`, author lines and dateline authors out of the first paragraphs into fields."""
+    lead = Lead()
+    for index, line in enumerate(paragraphs):
+        if index >= lead_window:
+            lead.paragraphs.append(line)
+            continue
+        original = _ORIGINAL_TITLE.match(line)
+        if original and not lead.original_title:
+            lead.original_title = original["title"].strip()
+        elif _AUTHOR_LINE.match(line) and len(line) <= 40 and (names := names_after_roles(line)):
+            lead.authors += [name for name in names if name not in lead.authors]
+        else:
+            lead.paragraphs.append(_take_dateline_authors(line, lead.authors))
+    return lead
+
+
+def _take_dateline_authors(line: str, authors: list[str]) -> str:
+    """`中国甘肃网8月5日讯(本网记者 赵雪 李明)…` → authors, and the parenthesis leaves the text."""
+    match = _DATELINE_AUTHORS.search(line[:80])
+    if not match or "讯" not in line[: match.start() + 1] and match.start() > 0:
+        return line
+    authors += [name for name in names_after_roles(match["inner"]) if name not in authors]
+    return squash(line[: match.start()] + " " + line[match.end():])
+
+
+def body_lines(lines: list[str]) -> list[str]:
+    """Body lines without noise, cut at the first furniture marker (版权声明, 精彩推荐 …)."""
+    kept = []
+    for line in lines:
+        if is_tail_marker(line):
+            break
+        if line and not is_noise(line):
+            kept.append(line)
+    return kept

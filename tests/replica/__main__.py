@@ -1,0 +1,3 @@
+from tests.replica.server import main
+
+main()

@@ -1,0 +1,144 @@
+"""The replica's HTTP server: answers for *.gscn.com.cn as a forward proxy (absolute-form GET for http, CONNECT with
+a self-signed certificate for https) or directly by the Host header. Anything else is refused and counted.
+
+    python -m tests.replica [--port 8899] [--seed 7]     # then: http_proxy=https_proxy=http://127.0.0.1:8899
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import ipaddress
+import ssl
+import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.replica.render import Renderer
+from tests.replica.site import Site
+
+SITE_SUFFIX = "gscn.com.cn"
+
+
+def self_signed_context(directory: Path) -> ssl.SSLContext:
+    """A TLS server context for *.gscn.com.cn with a fresh self-signed certificate."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "*.gscn.com.cn")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([
+            x509.DNSName("*.gscn.com.cn"), x509.DNSName("gscn.com.cn"), x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+        ]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "replica.crt", directory / "replica.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context
+
+
+class ReplicaServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, site: Site, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), ReplicaHandler)
+        self.site = site
+        self.renderer = Renderer(site)
+        self.requests: list[str] = []
+        self.offsite: list[str] = []
+        self.lock = threading.Lock()
+        self._certdir = tempfile.TemporaryDirectory(prefix="replica-tls-")
+        self.tls = self_signed_context(Path(self._certdir.name))
+
+    @property
+    def proxy_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def log_request_url(self, url: str, allowed: bool) -> None:
+        with self.lock:
+            (self.requests if allowed else self.offsite).append(url)
+
+    def start(self) -> ReplicaServer:
+        threading.Thread(target=self.serve_forever, name="replica", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+        self._certdir.cleanup()
+
+
+class ReplicaHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: ReplicaServer
+    tunnel_host: str | None = None
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet: the server keeps its own log
+        return
+
+    def do_CONNECT(self) -> None:  # noqa: N802 - http.server's naming
+        host = self.path.split(":")[0].lower()
+        if not _is_site(host):
+            self.server.log_request_url(f"https://{self.path}", allowed=False)
+            self.send_error(403, "replica serves only *.gscn.com.cn")
+            return
+        self.send_response(200, "Connection Established")
+        self.end_headers()
+        self.connection = self.server.tls.wrap_socket(self.connection, server_side=True)
+        self.rfile = self.connection.makefile("rb", buffering=0)
+        self.wfile = self.connection.makefile("wb", buffering=0)
+        self.tunnel_host = host
+        self.close_connection = False
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path.startswith(("http://", "https://")):
+            url = self.path
+        elif self.tunnel_host:
+            url = f"https://{self.tunnel_host}{self.path}"
+        else:
+            url = f"http://{(self.headers.get('Host') or '').split(':')[0]}{self.path}"
+        host = (urlsplit(url).hostname or "").lower()
+        if not _is_site(host):
+            self.server.log_request_url(url, allowed=False)
+            self.send_error(403, "replica serves only *.gscn.com.cn")
+            return
+        self.server.log_request_url(url, allowed=True)
+        reply = self.server.renderer.reply(url)
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+
+def _is_site(host: str) -> bool:
+    return host == SITE_SUFFIX or host.endswith("." + SITE_SUFFIX)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=8899)
+    parser.add_argument("--seed", type=int, default=7)
+    options = parser.parse_args()
+    server = ReplicaServer(Site(seed=options.seed), options.port)
+    print(f"replica of gscn.com.cn as a proxy on {server.proxy_url}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -29,7 +29,8 @@ _PROSE_UNSAFE_SHORT = {
     "东乡", "西和", "广河", "西固", "和政", "两当", "合水", "灵台", "崇信",
 }
 # Words that contain a place name but are not that place; consumed without a match.
-_TRAPS = ("合作社", "合作市场", "玉门关", "景泰蓝", "山丹丹", "城关镇", "兰州拉面", "临夏砖雕")
+_TRAPS = ("合作社", "合作市场", "玉门关", "景泰蓝", "山丹丹", "城关镇", "兰州拉面", "临夏砖雕", "中国甘肃网", "每日甘肃网",
+          "甘肃网")
 # 2-character county names (环县, 宁县 …) hide inside words (循环县域, 形成县级): require a word boundary before.
 _BOUNDARY_BEFORE = set("在于和与及的、，。；：“”‘’（）()《》【】省市州区县赴到至从对向为让把被将据自等是了以并—- \n\t")
 

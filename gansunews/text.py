@@ -36,14 +36,27 @@ class DateError(ValueError):
     """A date that is missing, malformed or implausible (before 2000, or more than a day in the future)."""
 
 
-def parse_cn_datetime(raw: str | None, now: datetime | None = None) -> datetime:
-    """The first date in `raw` as an aware datetime in Asia/Shanghai; raises DateError when there is none."""
-    text = squash(raw)
+def _first_date(text: str) -> re.Match[str] | None:
     for pattern in _DATE_PATTERNS:
         match = pattern.search(text)
         if match:
-            return _checked(_from_match(match), now or datetime.now(CHINA_TZ), text)
-    raise DateError(f"no date in {text[:60]!r}")
+            return match
+    return None
+
+
+def date_text(raw: str | None) -> str | None:
+    """Just the date (and time) part of a longer line: `发布时间：2024-03-06 09:00 来源：…` → `2024-03-06 09:00`."""
+    match = _first_date(squash(raw))
+    return match.group().strip() if match else None
+
+
+def parse_cn_datetime(raw: str | None, now: datetime | None = None) -> datetime:
+    """The first date in `raw` as an aware datetime in Asia/Shanghai; raises DateError when there is none."""
+    text = squash(raw)
+    match = _first_date(text)
+    if not match:
+        raise DateError(f"no date in {text[:60]!r}")
+    return _checked(_from_match(match), now or datetime.now(CHINA_TZ), text)
 
 
 def _from_match(match: re.Match[str]) -> datetime:
@@ -162,7 +175,7 @@ def _take_dateline_authors(line: str, authors: list[str]) -> str:
     if not match or "讯" not in line[: match.start() + 1] and match.start() > 0:
         return line
     authors += [name for name in names_after_roles(match["inner"]) if name not in authors]
-    return squash(line[: match.start()] + " " + line[match.end():])
+    return squash(line[: match.start()].rstrip() + line[match.end():].lstrip())
 
 
 def body_lines(lines: list[str]) -> list[str]:

@@ -66,9 +66,11 @@ class HtmlPage:
         holders = self.selector.xpath("//*[a[normalize-space()='中国甘肃网']]")
         if not holders:
             return []
+        # the source link of an article may also read 中国甘肃网: the breadcrumb is the one with separators
+        holder = next((h for h in holders if re.search(r">|›|»", h.xpath("string()").get() or "")), holders[0])
         names = [
             name
-            for part in holders[-1].xpath(".//a | .//text()[not(parent::a)]")
+            for part in holder.xpath(".//a | .//text()[not(parent::a)]")
             for name in re.split(r"\s*(?:>>|>|»|›|&gt;|/)\s*", _node_text(part))
         ]
         names = [n.strip(" :：") for n in names if n.strip(" :：")]

@@ -12,7 +12,7 @@ from lxml import html as lxml_html
 
 from gansunews.items import RawArticle
 from gansunews.pages import HtmlPage, PageError
-from gansunews.text import body_lines, is_tail_marker, labelled, split_lead, squash
+from gansunews.text import body_lines, date_text, is_tail_marker, labelled, split_lead, squash
 from gansunews.urls import article_id, is_site_url, strip_query
 
 NOT_ARTICLE_LIVE = "live_redirect"
@@ -167,13 +167,14 @@ class ArticlePage(HtmlPage):
 
     # ----------------------------------------------------------------------------- article
 
-    def article(self) -> RawArticle:
-        """The raw article, by a known template or the generic fallback; PageError when nothing fits."""
+    def article(self, require_cms_id: bool = True) -> RawArticle:
+        """The raw article, by a known template or the generic fallback; PageError when nothing fits.
+        `require_cms_id=False` reads any news page (extract), whose id is then empty."""
         reason = self.not_article_reason()
         if reason:
             raise PageError(f"not an article ({reason}): {self.url}")
-        cms_id = article_id(self.url)
-        if not cms_id:
+        cms_id = article_id(self.url) or ""
+        if require_cms_id and not cms_id:
             raise PageError(f"not an article URL: {self.url}")
         found = self.fields()
         if found is None:
@@ -186,7 +187,7 @@ class ArticlePage(HtmlPage):
             article_id=cms_id,
             template=found.template,
             title=found.title or self.meta("ArticleTitle") or self._title_from_head(),
-            published_at_raw=found.date_raw or self.meta("PubDate"),
+            published_at_raw=date_text(found.date_raw) or found.date_raw or self.meta("PubDate"),
             source=found.source or self.meta("ContentSource"),
             editor=found.editor,
             original_title=body.original_title,
@@ -235,6 +236,8 @@ class Body:
         _drop_unkept_blocks(blocks, set(paragraphs))
         element.make_links_absolute(url, resolve_base_href=False)
         images = _images(element)
+        captions = {image["caption"] for image in images}
+        paragraphs = [line for line in paragraphs if line not in captions]  # they live in images[].caption
         html = nh3.clean(
             lxml_html.tostring(element, encoding="unicode"),
             tags=_SANITIZE_TAGS, attributes=_SANITIZE_ATTRS, url_schemes={"http", "https"},

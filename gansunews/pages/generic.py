@@ -9,7 +9,7 @@ from lxml import html as lxml_html
 
 from gansunews.pages import PageError
 from gansunews.pages.article import ArticlePage, Fields
-from gansunews.text import DateError, labelled, parse_cn_datetime, squash
+from gansunews.text import date_text, labelled, squash
 
 _DATE_META = ("article:published_time", "PubDate", "publishdate", "pubdate", "og:release_date", "datePublished",
               "weibo: article:create_at", "publish_time")
@@ -19,7 +19,6 @@ def generic_fields(page: ArticlePage) -> Fields:
     """Title, date, source, editor and body of any news page; PageError when no body text is found."""
     document = trafilatura.bare_extraction(
         page.selector.root, url=page.url, with_metadata=True, include_comments=False, include_tables=False,
-        favor_precision=True,
     )
     text = getattr(document, "text", None) or ""
     if not text.strip():
@@ -63,8 +62,4 @@ def _date_raw(page: ArticlePage, header: str) -> str | None:
         value = page.meta(name) or page.selector.xpath(f"//meta[@property='{name}']/@content").get()
         if value:
             return value
-    try:
-        parse_cn_datetime(header)
-    except DateError:
-        return None
-    return header[:60]
+    return date_text(header)

@@ -21,10 +21,12 @@ def article_regions(article: Article) -> list[dict[str, str]]:
         add(divisions().get(channel.get("region_code") or ""), "channel")
     for crumb in article.breadcrumb[1:]:
         add(lookup(crumb), "breadcrumb")
-    prose = "\n".join([article.title, article.original_title or "", article.source or "",
-                       *article.content_text.split("\n")[:TEXT_PARAGRAPHS]])
+    prose = "\n".join([article.title, article.original_title or "", *article.content_text.split("\n")[:TEXT_PARAGRAPHS]])
     for division in find_in_text(prose):
         add(division, "text")
+    # 来源 names a place reliably only as a county media centre (西峰区融媒体中心); 天水日报 may report anything
+    for division in find_in_text(article.source or ""):
+        add(division if division.level == COUNTY else None, "text")
     for region in list(found.values()):
         county = divisions()[region["code"]]
         if county.level == COUNTY and county.parent_code and county.parent_code not in found:

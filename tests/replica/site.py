@@ -199,7 +199,8 @@ class Site:
         self._next_id += self.rng.randint(3, 40)
         place = _place_word(channel)
         story = Story(
-            cms_id=self._next_id, host=channel.host, directory=channel.prefix, published=when,
+            cms_id=self._next_id, host=channel.host, directory=channel.prefix,
+            published=when.replace(second=0, microsecond=0),
             title=fields.pop("title", f"{place}{self.rng.choice(_VERBS)}{self.rng.choice(_WORDS)}工作（{self._next_id % 1000}）"),
             breadcrumb=channel.crumbs, source=self.rng.choice(_SOURCES), editor=self.rng.choice(_NAMES),
             template=fields.pop("template", self.rng.choice("AAAB")),

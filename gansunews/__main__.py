@@ -1,0 +1,61 @@
+"""`python -m gansunews extract FILE... [--url URL]`: parse saved pages without crawling.
+
+Prints one JSON object per file, in order, in the data contract (without crawl metadata); a page that cannot be
+read as an article prints `{"file": …, "error": …}` and makes the exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from gansunews.pages import PageError
+from gansunews.pages.article import ArticlePage
+from gansunews.pipelines.clean import clean_article
+from gansunews.pipelines.dedupe import fingerprint
+from gansunews.pipelines.regions import article_regions
+
+
+def extract(path: Path, url: str | None) -> dict:
+    page = ArticlePage.from_bytes(url or _page_url(path), path.read_bytes())
+    article = clean_article(page.article(require_cms_id=False))
+    article.regions = article_regions(article)
+    article.simhash = f"{fingerprint(article.content_text).value:016x}"
+    record = asdict(article)
+    record.pop("crawl")
+    return record
+
+
+def _page_url(path: Path) -> str:
+    """A saved page's own URL when it names one (canonical, og:url), else its file URL."""
+    head = path.read_bytes()[:20000].decode("latin-1")
+    for marker in ('rel="canonical" href="', "property=\"og:url\" content=\""):
+        start = head.find(marker)
+        if start >= 0:
+            return head[start + len(marker):].split('"', 1)[0]
+    return path.resolve().as_uri()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gansunews", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    extract_cmd = commands.add_parser("extract", help="parse saved article pages and print JSON lines")
+    extract_cmd.add_argument("files", nargs="+", type=Path)
+    extract_cmd.add_argument("--url", help="the URL the page(s) came from (resolves links, gives the article id)")
+    options = parser.parse_args(argv)
+    status = 0
+    for path in options.files:
+        try:
+            record = extract(path, options.url)
+        except (PageError, OSError) as error:
+            record, status = {"file": str(path), "error": str(error)}, 1
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+from datetime import date
+
+import pytest
+
+from gansunews.pages import PageError
+from gansunews.pages.listing import ListingPage, parse_maxpage
+from tests.fixtures import load
+
+
+def page(name):
+    return ListingPage.from_bytes(*load(name))
+
+
+def test_live_page_entries_resolve_relative_links():
+    entries = page("listing/live_utf8").entries()
+    assert all(e.url.startswith(("http://", "https://")) for e in entries)
+    assert any(e.url.startswith("https://gansu.gscn.com.cn/system/") for e in entries)
+
+
+def test_live_page_dates_slash_format():
+    entries = [e for e in page("listing/live_utf8").entries() if "/system/" in e.url]
+    assert all(e.date is not None for e in entries)
+    assert entries[0].date.date() >= entries[-1].date.date()
+
+
+def test_live_page_keeps_non_articles_for_the_spider_to_count():
+    urls = [e.url for e in page("listing/live_utf8").entries()]
+    assert any("/cms_udf/" in u for u in urls) and any("xinhuanet" in u for u in urls)
+
+
+def test_gbk_page_declared_by_meta_only():
+    listing = page("listing/city_gbk")
+    assert listing.encoding == "gb18030"
+    assert listing.breadcrumb() == ["中国甘肃网", "甘肃新闻", "市州播报", "金昌"]
+    assert all("金昌" in e.title for e in listing.entries())
+
+
+def test_month_day_dates_take_year_from_url():
+    entries = page("listing/city_prefix_mmdd").entries()
+    assert entries and all(e.date and e.date.year == int(e.url.split("/system/")[1][:4]) for e in entries)
+
+
+def test_pager_with_path_prefix():
+    pager = page("listing/city_prefix_mmdd").pager()
+    assert pager.base == "https://www.gscn.com.cn/news"
+    assert len(pager.channel_code) == 7 and len(pager.sub_code) == 12
+    assert pager.maxpage is None  # read from the script itself
+
+
+def test_deep_archive_page_dates_in_parentheses_with_time():
+    entries = page("listing/archive_deep").entries()
+    assert len(entries) == 2 and all(e.date and e.date.hour for e in entries)
+
+
+def test_js_drawn_list_needs_a_browser():
+    listing = page("listing/js_drawn")
+    assert listing.entries() == [] and listing.needs_browser
+    assert listing.pager().channel_code == "0012003"
+
+
+def test_listing_without_pager():
+    listing = page("listing/no_pager")
+    assert listing.pager() is None
+    entries = listing.entries()
+    assert [e.url.rsplit("/", 1)[1] for e in entries] == ["013001111.shtml", "013001112.shtml", "013001113.shtml"]
+    assert entries[1].date.date() == date(2024, 2, 2) and entries[2].date is None
+
+
+def test_navigation_links_exclude_articles_and_topics():
+    links = page("listing/live_utf8").links()
+    assert links and not any("/system/20" in link.url or "/cms_udf/" in link.url for link in links)
+    assert {"要闻", "市州播报", "财经"} <= {link.text for link in links}
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    ("var maxpage = 1003;", 1003), ("var maxpage='12';", 12), ("var maxpage = abc;", None),
+    ("var maxpage = 0;", None), ("", None), ("document.write(1);", None),
+])
+def test_maxpage_script(script, expected):
+    assert parse_maxpage(script) == expected
+
+
+def test_empty_page_is_a_page_error():
+    with pytest.raises(PageError):
+        ListingPage.from_bytes("https://gansu.gscn.com.cn/x/", b"  ", {})
+
+
+def test_truncated_listing_still_yields_what_it_has():
+    url, body, headers = load("listing/live_utf8")
+    cut = body[: body.index(b"</li>", len(body) // 2)]
+    listing = ListingPage.from_bytes(url, cut, headers)
+    assert 0 < len(listing.entries()) < len(page("listing/live_utf8").entries())

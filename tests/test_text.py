@@ -1,0 +1,87 @@
+from datetime import datetime
+
+import pytest
+
+from gansunews.text import (
+    CHINA_TZ, DateError, body_lines, date_text, labelled, parse_cn_datetime, parse_listing_date, split_lead, squash,
+)
+
+NOW = datetime(2024, 4, 1, tzinfo=CHINA_TZ)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("20-08-05 08:44", "2020-08-05T08:44:00+08:00"),
+        ("2024-03-06 09:00", "2024-03-06T09:00:00+08:00"),
+        ("2024-03-06 09:00:07", "2024-03-06T09:00:07+08:00"),
+        ("2024/03/06", "2024-03-06T00:00:00+08:00"),
+        ("2024年3月6日 09:05", "2024-03-06T09:05:00+08:00"),
+        ("2024年03月06日", "2024-03-06T00:00:00+08:00"),
+        ("发布时间：2024-03-06 09:00 来源：天水日报", "2024-03-06T09:00:00+08:00"),
+        ("(2024-01-02 16:23)", "2024-01-02T16:23:00+08:00"),
+    ],
+)
+def test_chinese_dates(raw, expected):
+    assert parse_cn_datetime(raw, NOW).isoformat() == expected
+
+
+@pytest.mark.parametrize("raw", ["", "来源:陇东报", "1999-12-31 10:00", "2024-04-03 10:00", "2024-02-30 10:00"])
+def test_bad_dates_are_errors(raw):
+    with pytest.raises(DateError):
+        parse_cn_datetime(raw, NOW)
+
+
+def test_date_text_keeps_only_the_date():
+    assert date_text("发布时间：2024-03-06 09:00　来源：天水日报") == "2024-03-06 09:00"
+
+
+def test_listing_short_dates_take_the_year_from_the_url():
+    assert parse_listing_date("03-06", 2024).date().isoformat() == "2024-03-06"
+    assert parse_listing_date("03-06", None) is None
+    assert parse_listing_date("", 2024) is None
+
+
+@pytest.mark.parametrize(
+    ("line", "source", "editor"),
+    [
+        ("20-08-05 08:44 来源:陇东报 编辑:程建", "陇东报", "程建"),
+        ("20-08-05 08:44 来源：陇东报编辑：程建", "陇东报", "程建"),
+        ("来源: 每日甘肃网 责任编辑: 张三", "每日甘肃网", "张三"),
+        ("编辑:程建 来源:新甘肃", "新甘肃", "程建"),
+    ],
+)
+def test_labelled_values_never_swallow_each_other(line, source, editor):
+    assert labelled(line, "来源") == source
+    assert labelled(line, "责任编辑", "编辑") == editor
+
+
+def test_squash_normalises_nbsp_and_fullwidth_indent():
+    assert squash("\u3000\u3000正文\u00a0内容 \n") == "正文 内容"
+
+
+def test_lead_lines_become_fields():
+    lead = split_lead(["原标题:双拥花开董志塬", "通讯员 翟娜娜", "正文第一段。", "正文第二段。"])
+    assert lead.original_title == "双拥花开董志塬"
+    assert lead.authors == ["翟娜娜"]
+    assert lead.paragraphs == ["正文第一段。", "正文第二段。"]
+
+
+def test_several_roles_and_names():
+    assert split_lead(["本网记者 张三 李四 通讯员 王五", "正文。"]).authors == ["张三", "李四", "王五"]
+
+
+def test_dateline_authors_leave_the_text():
+    lead = split_lead(["中国甘肃网8月5日讯(本网记者 赵雪 李明) 今天，全省……"])
+    assert lead.authors == ["赵雪", "李明"]
+    assert lead.paragraphs == ["中国甘肃网8月5日讯今天，全省……"]
+
+
+def test_a_body_sentence_about_a_reporter_is_not_an_author_line():
+    text = "记者从省统计局获悉，今年一季度全省地区生产总值同比增长百分之六，增速高于全国平均水平。"
+    assert split_lead([text]).authors == []
+
+
+def test_body_lines_cut_at_furniture_and_drop_pager():
+    lines = ["第一段。", "上一页 1 2 3 下一页", "第二段。", "版权声明:凡注有……", "精彩推荐", "推荐标题"]
+    assert body_lines(lines) == ["第一段。", "第二段。"]

@@ -41,3 +41,6 @@ FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = None
 LOG_LEVEL = os.environ.get("GANSUNEWS_LOG_LEVEL", "INFO")
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+EXTENSIONS = {"gansunews.extensions.StatsFile": 900}
+GANSUNEWS_STATS_FILE = os.environ.get("GANSUNEWS_STATS_FILE", "")

@@ -244,7 +244,7 @@ def article_c(story: Story, page: int, nav: str, crumbs: str) -> str:
 
 def article_generic(story: Story, page: int, nav: str, crumbs: str) -> str:
     when = story.published.strftime("%Y-%m-%d %H:%M")
-    return (f"<html><head><title>{escape(story.title)} - 甘肃频道</title></head><body>{nav}"
+    return (f"<html><head><title>{escape(story.title)} - 甘肃频道</title></head><body>{nav}{crumbs}"
             f'<div class="wrap"><div class="news-title"><h1>{escape(story.title)}</h1></div>'
             f'<div class="meta">发布时间：{when}　来源：{escape(story.source)}</div>'
             f'<div class="text-body">{_paragraph_html(story, page)}</div>'

@@ -1,0 +1,161 @@
+"""End to end: `scrapy crawl gscn` through the replica as an http(s) proxy; exact ids, stats, finish reason."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tests.conftest import run_crawl
+from tests.replica.server import ReplicaServer
+from tests.replica.site import Site
+
+SINCE = "2024-01-01"
+
+
+@pytest.fixture(scope="module")
+def crawl(replica, tmp_path_factory):
+    before = len(replica.requests)
+    result = run_crawl(replica.proxy_url, tmp_path_factory.mktemp("crawl"), f"since={SINCE}")
+    result.requests = replica.requests[before:]
+    result.offsite = list(replica.offsite)
+    assert result.returncode == 0, result.log[-3000:]
+    return result
+
+
+def test_finishes_cleanly(crawl):
+    assert crawl.stats["finish_reason"] == "finished"
+    assert "Traceback" not in crawl.log and crawl.stats.get("log_count/ERROR", 0) == 0
+
+
+def test_exactly_the_expected_articles_once(crawl, site):
+    assert len(crawl.ids) == len(set(crawl.ids))
+    assert set(crawl.ids) == site.expected_ids(date.fromisoformat(SINCE))
+
+
+def test_nothing_older_than_since(crawl):
+    assert all(item["published_at"][:10] >= SINCE for item in crawl.items)
+
+
+def test_no_request_leaves_the_site(crawl):
+    assert crawl.offsite == []
+    assert crawl.stat("skip/offsite_link") == 1 and crawl.stat("skip/offsite_redirect") == 1
+
+
+def test_non_articles_are_counted_not_emitted(crawl):
+    assert crawl.stat("skip/live_redirect") == 1
+    assert crawl.stat("skip/soft_404") == 1
+    assert crawl.stat("skip/topic") == 1
+    assert crawl.stat("fail/article/http_404") == 1
+    assert crawl.stat("drop/no_date") == 1 and crawl.stat("drop/no_body") == 1
+
+
+def test_degraded_pagers_are_counted(crawl):
+    assert crawl.stat("pager/bad_maxpage") == 1
+    assert crawl.stat("fail/listing/http_404") >= 1
+
+
+def test_channels_discovered_at_every_level(crawl, site):
+    assert crawl.stat("discovery/channels/province") == 4
+    assert crawl.stat("discovery/channels/prefecture") == 14 + 1  # 兰州新区 is attributed to 兰州
+    assert crawl.stat("discovery/channels/county") == 5
+    assert not any("finance.gscn.com.cn" in url for url in crawl.requests)  # other trees are not walked
+
+
+def test_deep_channel_crosses_the_thousand_page_folder(crawl, site):
+    pages = {site.shehui.page_path(n) for n in (999, 1000, 1001)}
+    assert pages <= {url.split("gscn.com.cn", 1)[1] for url in crawl.requests}
+    assert "/000/000/" in site.shehui.page_path(999) and "/000/001/" in site.shehui.page_path(1000)
+
+
+def test_listing_walk_stops_at_since(crawl, site):
+    oldest_walked = min(int(u.rsplit("_", 1)[1][:9]) for u in crawl.requests if site.shehui.code in u and "_0" in u)
+    assert oldest_walked >= site.shehui.extra_pages  # never walks down into the padding pages
+
+
+def test_cross_listed_article_carries_every_channel(crawl, site):
+    item = next(i for i in crawl.items if i["article_id"] == site.cross_listed.article_id)
+    assert {c["name"] for c in item["channels"]} == {"庆阳", "西峰区", "要闻"}
+    assert {c["region_code"] for c in item["channels"]} == {"621000", "621002", "620000"}
+
+
+def test_fields_match_the_site(crawl, site):
+    stories = {story.article_id: story for story in site.stories.values()}
+    wrong = []
+    for item in crawl.items:
+        story = stories[item["article_id"]]
+        expected = {
+            "url": story.url, "title": story.title, "source": story.source, "editor": story.editor,
+            "authors": story.authors, "original_title": story.original_title, "page_count": story.pages,
+            "published_at": story.published.isoformat() + "+08:00", "breadcrumb": story.breadcrumb,
+            "content_text": "\n".join(p.replace("(本网记者 赵雪 李明) ", "") for p in story.paragraphs),
+        }
+        wrong += [(item["article_id"], key) for key, value in expected.items() if item[key] != value]
+    assert wrong == []
+
+
+def test_multi_page_article_is_joined(crawl, site):
+    item = next(i for i in crawl.items if i["article_id"] == site.multi_page.article_id)
+    assert item["page_count"] == 3 and "下一页" not in item["content_text"]
+    assert item["url"].endswith(f"{site.multi_page.article_id}.shtml")
+
+
+def test_reposts_point_at_the_earliest_copy(crawl, site):
+    original, exact, near = (next(i for i in crawl.items if i["article_id"] == s.article_id) for s in site.reposts)
+    assert original["duplicate_of"] is None
+    assert exact["duplicate_of"] == near["duplicate_of"] == original["article_id"]
+    assert exact["content_hash"] == original["content_hash"]
+    assert sum(1 for item in crawl.items if item["duplicate_of"]) == 2
+
+
+def test_regions_from_channels_breadcrumb_and_text(crawl, site):
+    item = next(i for i in crawl.items if i["article_id"] == site.cross_listed.article_id)
+    assert {(r["code"], r["via"]) for r in item["regions"]} == {("620000", "channel"), ("621000", "channel"), ("621002", "channel")}
+    traps = next(i for i in crawl.items if i["article_id"] == site.dateline.article_id)
+    assert [r["code"] for r in traps["regions"]] == ["620000"]
+
+
+def test_new_area_channel_is_attributed_to_lanzhou(crawl, site):
+    new_area = next(c for c in site.channels if c.name == "兰州新区")
+    ids = {s.article_id for s in site.reachable(new_area) if s.published.date() >= date(2024, 1, 1)}
+    items = [i for i in crawl.items if i["article_id"] in ids]
+    assert items and all("620100" in {c["region_code"] for c in i["channels"]} for i in items)
+
+
+def test_crawl_metadata(crawl):
+    crawl_ids = {item["crawl"]["crawl_id"] for item in crawl.items}
+    assert len(crawl_ids) == 1 and crawl.stats["gansunews/crawl_id"] in crawl_ids
+    assert all(item["crawl"]["status"] == 200 and item["crawl"]["spider"] == "gscn" for item in crawl.items)
+
+
+# --- arguments ---------------------------------------------------------------------------------------------
+
+def test_regions_argument_limits_to_a_prefecture_and_its_counties(replica, site, tmp_path):
+    result = run_crawl(replica.proxy_url, tmp_path, f"since={SINCE}", "regions=庆阳")
+    wanted = {"621000", "621002", "621022"}
+    expected = {s.article_id for c in site.channels if c.region in wanted for s in site.reachable(c)
+                if s.kind == "article" and s.published.date() >= date(2024, 1, 1)}
+    assert set(result.ids) == expected
+    assert all({c["region_code"] for c in i["channels"]} <= wanted for i in result.items)
+
+
+def test_max_pages_bounds_each_channel(replica, tmp_path):
+    result = run_crawl(replica.proxy_url, tmp_path, "max_pages=1")
+    assert result.stats["finish_reason"] == "finished"
+    assert result.stat("listing/pages") == result.stat("discovery/channels") - result.stat("discovery/channels_not_selected")
+
+
+def test_bad_argument_is_a_clear_error(replica, tmp_path):
+    result = run_crawl(replica.proxy_url, tmp_path, "since=yesterday")
+    assert result.returncode != 0 and "since='yesterday': expected a day as YYYY-MM-DD" in result.log
+
+
+def test_other_seed_other_slugs_same_completeness(tmp_path):
+    other = Site(seed=2024)
+    server = ReplicaServer(other).start()
+    try:
+        result = run_crawl(server.proxy_url, tmp_path, f"since={SINCE}")
+    finally:
+        server.stop()
+    assert set(result.ids) == other.expected_ids(date.fromisoformat(SINCE)) and len(result.ids) == len(set(result.ids))
+    assert server.offsite == []

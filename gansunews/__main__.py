@@ -32,16 +32,17 @@ def extract(path: Path, url: str | None) -> dict:
 def _page_url(path: Path) -> str:
     """A saved page's own URL when it names one (canonical, og:url), else its file URL."""
     head = path.read_bytes()[:20000].decode("latin-1")
-    for marker in ('rel="canonical" href="', "property=\"og:url\" content=\""):
+    for marker in ('rel="canonical" href="', 'property="og:url" content="'):
         start = head.find(marker)
         if start >= 0:
-            return head[start + len(marker):].split('"', 1)[0]
+            return head[start + len(marker) :].split('"', 1)[0]
     return path.resolve().as_uri()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gansunews", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m gansunews", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     extract_cmd = commands.add_parser("extract", help="parse saved article pages and print JSON lines")
     extract_cmd.add_argument("files", nargs="+", type=Path)

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
-def crawl_id(crawler) -> str:  # noqa: ANN001
+def crawl_id(crawler) -> str:
     """The run's id, made on first use: `GANSUNEWS_CRAWL_ID` if set, else a UTC timestamp plus random suffix."""
     stats = crawler.stats
     value = stats.get_value("gansunews/crawl_id")
     if not value:
         value = crawler.settings.get("GANSUNEWS_CRAWL_ID") or (
-            datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+            datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
         )
         stats.set_value("gansunews/crawl_id", value)
     return value
 
 
-def job_id(crawler) -> str | None:  # noqa: ANN001
+def job_id(crawler) -> str | None:
     """scrapyd's job id: scrapyd passes it as the `_job` argument and in the SCRAPY_JOB environment variable."""
     spider = getattr(crawler, "spider", None)
     return getattr(spider, "_job", None) or os.environ.get("SCRAPY_JOB") or None

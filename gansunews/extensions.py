@@ -12,12 +12,12 @@ from scrapy.exceptions import NotConfigured
 class StatsFile:
     """Writes the final stats and finish reason to `GANSUNEWS_STATS_FILE` when the spider closes."""
 
-    def __init__(self, crawler, path: Path) -> None:  # noqa: ANN001
+    def __init__(self, crawler, path: Path) -> None:
         self.crawler = crawler
         self.path = path
 
     @classmethod
-    def from_crawler(cls, crawler) -> StatsFile:  # noqa: ANN001
+    def from_crawler(cls, crawler) -> StatsFile:
         path = crawler.settings.get("GANSUNEWS_STATS_FILE")
         if not path:
             raise NotConfigured("GANSUNEWS_STATS_FILE is not set")
@@ -25,6 +25,6 @@ class StatsFile:
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
-    def spider_closed(self, spider, reason: str) -> None:  # noqa: ANN001
+    def spider_closed(self, spider, reason: str) -> None:
         stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
         self.path.write_text(json.dumps(stats, default=str, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -20,17 +20,49 @@ COUNTY = "county"
 LEVEL_ORDER = {PROVINCE: 0, PREFECTURE: 1, COUNTY: 2}
 
 # Autonomy suffixes, longest first, so that 张家川回族自治县 → 张家川县 / 张家川.
-_AUTONOMY = re.compile(r"^(?P<stem>.{2,}?)(?:保安族|东乡族|撒拉族|回族|藏族|裕固族|蒙古族|哈萨克族|族)*自治(?P<kind>州|县)$")
+_AUTONOMY = re.compile(
+    r"^(?P<stem>.{2,}?)(?:保安族|东乡族|撒拉族|回族|藏族|裕固族|蒙古族|哈萨克族|族)*自治(?P<kind>州|县)$"
+)
 # Names outside the table that the site uses: 兰州新区 is a state-level new area of 兰州; 华亭县 became 华亭市 in 2018.
 _EXTRA_NAMES = {"兰州新区": "620100", "华亭县": "620881", "甘肃": "620000"}
 # Short forms that are everyday words or other places: only their full names count in prose.
 _PROSE_UNSAFE_SHORT = {
-    "白银", "安宁", "安定", "城关", "合作", "清水", "民乐", "高台", "康乐", "平川", "金川", "永昌",
-    "东乡", "西和", "广河", "西固", "和政", "两当", "合水", "灵台", "崇信",
+    "白银",
+    "安宁",
+    "安定",
+    "城关",
+    "合作",
+    "清水",
+    "民乐",
+    "高台",
+    "康乐",
+    "平川",
+    "金川",
+    "永昌",
+    "东乡",
+    "西和",
+    "广河",
+    "西固",
+    "和政",
+    "两当",
+    "合水",
+    "灵台",
+    "崇信",
 }
 # Words that contain a place name but are not that place; consumed without a match.
-_TRAPS = ("合作社", "合作市场", "玉门关", "景泰蓝", "山丹丹", "城关镇", "兰州拉面", "临夏砖雕", "中国甘肃网", "每日甘肃网",
-          "甘肃网")
+_TRAPS = (
+    "合作社",
+    "合作市场",
+    "玉门关",
+    "景泰蓝",
+    "山丹丹",
+    "城关镇",
+    "兰州拉面",
+    "临夏砖雕",
+    "中国甘肃网",
+    "每日甘肃网",
+    "甘肃网",
+)
 # 2-character county names (环县, 宁县 …) hide inside words (循环县域, 形成县级): require a word boundary before.
 _BOUNDARY_BEFORE = set("在于和与及的、，。；：“”‘’（）()《》【】省市州区县赴到至从对向为让把被将据自等是了以并—- \n\t")
 
@@ -54,9 +86,7 @@ def divisions() -> dict[str, Division]:
     """Every division by code, read once from the package data."""
     text = files("gansunews").joinpath("data/gansu_divisions.csv").read_text(encoding="utf-8")
     rows = csv.DictReader(text.splitlines())
-    return {
-        row["code"]: Division(row["code"], row["name"], row["level"], row["parent_code"] or None) for row in rows
-    }
+    return {row["code"]: Division(row["code"], row["name"], row["level"], row["parent_code"] or None) for row in rows}
 
 
 def short_forms(name: str) -> list[str]:
@@ -107,9 +137,9 @@ def find_in_text(text: str) -> list[Division]:
         word = match.group()
         if word in _TRAPS:
             continue
-        if len(word) == 2 and word.endswith("县") and match.start() > 0:
-            if text[match.start() - 1] not in _BOUNDARY_BEFORE:
-                continue
+        hidden_in_word = match.start() > 0 and text[match.start() - 1] not in _BOUNDARY_BEFORE
+        if len(word) == 2 and word.endswith("县") and hidden_in_word:
+            continue
         code = prose[word]
         found.setdefault(code, divisions()[code])
     return list(found.values())

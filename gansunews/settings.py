@@ -8,9 +8,7 @@ SPIDER_MODULES = ["gansunews.spiders"]
 NEWSPIDER_MODULE = "gansunews.spiders"
 
 # --- the portal -------------------------------------------------------------------------------------------
-GANSUNEWS_SEEDS = os.environ.get(
-    "GANSUNEWS_SEEDS", "https://www.gscn.com.cn/,https://gansu.gscn.com.cn/"
-).split(",")
+GANSUNEWS_SEEDS = os.environ.get("GANSUNEWS_SEEDS", "https://www.gscn.com.cn/,https://gansu.gscn.com.cn/").split(",")
 GANSUNEWS_SCOPE = ["甘肃新闻"]  # breadcrumb names whose channels are crawled
 GANSUNEWS_DISCOVERY_DEPTH = 4  # home → 甘肃新闻 → 市州播报 → 市州 → 县区
 

@@ -21,14 +21,20 @@ def squash(text: str | None) -> str:
 
 _DATE_PATTERNS = (
     # 2020年8月5日 08:44[:00]
-    re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
-               r"(?:\s*(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2}))?)?"),
+    re.compile(
+        r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
+        r"(?:\s*(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2}))?)?"
+    ),
     # 2020-08-05 08:44[:00], 2020/08/05, 2020.08.05
-    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)"
-               r"(?:[\sT]*(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2}))?)?"),
+    re.compile(
+        r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)"
+        r"(?:[\sT]*(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2}))?)?"
+    ),
     # 20-08-05 08:44 (template A's two-digit year)
-    re.compile(r"(?<!\d)(?P<yy>\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)"
-               r"(?:\s*(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2}))?)?"),
+    re.compile(
+        r"(?<!\d)(?P<yy>\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)"
+        r"(?:\s*(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2}))?)?"
+    ),
 )
 
 
@@ -64,8 +70,13 @@ def _from_match(match: re.Match[str]) -> datetime:
     year = int(parts["y"]) if parts.get("y") else 2000 + int(parts["yy"])
     try:
         return datetime(
-            year, int(parts["m"]), int(parts["d"]),
-            int(parts["H"] or 0), int(parts["M"] or 0), int(parts["S"] or 0), tzinfo=CHINA_TZ,
+            year,
+            int(parts["m"]),
+            int(parts["d"]),
+            int(parts["H"] or 0),
+            int(parts["M"] or 0),
+            int(parts["S"] or 0),
+            tzinfo=CHINA_TZ,
         )
     except ValueError as error:
         raise DateError(f"impossible date {match.group()!r}: {error}") from None
@@ -124,7 +135,9 @@ def is_noise(line: str) -> bool:
 
 # ------------------------------------------------------------------------------------- lead lines
 
-_ROLES = r"(?:本网|本报|新华社|中新网|甘肃日报)?(?:实习|见习|特约|首席)?(?:记者|通讯员|摄影|摄像|撰稿|文/图|图/文|文|图)"
+_ROLES = (
+    r"(?:本网|本报|新华社|中新网|甘肃日报)?(?:实习|见习|特约|首席)?(?:记者|通讯员|摄影|摄像|撰稿|文/图|图/文|文|图)"
+)
 _ROLE = re.compile(_ROLES)
 _AUTHOR_LINE = re.compile(rf"^[（(]?\s*{_ROLES}\s*[:：/]?\s*[^\s，。；]{{2,4}}")
 _DATELINE_AUTHORS = re.compile(rf"[（(]\s*(?P<inner>{_ROLES}[^（()）]{{2,60}})[)）]")
@@ -172,10 +185,10 @@ def split_lead(paragraphs: list[str], lead_window: int = 4) -> Lead:
 def _take_dateline_authors(line: str, authors: list[str]) -> str:
     """`中国甘肃网8月5日讯(本网记者 赵雪 李明)…` → authors, and the parenthesis leaves the text."""
     match = _DATELINE_AUTHORS.search(line[:80])
-    if not match or "讯" not in line[: match.start() + 1] and match.start() > 0:
+    if not match or ("讯" not in line[: match.start() + 1] and match.start() > 0):
         return line
     authors += [name for name in names_after_roles(match["inner"]) if name not in authors]
-    return squash(line[: match.start()].rstrip() + line[match.end():].lstrip())
+    return squash(line[: match.start()].rstrip() + line[match.end() :].lstrip())
 
 
 def body_lines(lines: list[str]) -> list[str]:

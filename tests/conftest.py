@@ -41,17 +41,37 @@ class CrawlResult:
         return self.stats.get(f"gansunews/{key}", default)
 
 
-def run_crawl(proxy_url: str, workdir: Path, *args: str, settings: dict | None = None, env: dict | None = None,
-              timeout: int = 300) -> CrawlResult:
+def run_crawl(
+    proxy_url: str, workdir: Path, *args: str, settings: dict | None = None, env: dict | None = None, timeout: int = 300
+) -> CrawlResult:
     out, stats_file, log_file = workdir / "out.jsonl", workdir / "stats.json", workdir / "crawl.log"
-    command = [sys.executable, "-m", "scrapy", "crawl", "gscn", "-O", str(out), "-s", "AUTOTHROTTLE_ENABLED=0",
-               "-s", f"GANSUNEWS_STATS_FILE={stats_file}", "-s", f"LOG_FILE={log_file}"]
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "gscn",
+        "-O",
+        str(out),
+        "-s",
+        "AUTOTHROTTLE_ENABLED=0",
+        "-s",
+        f"GANSUNEWS_STATS_FILE={stats_file}",
+        "-s",
+        f"LOG_FILE={log_file}",
+    ]
     for name, value in (settings or {}).items():
         command += ["-s", f"{name}={value}"]
     for arg in args:
         command += ["-a", arg]
-    environment = {**os.environ, "http_proxy": proxy_url, "https_proxy": proxy_url, "no_proxy": "",
-                   "PYTHONPATH": str(PROJECT), **(env or {})}
+    environment = {
+        **os.environ,
+        "http_proxy": proxy_url,
+        "https_proxy": proxy_url,
+        "no_proxy": "",
+        "PYTHONPATH": str(PROJECT),
+        **(env or {}),
+    }
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
         environment.pop(name, None)
     completed = subprocess.run(command, cwd=PROJECT, env=environment, timeout=timeout, capture_output=True, text=True)

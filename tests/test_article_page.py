@@ -20,6 +20,7 @@ def sample():
 
 # --- template A, the real sample page (gb2312 declared by <meta> only) ---------------------------------------
 
+
 def test_a_template(sample):
     assert sample.template == "A"
 
@@ -58,7 +59,9 @@ def test_a_body_is_exactly_the_paragraphs(sample):
     assert sample.paragraphs == [line for line in expected if line]
 
 
-@pytest.mark.parametrize("furniture", ["版权声明", "精彩推荐", "关注我们", "即时播报", "分享到", "广告", "原标题", "通讯员"])
+@pytest.mark.parametrize(
+    "furniture", ["版权声明", "精彩推荐", "关注我们", "即时播报", "分享到", "广告", "原标题", "通讯员"]
+)
 def test_a_body_has_no_furniture(sample, furniture):
     assert furniture not in "\n".join(sample.paragraphs)
     assert furniture not in sample.content_html
@@ -70,8 +73,9 @@ def test_a_html_is_sanitised(sample):
 
 
 def test_a_image_absolute_with_caption(sample):
-    assert sample.images == [{"url": "http://gansu.gscn.com.cn/pic/2020/08/05/shuangyong.jpg",
-                              "caption": "图为西峰区军民联欢会现场"}]
+    assert sample.images == [
+        {"url": "http://gansu.gscn.com.cn/pic/2020/08/05/shuangyong.jpg", "caption": "图为西峰区军民联欢会现场"}
+    ]
     assert "图为西峰区军民联欢会现场" not in sample.paragraphs
 
 
@@ -81,23 +85,39 @@ def test_a_breadcrumb(sample):
 
 # --- templates B, C, metadata tags, generic ----------------------------------------------------------------
 
+
 def test_b_gbk_by_header():
     article = page("article/template_b_gbk").article()
-    assert (article.template, article.title, article.source, article.editor) == ("B", "环县大力实施就业培训工作（186）", "新甘肃", "赵雪")
+    assert (article.template, article.title, article.source, article.editor) == (
+        "B",
+        "环县大力实施就业培训工作（186）",
+        "新甘肃",
+        "赵雪",
+    )
     assert article.published_at_raw == "2023-06-01 09:00:00"
     assert article.authors == ["刘洋"] and article.paragraphs[0].startswith("近年来，环县")
 
 
 def test_c_photo_page_gb2312_by_meta():
     article = page("article/template_c_gb2312").article()
-    assert (article.template, article.title, article.source, article.editor) == ("C", "我省着力提升营商环境工作（66）", "每日甘肃网", "孙悦")
+    assert (article.template, article.title, article.source, article.editor) == (
+        "C",
+        "我省着力提升营商环境工作（66）",
+        "每日甘肃网",
+        "孙悦",
+    )
     assert article.published_at_raw == "2024年03月03日 16:20"
     assert article.images and article.images[0]["caption"] == "图为我省着力提升营商环境现场"
 
 
 def test_metadata_tags():
     article = page("article/meta_tags").article()
-    assert (article.template, article.title, article.source, article.column_name) == ("meta", "定西市马铃薯产业带动群众增收", "定西日报", "定西")
+    assert (article.template, article.title, article.source, article.column_name) == (
+        "meta",
+        "定西市马铃薯产业带动群众增收",
+        "定西日报",
+        "定西",
+    )
     assert article.published_at_raw == "2023-11-02 10:30"
     assert article.authors == ["马丽"] and len(article.paragraphs) == 2
 
@@ -119,6 +139,7 @@ def test_dateline_authors_and_traps_stay_text():
 
 # --- multi-page --------------------------------------------------------------------------------------------
 
+
 def test_first_page_links_to_the_next():
     first = page("article/multipage_1")
     assert first.next_page_url().endswith("013001772_02.shtml")
@@ -133,6 +154,7 @@ def test_last_page_has_no_next_and_yields_its_part():
 
 # --- non-articles and degraded pages ----------------------------------------------------------------------
 
+
 def test_live_stream_refresh_is_not_an_article():
     live = page("article/live_refresh")
     assert live.not_article_reason() == NOT_ARTICLE_LIVE
@@ -146,7 +168,9 @@ def test_soft_404_is_not_an_article():
 
 def test_page_without_date_has_no_date_text():
     article = page("article/no_date").article()
-    assert article.title and article.paragraphs and article.published_at_raw and "20" not in article.published_at_raw[:2]
+    assert (
+        article.title and article.paragraphs and article.published_at_raw and "20" not in article.published_at_raw[:2]
+    )
 
 
 def test_page_without_body_has_no_paragraphs():
@@ -166,10 +190,13 @@ def test_empty_page_is_a_page_error():
 
 def test_hostile_markup_never_survives():
     url = "https://gansu.gscn.com.cn/system/2024/03/01/013000002.shtml"
-    body = ('<html><head><meta charset="utf-8"></head><body><div class="artical"><div class="a-header"><h1>标题测试文章</h1>'
-            '<div class="info"><span class="m-frt">24-03-01 10:00</span></div></div><div class="a-container">'
-            '<p onmouseover="x()">正文<a href="javascript:alert(1)">链接</a></p><style>p{}</style><iframe src="x"></iframe>'
-            '<p><img src="/pic/a.jpg" onerror="steal()"></p></div></div></body></html>').encode()
+    body = (
+        '<html><head><meta charset="utf-8"></head><body>'
+        '<div class="artical"><div class="a-header"><h1>标题测试文章</h1>'
+        '<div class="info"><span class="m-frt">24-03-01 10:00</span></div></div><div class="a-container">'
+        '<p onmouseover="x()">正文<a href="javascript:alert(1)">链接</a></p><style>p{}</style><iframe src="x"></iframe>'
+        '<p><img src="/pic/a.jpg" onerror="steal()"></p></div></div></body></html>'
+    ).encode()
     article = ArticlePage.from_bytes(url, body, {}).article()
     html = article.content_html.lower()
     assert "onmouseover" not in html and "javascript:" not in html and "onerror" not in html and "iframe" not in html

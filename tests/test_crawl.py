@@ -85,9 +85,15 @@ def test_fields_match_the_site(crawl, site):
     for item in crawl.items:
         story = stories[item["article_id"]]
         expected = {
-            "url": story.url, "title": story.title, "source": story.source, "editor": story.editor,
-            "authors": story.authors, "original_title": story.original_title, "page_count": story.pages,
-            "published_at": story.published.isoformat() + "+08:00", "breadcrumb": story.breadcrumb,
+            "url": story.url,
+            "title": story.title,
+            "source": story.source,
+            "editor": story.editor,
+            "authors": story.authors,
+            "original_title": story.original_title,
+            "page_count": story.pages,
+            "published_at": story.published.isoformat() + "+08:00",
+            "breadcrumb": story.breadcrumb,
             "content_text": "\n".join(p.replace("(本网记者 赵雪 李明) ", "") for p in story.paragraphs),
         }
         wrong += [(item["article_id"], key) for key, value in expected.items() if item[key] != value]
@@ -110,7 +116,11 @@ def test_reposts_point_at_the_earliest_copy(crawl, site):
 
 def test_regions_from_channels_breadcrumb_and_text(crawl, site):
     item = next(i for i in crawl.items if i["article_id"] == site.cross_listed.article_id)
-    assert {(r["code"], r["via"]) for r in item["regions"]} == {("620000", "channel"), ("621000", "channel"), ("621002", "channel")}
+    assert {(r["code"], r["via"]) for r in item["regions"]} == {
+        ("620000", "channel"),
+        ("621000", "channel"),
+        ("621002", "channel"),
+    }
     traps = next(i for i in crawl.items if i["article_id"] == site.dateline.article_id)
     assert [r["code"] for r in traps["regions"]] == ["620000"]
 
@@ -130,11 +140,17 @@ def test_crawl_metadata(crawl):
 
 # --- arguments ---------------------------------------------------------------------------------------------
 
+
 def test_regions_argument_limits_to_a_prefecture_and_its_counties(replica, site, tmp_path):
     result = run_crawl(replica.proxy_url, tmp_path, f"since={SINCE}", "regions=庆阳")
     wanted = {"621000", "621002", "621022"}
-    expected = {s.article_id for c in site.channels if c.region in wanted for s in site.reachable(c)
-                if s.kind == "article" and s.published.date() >= date(2024, 1, 1)}
+    expected = {
+        s.article_id
+        for c in site.channels
+        if c.region in wanted
+        for s in site.reachable(c)
+        if s.kind == "article" and s.published.date() >= date(2024, 1, 1)
+    }
     assert set(result.ids) == expected
     assert all({c["region_code"] for c in i["channels"]} <= wanted for i in result.items)
 
@@ -142,7 +158,9 @@ def test_regions_argument_limits_to_a_prefecture_and_its_counties(replica, site,
 def test_max_pages_bounds_each_channel(replica, tmp_path):
     result = run_crawl(replica.proxy_url, tmp_path, "max_pages=1")
     assert result.stats["finish_reason"] == "finished"
-    assert result.stat("listing/pages") == result.stat("discovery/channels") - result.stat("discovery/channels_not_selected")
+    assert result.stat("listing/pages") == result.stat("discovery/channels") - result.stat(
+        "discovery/channels_not_selected"
+    )
 
 
 def test_bad_argument_is_a_clear_error(replica, tmp_path):

@@ -72,10 +72,17 @@ def test_navigation_links_exclude_articles_and_topics():
     assert {"要闻", "市州播报", "财经"} <= {link.text for link in links}
 
 
-@pytest.mark.parametrize(("script", "expected"), [
-    ("var maxpage = 1003;", 1003), ("var maxpage='12';", 12), ("var maxpage = abc;", None),
-    ("var maxpage = 0;", None), ("", None), ("document.write(1);", None),
-])
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("var maxpage = 1003;", 1003),
+        ("var maxpage='12';", 12),
+        ("var maxpage = abc;", None),
+        ("var maxpage = 0;", None),
+        ("", None),
+        ("document.write(1);", None),
+    ],
+)
 def test_maxpage_script(script, expected):
     assert parse_maxpage(script) == expected
 

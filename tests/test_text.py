@@ -3,7 +3,15 @@ from datetime import datetime
 import pytest
 
 from gansunews.text import (
-    CHINA_TZ, DateError, body_lines, date_text, labelled, parse_cn_datetime, parse_listing_date, split_lead, squash,
+    CHINA_TZ,
+    DateError,
+    body_lines,
+    date_text,
+    labelled,
+    parse_cn_datetime,
+    parse_listing_date,
+    split_lead,
+    squash,
 )
 
 NOW = datetime(2024, 4, 1, tzinfo=CHINA_TZ)

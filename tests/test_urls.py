@@ -27,12 +27,19 @@ def test_page_url_arithmetic(number, tail):
 
 
 def test_pager_reads_codes_and_base_from_src():
-    assert (PAGER.base, PAGER.channel_code, PAGER.sub_code) == ("https://www.gscn.com.cn/news", "0018005", "000000000000")
+    assert (PAGER.base, PAGER.channel_code, PAGER.sub_code) == (
+        "https://www.gscn.com.cn/news",
+        "0018005",
+        "000000000000",
+    )
 
 
 def test_pager_rejects_other_scripts():
     assert Pager.from_script_src("https://www.gscn.com.cn/js/jquery.js") is None
-    assert Pager.from_script_src("https://x/system/count/0018005/000000000000/count_page_list_0099999000000000000.js") is None
+    assert (
+        Pager.from_script_src("https://x/system/count/0018005/000000000000/count_page_list_0099999000000000000.js")
+        is None
+    )
 
 
 def test_page_numbers_start_at_one():
@@ -50,13 +57,22 @@ def test_article_id_and_date():
 
 
 def test_canonical_url_drops_query_suffix_and_scheme():
-    assert (canonical_article_url("http://Gansu.gscn.com.cn/system/2020/08/05/012429584_03.shtml?from=timeline#top")
-            == "https://gansu.gscn.com.cn/system/2020/08/05/012429584.shtml")
+    assert (
+        canonical_article_url("http://Gansu.gscn.com.cn/system/2020/08/05/012429584_03.shtml?from=timeline#top")
+        == "https://gansu.gscn.com.cn/system/2020/08/05/012429584.shtml"
+    )
 
 
 def test_channel_key_ignores_live_page_name():
-    keys = {channel_key(u) for u in ("https://gansu.gscn.com.cn/gsyw/", "https://gansu.gscn.com.cn/gsyw/index.shtml",
-                                     "http://gansu.gscn.com.cn/gsyw/index.html", "https://gansu.gscn.com.cn/gsyw")}
+    keys = {
+        channel_key(u)
+        for u in (
+            "https://gansu.gscn.com.cn/gsyw/",
+            "https://gansu.gscn.com.cn/gsyw/index.shtml",
+            "http://gansu.gscn.com.cn/gsyw/index.html",
+            "https://gansu.gscn.com.cn/gsyw",
+        )
+    }
     assert keys == {"gansu.gscn.com.cn/gsyw/"}
 
 

@@ -47,7 +47,7 @@ class HtmlPage:
         return cls(url=url, selector=Selector(text=text, base_url=url), encoding=encoding)
 
     @classmethod
-    def from_response(cls, response) -> HtmlPage:  # noqa: ANN001 - a scrapy Response, kept out of page imports
+    def from_response(cls, response) -> HtmlPage:
         headers = {"content-type": (response.headers.get("Content-Type") or b"").decode("latin-1")}
         return cls.from_bytes(response.url, response.body, headers)
 
@@ -74,7 +74,7 @@ class HtmlPage:
             for name in re.split(r"\s*(?:>>|>|»|›|&gt;|/)\s*", _node_text(part))
         ]
         names = [n.strip(" :：") for n in names if n.strip(" :：")]
-        return names[names.index("中国甘肃网"):] if "中国甘肃网" in names else names
+        return names[names.index("中国甘肃网") :] if "中国甘肃网" in names else names
 
 
 def _node_text(node: Selector) -> str:

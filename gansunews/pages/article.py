@@ -19,15 +19,72 @@ NOT_ARTICLE_LIVE = "live_redirect"
 NOT_ARTICLE_SOFT_404 = "soft_404"
 NOT_ARTICLE_REDIRECT = "meta_refresh"
 
-_BLOCK_TAGS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "td", "tr", "blockquote", "center",
-               "figure", "figcaption", "section", "article", "table", "ul", "ol", "dl", "dt", "dd", "pre"}
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "td",
+    "tr",
+    "blockquote",
+    "center",
+    "figure",
+    "figcaption",
+    "section",
+    "article",
+    "table",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "pre",
+}
 _DROP_TAGS = ("script", "style", "iframe", "noscript", "form", "object", "embed", "input", "button", "select")
-_FURNITURE = re.compile(r"(?:^|[\s_-])(?:share|bdshare|bshare|ad|ads|advert|gg|pager|news_more_page_div_id)"
-                        r"(?:$|[\s_-])", re.I)
+_FURNITURE = re.compile(
+    r"(?:^|[\s_-])(?:share|bdshare|bshare|ad|ads|advert|gg|pager|news_more_page_div_id)"
+    r"(?:$|[\s_-])",
+    re.I,
+)
 _SOFT_404 = ("页面没有找到", "页面不存在", "404 Not Found")
-_SANITIZE_TAGS = {"p", "br", "img", "a", "strong", "b", "em", "i", "u", "h2", "h3", "h4", "h5", "h6", "ul", "ol",
-                  "li", "table", "thead", "tbody", "tr", "td", "th", "blockquote", "figure", "figcaption", "span",
-                  "div", "center", "sub", "sup"}
+_SANITIZE_TAGS = {
+    "p",
+    "br",
+    "img",
+    "a",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "u",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "td",
+    "th",
+    "blockquote",
+    "figure",
+    "figcaption",
+    "span",
+    "div",
+    "center",
+    "sub",
+    "sup",
+}
 _SANITIZE_ATTRS = {"img": {"src", "alt", "title"}, "a": {"href", "title"}, "td": {"colspan", "rowspan"}}
 
 
@@ -56,8 +113,7 @@ class ArticlePage(HtmlPage):
         return None
 
     def refresh_target(self) -> str | None:
-        content = self.selector.xpath(
-            "//meta[translate(@http-equiv,'REFSH','refsh')='refresh']/@content").get() or ""
+        content = self.selector.xpath("//meta[translate(@http-equiv,'REFSH','refsh')='refresh']/@content").get() or ""
         match = re.search(r"url\s*=\s*['\"]?([^'\"\s>]+)", content, re.I)
         return self.absolute(match.group(1)) if match else None
 
@@ -90,7 +146,8 @@ class ArticlePage(HtmlPage):
     def meta(self, name: str) -> str | None:
         value = self.selector.xpath(
             f"//meta[translate(@name,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')='{name.lower()}']"
-            "/@content").get()
+            "/@content"
+        ).get()
         return squash(value) or None
 
     def _template_a(self) -> Fields | None:
@@ -104,8 +161,10 @@ class ArticlePage(HtmlPage):
             date_raw=self._text("//span[contains(@class,'m-frt')]") or info,
             source=labelled(info, "来源"),
             editor=labelled(info, "责任编辑", "编辑"),
-            body=self._first("//div[contains(@class,'a-container')] | //div[contains(@class,'artical')]"
-                             "//div[contains(concat(' ',normalize-space(@class),' '),' container ')]"),
+            body=self._first(
+                "//div[contains(@class,'a-container')] | //div[contains(@class,'artical')]"
+                "//div[contains(concat(' ',normalize-space(@class),' '),' container ')]"
+            ),
         )
 
     def _template_b(self) -> Fields | None:
@@ -240,11 +299,19 @@ class Body:
         paragraphs = [line for line in paragraphs if line not in captions]  # they live in images[].caption
         html = nh3.clean(
             lxml_html.tostring(element, encoding="unicode"),
-            tags=_SANITIZE_TAGS, attributes=_SANITIZE_ATTRS, url_schemes={"http", "https"},
-            link_rel=None, strip_comments=True,
+            tags=_SANITIZE_TAGS,
+            attributes=_SANITIZE_ATTRS,
+            url_schemes={"http", "https"},
+            link_rel=None,
+            strip_comments=True,
         )
-        return cls(paragraphs, squash_html(html), images, parts.original_title if parts else None,
-                   parts.authors if parts else [])
+        return cls(
+            paragraphs,
+            squash_html(html),
+            images,
+            parts.original_title if parts else None,
+            parts.authors if parts else [],
+        )
 
 
 def squash_html(html: str) -> str:
@@ -286,9 +353,7 @@ def _own_lines(node: lxml_html.HtmlElement) -> list[str]:
     for child in node:
         if not isinstance(child.tag, str):
             pieces.append(child.tail or "")
-        elif child.tag == "br":
-            pieces.append("\n" + (child.tail or ""))
-        elif child.tag in _BLOCK_TAGS:
+        elif child.tag == "br" or child.tag in _BLOCK_TAGS:
             pieces.append("\n" + (child.tail or ""))
         else:
             pieces.append(child.text_content() + (child.tail or ""))

@@ -11,14 +11,26 @@ from gansunews.pages import PageError
 from gansunews.pages.article import ArticlePage, Fields
 from gansunews.text import date_text, labelled, squash
 
-_DATE_META = ("article:published_time", "PubDate", "publishdate", "pubdate", "og:release_date", "datePublished",
-              "weibo: article:create_at", "publish_time")
+_DATE_META = (
+    "article:published_time",
+    "PubDate",
+    "publishdate",
+    "pubdate",
+    "og:release_date",
+    "datePublished",
+    "weibo: article:create_at",
+    "publish_time",
+)
 
 
 def generic_fields(page: ArticlePage) -> Fields:
     """Title, date, source, editor and body of any news page; PageError when no body text is found."""
     document = trafilatura.bare_extraction(
-        page.selector.root, url=page.url, with_metadata=True, include_comments=False, include_tables=False,
+        page.selector.root,
+        url=page.url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
     )
     text = getattr(document, "text", None) or ""
     if not text.strip():
@@ -54,7 +66,7 @@ def _text_after_title(page: ArticlePage, title: str) -> str:
     """The 300 characters after the headline: where Chinese pages print date, 来源 and 作者."""
     text = page._page_text()
     start = text.find(title) if title else -1
-    return text[start + len(title): start + len(title) + 300] if start >= 0 else text[:600]
+    return text[start + len(title) : start + len(title) + 300] if start >= 0 else text[:600]
 
 
 def _date_raw(page: ArticlePage, header: str) -> str | None:

@@ -42,7 +42,7 @@ class ListingPage(HtmlPage):
     """A channel's live page (`index.shtml`) or one of its archive pages."""
 
     @cached_property
-    def _items(self):  # noqa: ANN202 - parsel SelectorList
+    def _items(self):
         items = self.selector.xpath('//*[@id="content"]/ul/li')
         return items or self.selector.xpath('//*[@id="content"]//li[a]')
 

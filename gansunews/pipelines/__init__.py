@@ -9,7 +9,7 @@ from scrapy.exceptions import DropItem
 logger = logging.getLogger(__name__)
 
 
-def drop(crawler, reason: str, item_id: str, detail: str = "") -> DropItem:  # noqa: ANN001
+def drop(crawler, reason: str, item_id: str, detail: str = "") -> DropItem:
     """Count the drop under `gansunews/drop/<reason>`, log it, and return the DropItem to raise."""
     crawler.stats.inc_value(f"gansunews/drop/{reason}")
     logger.warning("dropped %s: %s %s", item_id, reason, detail)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from gansunews.crawlinfo import crawl_id, job_id
 from gansunews.items import Article, RawArticle
@@ -59,18 +59,18 @@ def _tidy_label_value(value: str | None) -> str | None:
 
 
 class CleanPipeline:
-    def __init__(self, crawler) -> None:  # noqa: ANN001
+    def __init__(self, crawler) -> None:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler) -> CleanPipeline:  # noqa: ANN001
+    def from_crawler(cls, crawler) -> CleanPipeline:
         return cls(crawler)
 
-    def process_item(self, item):  # noqa: ANN001, ANN201
+    def process_item(self, item):
         if not isinstance(item, RawArticle):
             return item
         article = clean_article(item)
-        now = datetime.now(timezone.utc).astimezone(CHINA_TZ).isoformat()
+        now = datetime.now(UTC).astimezone(CHINA_TZ).isoformat()
         article.crawl = {
             "crawl_id": crawl_id(self.crawler),
             "job_id": job_id(self.crawler),

@@ -19,11 +19,11 @@ MAX_DISTANCE = 3
 
 def fingerprint(text: str) -> Simhash:
     compact = "".join(text.split())
-    return Simhash([compact[i:i + SHINGLE] for i in range(max(1, len(compact) - SHINGLE + 1))])
+    return Simhash([compact[i : i + SHINGLE] for i in range(max(1, len(compact) - SHINGLE + 1))])
 
 
 class DedupePipeline:
-    def __init__(self, crawler) -> None:  # noqa: ANN001
+    def __init__(self, crawler) -> None:
         self.crawler = crawler
         self.seen_ids: set[str] = set()
         self.by_hash: dict[str, str] = {}
@@ -31,10 +31,10 @@ class DedupePipeline:
         self.published: dict[str, tuple[str, str | None]] = {}  # id → (published_at, duplicate_of)
 
     @classmethod
-    def from_crawler(cls, crawler) -> DedupePipeline:  # noqa: ANN001
+    def from_crawler(cls, crawler) -> DedupePipeline:
         return cls(crawler)
 
-    def process_item(self, item):  # noqa: ANN001, ANN201
+    def process_item(self, item):
         if not isinstance(item, Article):
             return item
         if item.article_id in self.seen_ids:

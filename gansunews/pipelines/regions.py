@@ -21,7 +21,9 @@ def article_regions(article: Article) -> list[dict[str, str]]:
         add(divisions().get(channel.get("region_code") or ""), "channel")
     for crumb in article.breadcrumb[1:]:
         add(lookup(crumb), "breadcrumb")
-    prose = "\n".join([article.title, article.original_title or "", *article.content_text.split("\n")[:TEXT_PARAGRAPHS]])
+    prose = "\n".join(
+        [article.title, article.original_title or "", *article.content_text.split("\n")[:TEXT_PARAGRAPHS]]
+    )
     for division in find_in_text(prose):
         add(division, "text")
     # 来源 names a place reliably only as a county media centre (西峰区融媒体中心); 天水日报 may report anything
@@ -35,7 +37,7 @@ def article_regions(article: Article) -> list[dict[str, str]]:
 
 
 class RegionsPipeline:
-    def process_item(self, item):  # noqa: ANN001, ANN201
+    def process_item(self, item):
         if isinstance(item, Article):
             item.regions = article_regions(item)
         return item

@@ -22,14 +22,14 @@ def problem(article: Article, since_iso: str | None) -> str | None:
 
 
 class ValidatePipeline:
-    def __init__(self, crawler) -> None:  # noqa: ANN001
+    def __init__(self, crawler) -> None:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler) -> ValidatePipeline:  # noqa: ANN001
+    def from_crawler(cls, crawler) -> ValidatePipeline:
         return cls(crawler)
 
-    def process_item(self, item):  # noqa: ANN001, ANN201
+    def process_item(self, item):
         if not isinstance(item, Article):
             return item
         args = getattr(self.crawler.spider, "args", None)

@@ -9,8 +9,8 @@ articles, oldest first, emitted in that order so that near-duplicate detection s
 from __future__ import annotations
 
 import logging
-from datetime import date
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -86,7 +86,7 @@ class InOrder:
 
     def drain(self) -> list[Any]:
         """Everything still held, in order, for keys that will never finish (a lost request)."""
-        held = [self._done.pop(key) for key in self._keys[self._next:] if key in self._done]
+        held = [self._done.pop(key) for key in self._keys[self._next :] if key in self._done]
         self._next = len(self._keys)
         return [value for value in held if value is not None]
 
@@ -109,7 +109,7 @@ class PortalSpider(scrapy.Spider):
         self.seen_links: set[str] = set()
 
     @classmethod
-    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> PortalSpider:  # noqa: ANN001
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> PortalSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.seeds = settings.getlist("GANSUNEWS_SEEDS")
@@ -123,13 +123,12 @@ class PortalSpider(scrapy.Spider):
 
     # ------------------------------------------------------------------------------ discovery
 
-    async def start(self):  # noqa: ANN201 - async generator of requests
+    async def start(self):
         for seed in self.seeds:
             self.seen_links.add(channel_key(seed))
-            yield Request(seed, callback=self.parse_home, errback=self.listing_failed,
-                          priority=PRIORITY_DISCOVERY)
+            yield Request(seed, callback=self.parse_home, errback=self.listing_failed, priority=PRIORITY_DISCOVERY)
 
-    def parse_home(self, response: Response):  # noqa: ANN201
+    def parse_home(self, response: Response):
         """A portal home page: every site link is a possible way into the 甘肃新闻 tree."""
         page = ListingPage.from_response(response)
         yield from self.follow_links(page, parent=self.scope_root(page, link_text=""))
@@ -141,7 +140,7 @@ class PortalSpider(scrapy.Spider):
             return None
         return Channel(url=strip_query(page.url), name=names[0], region_code=PROVINCE_CODE, depth=1)
 
-    def follow_links(self, page: ListingPage, parent: Channel | None):  # noqa: ANN201
+    def follow_links(self, page: ListingPage, parent: Channel | None):
         """Candidate channels: links named after a division or the scope, or same-host links of a scope page."""
         if parent is not None and parent.depth >= self.max_depth:
             return
@@ -154,12 +153,14 @@ class PortalSpider(scrapy.Spider):
             if named or (parent is not None and urlsplit(link.url).hostname == host):
                 self.seen_links.add(key)
                 yield Request(
-                    strip_query(link.url), callback=self.parse_channel, errback=self.listing_failed,
+                    strip_query(link.url),
+                    callback=self.parse_channel,
+                    errback=self.listing_failed,
                     priority=PRIORITY_DISCOVERY - (parent.depth if parent else 0),
                     cb_kwargs={"link_text": link.text, "parent": parent},
                 )
 
-    def parse_channel(self, response: Response, link_text: str, parent: Channel | None):  # noqa: ANN201
+    def parse_channel(self, response: Response, link_text: str, parent: Channel | None):
         """A candidate channel's live page: keep it when it is a listing in scope, walk it, look further."""
         page = ListingPage.from_response(response)
         if not page.has_container and page.pager() is None:
@@ -209,7 +210,7 @@ class PortalSpider(scrapy.Spider):
 
     # -------------------------------------------------------------------------------- listings
 
-    def walk(self, page: ListingPage, channel: Channel):  # noqa: ANN201
+    def walk(self, page: ListingPage, channel: Channel):
         """The live page's entries, then the archive pages newest first (page `maxpage`, `maxpage-1` …)."""
         fresh = self.read_entries(page, channel)
         pager = page.pager()
@@ -222,10 +223,15 @@ class PortalSpider(scrapy.Spider):
         if pager.maxpage:
             yield self.archive_request(channel, pager.maxpage)
         else:
-            yield Request(pager.script_url, callback=self.parse_pager_script, errback=self.listing_failed,
-                          priority=PRIORITY_LISTING, cb_kwargs={"channel": channel})
+            yield Request(
+                pager.script_url,
+                callback=self.parse_pager_script,
+                errback=self.listing_failed,
+                priority=PRIORITY_LISTING,
+                cb_kwargs={"channel": channel},
+            )
 
-    def parse_pager_script(self, response: Response, channel: Channel):  # noqa: ANN201
+    def parse_pager_script(self, response: Response, channel: Channel):
         maxpage = parse_maxpage(response.body.decode("latin-1"))
         if maxpage is None:
             self.count("pager/bad_maxpage")
@@ -235,10 +241,15 @@ class PortalSpider(scrapy.Spider):
 
     def archive_request(self, channel: Channel, number: int) -> Request:
         assert channel.pager is not None
-        return Request(channel.pager.page_url(number), callback=self.parse_archive, errback=self.listing_failed,
-                       priority=PRIORITY_LISTING, cb_kwargs={"channel": channel, "number": number})
+        return Request(
+            channel.pager.page_url(number),
+            callback=self.parse_archive,
+            errback=self.listing_failed,
+            priority=PRIORITY_LISTING,
+            cb_kwargs={"channel": channel, "number": number},
+        )
 
-    def parse_archive(self, response: Response, channel: Channel, number: int):  # noqa: ANN201
+    def parse_archive(self, response: Response, channel: Channel, number: int):
         page = ListingPage.from_response(response)
         fresh = self.read_entries(page, channel)
         if not page.entries():
@@ -276,8 +287,10 @@ class PortalSpider(scrapy.Spider):
         url = strip_query(entry.url)
         match = article_match(url)
         if not match:
-            self.count("skip/" + ("offsite_link" if not is_site_url(url) else
-                                  "topic" if "/cms_udf/" in url else "not_article_url"))
+            self.count(
+                "skip/"
+                + ("offsite_link" if not is_site_url(url) else "topic" if "/cms_udf/" in url else "not_article_url")
+            )
             return True
         published = entry.date.date() if entry.date else article_url_date(url)
         if self.args.since and published and published < self.args.since:
@@ -289,7 +302,7 @@ class PortalSpider(scrapy.Spider):
             pending.channels.append(channel.as_ref())
         return True
 
-    def listing_failed(self, failure: Failure):  # noqa: ANN201
+    def listing_failed(self, failure: Failure):
         self.record_failure("listing", failure)
 
     # -------------------------------------------------------------------------------- articles
@@ -316,12 +329,16 @@ class PortalSpider(scrapy.Spider):
     def article_request(self, url: str, cms_id: str, priority: int, redirects: int = 0) -> Request:
         """Redirects are handled here, not by RedirectMiddleware: an article moved off the site (live streams)
         must never be requested, and must still finish its place in the emission order."""
-        return Request(url, callback=self.parse_article_or_redirect, errback=self.article_failed,
-                       priority=priority, cb_kwargs={"cms_id": cms_id},
-                       meta={"dont_redirect": True, "handle_httpstatus_list": list(REDIRECT_CODES),
-                             "redirects": redirects})
+        return Request(
+            url,
+            callback=self.parse_article_or_redirect,
+            errback=self.article_failed,
+            priority=priority,
+            cb_kwargs={"cms_id": cms_id},
+            meta={"dont_redirect": True, "handle_httpstatus_list": list(REDIRECT_CODES), "redirects": redirects},
+        )
 
-    def parse_article_or_redirect(self, response: Response, cms_id: str):  # noqa: ANN201
+    def parse_article_or_redirect(self, response: Response, cms_id: str):
         if response.status not in REDIRECT_CODES:
             yield from self.parse_article(response, cms_id)
             return
@@ -334,12 +351,12 @@ class PortalSpider(scrapy.Spider):
         logger.info("article %s redirects to %s: not followed", response.url, target)
         yield from self.in_order.finish(cms_id, None)
 
-    def release_held(self, response: Response):  # noqa: ANN201
+    def release_held(self, response: Response):
         held = self.in_order.drain()
         logger.error("released %d articles whose predecessors never finished", len(held))
         yield from held
 
-    def parse_article(self, response: Response, cms_id: str):  # noqa: ANN201
+    def parse_article(self, response: Response, cms_id: str):
         page = ArticlePage.from_response(response)
         reason = page.not_article_reason()
         if reason:
@@ -362,10 +379,15 @@ class PortalSpider(scrapy.Spider):
             yield from self.in_order.finish(cms_id, raw)
 
     def continuation_request(self, raw: RawArticle, url: str, visited: set[str]) -> Request:
-        return Request(url, callback=self.parse_continuation, errback=self.continuation_failed,
-                       priority=PRIORITY_ARTICLE + 1, cb_kwargs={"raw": raw, "visited": visited | {url}})
+        return Request(
+            url,
+            callback=self.parse_continuation,
+            errback=self.continuation_failed,
+            priority=PRIORITY_ARTICLE + 1,
+            cb_kwargs={"raw": raw, "visited": visited | {url}},
+        )
 
-    def parse_continuation(self, response: Response, raw: RawArticle, visited: set[str]):  # noqa: ANN201
+    def parse_continuation(self, response: Response, raw: RawArticle, visited: set[str]):
         page = ArticlePage.from_response(response)
         body = page.continuation()
         raw.paragraphs += body.paragraphs
@@ -378,13 +400,13 @@ class PortalSpider(scrapy.Spider):
         else:
             yield from self.in_order.finish(raw.article_id, raw)
 
-    def continuation_failed(self, failure: Failure):  # noqa: ANN201
+    def continuation_failed(self, failure: Failure):
         """A lost continuation page: the article is emitted with the pages it has, and the loss is counted."""
         self.record_failure("continuation", failure)
         raw = failure.request.cb_kwargs["raw"]
         yield from self.in_order.finish(raw.article_id, raw)
 
-    def article_failed(self, failure: Failure):  # noqa: ANN201
+    def article_failed(self, failure: Failure):
         self.record_failure("article", failure)
         yield from self.in_order.finish(failure.request.cb_kwargs["cms_id"], None)
 

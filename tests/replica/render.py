@@ -72,18 +72,22 @@ class Renderer:
 
     def _home_www(self, _: None) -> Reply:
         qingyang = next(c for c in self.site.channels if c.name == "庆阳")
-        body = (f'<div class="top"><a href="http://{HOME_GANSU}/">甘肃新闻</a> <a href="{self.site.finance.live_url}">'
-                f'财经</a> <a href="https://theory.gscn.com.cn/">理论</a> <a href="{OFFSITE_URL}">新华网</a></div>'
-                f'<div class="quick"><a href="{qingyang.folder}index.shtml?from=home">庆阳</a></div>'
-                if qingyang.host == HOME_WWW else
-                f'<div class="top"><a href="http://{HOME_GANSU}/">甘肃新闻</a> <a href="{self.site.finance.live_url}">'
-                f'财经</a> <a href="{OFFSITE_URL}">新华网</a></div>'
-                f'<div class="quick"><a href="{qingyang.live_url}?from=home">庆阳</a></div>')
+        body = (
+            f'<div class="top"><a href="http://{HOME_GANSU}/">甘肃新闻</a> <a href="{self.site.finance.live_url}">'
+            f'财经</a> <a href="https://theory.gscn.com.cn/">理论</a> <a href="{OFFSITE_URL}">新华网</a></div>'
+            f'<div class="quick"><a href="{qingyang.folder}index.shtml?from=home">庆阳</a></div>'
+            if qingyang.host == HOME_WWW
+            else f'<div class="top"><a href="http://{HOME_GANSU}/">甘肃新闻</a> <a href="{self.site.finance.live_url}">'
+            f'财经</a> <a href="{OFFSITE_URL}">新华网</a></div>'
+            f'<div class="quick"><a href="{qingyang.live_url}?from=home">庆阳</a></div>'
+        )
         return _html(f"<html><head><title>中国甘肃网</title></head><body>{body}</body></html>")
 
     def _home_gansu(self, _: None) -> Reply:
-        return _html(f"<html><head><title>甘肃新闻_中国甘肃网</title></head><body>{self._nav()}"
-                     f'<div class="focus"><a href="{TOPIC_URL}">两会专题</a></div></body></html>')
+        return _html(
+            f"<html><head><title>甘肃新闻_中国甘肃网</title></head><body>{self._nav()}"
+            f'<div class="focus"><a href="{TOPIC_URL}">两会专题</a></div></body></html>'
+        )
 
     def _topic(self, _: None) -> Reply:
         return _html("<html><head><title>两会专题</title></head><body><h1>专题</h1></body></html>")
@@ -109,12 +113,17 @@ class Renderer:
     def _listing(self, channel: ChannelSpec, stories: list[Story], extras: bool) -> Reply:
         subnav = "".join(f'<a href="{c.live_url}">{escape(c.link_text)}</a> ' for c in channel.children)
         script = f'<script type="text/javascript" src="{channel.script_path}"></script>'
-        meta = (f'<meta http-equiv="Content-Type" content="text/html; charset={channel.encoding}">'
-                if channel.encoding != "utf-8" else '<meta charset="utf-8">')
-        page = (f"<html><head>{meta}<title>{escape(channel.name)}_中国甘肃网</title></head><body>{self._nav()}"
-                f"{self._crumbs(channel.crumbs)}<div class=\"subnav\">{subnav}</div>"
-                f'<div class="list" id="content">{self._entries(channel, stories, extras)}{script}</div>'
-                f'<div class="pages" id="pages"></div><!--enorth cms block end--></body></html>')
+        meta = (
+            f'<meta http-equiv="Content-Type" content="text/html; charset={channel.encoding}">'
+            if channel.encoding != "utf-8"
+            else '<meta charset="utf-8">'
+        )
+        page = (
+            f"<html><head>{meta}<title>{escape(channel.name)}_中国甘肃网</title></head><body>{self._nav()}"
+            f'{self._crumbs(channel.crumbs)}<div class="subnav">{subnav}</div>'
+            f'<div class="list" id="content">{self._entries(channel, stories, extras)}{script}</div>'
+            f'<div class="pages" id="pages"></div><!--enorth cms block end--></body></html>'
+        )
         return _html(page, channel.encoding, header_charset=channel.encoding == "utf-8")
 
     def _live(self, channel: ChannelSpec) -> Reply:
@@ -125,8 +134,10 @@ class Renderer:
         if channel.pager == "missing":
             return _html("<html><head><title>404</title></head></html>", status=404)
         maxpage = "abc" if channel.pager == "garbage" else str(channel.maxpage)
-        text = (f"var maxpage = {maxpage};\nvar pagename = 'c{channel.code}{channel.sub}';\n"
-                "document.write(createPageHTML(maxpage));\n")
+        text = (
+            f"var maxpage = {maxpage};\nvar pagename = 'c{channel.code}{channel.sub}';\n"
+            "document.write(createPageHTML(maxpage));\n"
+        )
         return Reply(200, {"Content-Type": "application/javascript"}, text.encode())
 
     def _archive_route(self, host: str, path: str) -> Reply | None:
@@ -155,9 +166,13 @@ class Renderer:
         if story.kind == "live_302":
             return Reply(302, {"Location": LIVE_URL, "Content-Type": "text/html"}, b"")
         if story.kind == "live_refresh":
-            return _html(f'<html><head><meta http-equiv="refresh" content="0;url={LIVE_URL}"></head><body></body></html>')
+            return _html(
+                f'<html><head><meta http-equiv="refresh" content="0;url={LIVE_URL}"></head><body></body></html>'
+            )
         if story.kind == "soft_404":
-            return _html("<html><head><title>页面没有找到 - 中国甘肃网</title></head><body>对不起，页面没有找到</body></html>")
+            return _html(
+                "<html><head><title>页面没有找到 - 中国甘肃网</title></head><body>对不起，页面没有找到</body></html>"
+            )
         render = {"A": article_a, "B": article_b, "C": article_c, "generic": article_generic}[story.template]
         html = render(story, page, self._nav(), self._crumbs(story.breadcrumb))
         if story.encoding == "gb2312":
@@ -167,10 +182,12 @@ class Renderer:
 
 # ----------------------------------------------------------------------------------- templates
 
-_FURNITURE = ('<div class="bottom">版权声明:凡注有稿件来源为“中国甘肃网”的稿件,均为中国甘肃网版权稿件。</div>'
-              '<div class="tuijian">精彩推荐<ul><li><a href="#">兰州安宁仁寿山公园开街</a></li></ul></div>'
-              '<div class="follow">关注我们 中国甘肃网微博 中国甘肃网微信</div>'
-              '<div class="jishi">即时播报<ol><li>1 兰州安宁仁寿山公园“古堡遗珍</li><li>2 西峰区启动实施</li></ol></div>')
+_FURNITURE = (
+    '<div class="bottom">版权声明:凡注有稿件来源为“中国甘肃网”的稿件,均为中国甘肃网版权稿件。</div>'
+    '<div class="tuijian">精彩推荐<ul><li><a href="#">兰州安宁仁寿山公园开街</a></li></ul></div>'
+    '<div class="follow">关注我们 中国甘肃网微博 中国甘肃网微信</div>'
+    '<div class="jishi">即时播报<ol><li>1 兰州安宁仁寿山公园“古堡遗珍</li><li>2 西峰区启动实施</li></ol></div>'
+)
 
 
 def _lead(story: Story) -> list[str]:
@@ -188,17 +205,22 @@ def _body_lines(story: Story, page: int) -> list[str]:
     if story.kind == "no_body":
         return []
     per_page = -(-len(story.paragraphs) // story.pages)
-    lines = story.paragraphs[(page - 1) * per_page: page * per_page]
+    lines = story.paragraphs[(page - 1) * per_page : page * per_page]
     return (_lead(story) if page == 1 else []) + lines
 
 
 def _paragraph_html(story: Story, page: int) -> str:
-    parts = [f"<p>\u3000\u3000{escape(line)}</p>" if i % 2 else f"<p>&nbsp;&nbsp;{escape(line)}</p>"
-             for i, line in enumerate(_body_lines(story, page))]
+    parts = [
+        f"<p>\u3000\u3000{escape(line)}</p>" if i % 2 else f"<p>&nbsp;&nbsp;{escape(line)}</p>"
+        for i, line in enumerate(_body_lines(story, page))
+    ]
     if story.image and page == 1:
         caption = f"图为{story.title[:10]}现场"
-        parts.insert(min(2, len(parts)), f'<p style="text-align:center"><img src="{story.image}" alt=""></p>'
-                                         f'<p style="text-align:center">{escape(caption)}</p>')
+        parts.insert(
+            min(2, len(parts)),
+            f'<p style="text-align:center"><img src="{story.image}" alt=""></p>'
+            f'<p style="text-align:center">{escape(caption)}</p>',
+        )
     return "".join(parts)
 
 
@@ -215,37 +237,45 @@ def _pager(story: Story, page: int) -> str:
 def article_a(story: Story, page: int, nav: str, crumbs: str) -> str:
     when = "" if story.kind == "no_date" else story.published.strftime("%y-%m-%d %H:%M")
     info = f'<span class="m-frt">{when}</span> 来源:<a href="https://www.gscn.com.cn/">{escape(story.source)}</a> 编辑:{escape(story.editor)}'
-    return (f'<html><head><meta charset="utf-8"><title>{escape(story.title)}_中国甘肃网</title></head><body>{nav}{crumbs}'
-            f'<div class="artical"><div class="a-header"><h1>{escape(story.title)}</h1><div class="info">{info}</div></div>'
-            f'<div class="share-substr">{escape(story.title)}</div>'
-            f'<div class="a-container">{_paragraph_html(story, page)}<script>var ad = "ad slot";</script>'
-            f'<div class="bdshare">分享到：</div>{_pager(story, page)}</div>{_FURNITURE}</div></body></html>')
+    return (
+        f'<html><head><meta charset="utf-8"><title>{escape(story.title)}_中国甘肃网</title></head><body>{nav}{crumbs}'
+        f'<div class="artical"><div class="a-header"><h1>{escape(story.title)}</h1><div class="info">{info}</div></div>'
+        f'<div class="share-substr">{escape(story.title)}</div>'
+        f'<div class="a-container">{_paragraph_html(story, page)}<script>var ad = "ad slot";</script>'
+        f'<div class="bdshare">分享到：</div>{_pager(story, page)}</div>{_FURNITURE}</div></body></html>'
+    )
 
 
 def article_b(story: Story, page: int, nav: str, crumbs: str) -> str:
     when = story.published.strftime("%Y-%m-%d %H:%M:%S")
-    return (f'<html><head><meta http-equiv="Content-Type" content="text/html; charset=gbk">'
-            f"<title>{escape(story.title)}_{escape(story.breadcrumb[-1])}_中国甘肃网</title></head><body>{nav}{crumbs}"
-            f'<div class="main"><div class="title">{escape(story.title)}</div>'
-            f'<div class="line"><span id="pubtime_baidu">{when}</span> <span id="source_baidu">来源：'
-            f'<a href="#">{escape(story.source)}</a></span> <span id="editor_baidu">责任编辑：{escape(story.editor)}</span></div>'
-            f'<div id="content">{_paragraph_html(story, page)}{_pager(story, page)}</div>{_FURNITURE}</div></body></html>')
+    return (
+        f'<html><head><meta http-equiv="Content-Type" content="text/html; charset=gbk">'
+        f"<title>{escape(story.title)}_{escape(story.breadcrumb[-1])}_中国甘肃网</title></head><body>{nav}{crumbs}"
+        f'<div class="main"><div class="title">{escape(story.title)}</div>'
+        f'<div class="line"><span id="pubtime_baidu">{when}</span> <span id="source_baidu">来源：'
+        f'<a href="#">{escape(story.source)}</a></span> <span id="editor_baidu">责任编辑：{escape(story.editor)}</span></div>'
+        f'<div id="content">{_paragraph_html(story, page)}{_pager(story, page)}</div>{_FURNITURE}</div></body></html>'
+    )
 
 
 def article_c(story: Story, page: int, nav: str, crumbs: str) -> str:
     when = f"{story.published.year}年{story.published.month:02d}月{story.published.day:02d}日 {story.published:%H:%M}"
-    return (f'<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">'
-            f"<title>{escape(story.title)}</title></head><body>{nav}{crumbs}"
-            f'<div id="info"><h1>{escape(story.title)}</h1><span class="source">{when} 来源：<a href="#">'
-            f'{escape(story.source)}</a></span></div><div class="picbox"><div id="pic_mainbox"></div>'
-            f"{_paragraph_html(story, page)}</div><div class=\"edit\">责任编辑：{escape(story.editor)}</div>"
-            f"{_FURNITURE}</body></html>")
+    return (
+        f'<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">'
+        f"<title>{escape(story.title)}</title></head><body>{nav}{crumbs}"
+        f'<div id="info"><h1>{escape(story.title)}</h1><span class="source">{when} 来源：<a href="#">'
+        f'{escape(story.source)}</a></span></div><div class="picbox"><div id="pic_mainbox"></div>'
+        f'{_paragraph_html(story, page)}</div><div class="edit">责任编辑：{escape(story.editor)}</div>'
+        f"{_FURNITURE}</body></html>"
+    )
 
 
 def article_generic(story: Story, page: int, nav: str, crumbs: str) -> str:
     when = story.published.strftime("%Y-%m-%d %H:%M")
-    return (f"<html><head><title>{escape(story.title)} - 甘肃频道</title></head><body>{nav}{crumbs}"
-            f'<div class="wrap"><div class="news-title"><h1>{escape(story.title)}</h1></div>'
-            f'<div class="meta">发布时间：{when}　来源：{escape(story.source)}</div>'
-            f'<div class="text-body">{_paragraph_html(story, page)}</div>'
-            f'<div class="editor">责任编辑：{escape(story.editor)}</div></div>{_FURNITURE}</body></html>')
+    return (
+        f"<html><head><title>{escape(story.title)} - 甘肃频道</title></head><body>{nav}{crumbs}"
+        f'<div class="wrap"><div class="news-title"><h1>{escape(story.title)}</h1></div>'
+        f'<div class="meta">发布时间：{when}　来源：{escape(story.source)}</div>'
+        f'<div class="text-body">{_paragraph_html(story, page)}</div>'
+        f'<div class="editor">责任编辑：{escape(story.editor)}</div></div>{_FURNITURE}</body></html>'
+    )

@@ -31,20 +31,32 @@ def self_signed_context(directory: Path) -> ssl.SSLContext:
     """A TLS server context for *.gscn.com.cn with a fresh self-signed certificate."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "*.gscn.com.cn")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([
-            x509.DNSName("*.gscn.com.cn"), x509.DNSName("gscn.com.cn"), x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-        ]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName("*.gscn.com.cn"),
+                    x509.DNSName("gscn.com.cn"),
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                ]
+            ),
+            critical=False,
+        )
         .sign(key, hashes.SHA256())
     )
     cert_file, key_file = directory / "replica.crt", directory / "replica.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     return context
@@ -87,10 +99,10 @@ class ReplicaHandler(BaseHTTPRequestHandler):
     server: ReplicaServer
     tunnel_host: str | None = None
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet: the server keeps its own log
+    def log_message(self, format: str, *args: object) -> None:
         return
 
-    def do_CONNECT(self) -> None:  # noqa: N802 - http.server's naming
+    def do_CONNECT(self) -> None:
         host = self.path.split(":")[0].lower()
         if not _is_site(host):
             self.server.log_request_url(f"https://{self.path}", allowed=False)
@@ -104,7 +116,7 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         self.tunnel_host = host
         self.close_connection = False
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path.startswith(("http://", "https://")):
             url = self.path
         elif self.tunnel_host:

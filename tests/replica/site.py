@@ -28,22 +28,59 @@ import math
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from html import escape
 
 TODAY = datetime(2024, 3, 31, 18, 0)
 HOME_WWW = "www.gscn.com.cn"
 HOME_GANSU = "gansu.gscn.com.cn"
 LIVE_URL = "http://live.xinhuaapp.com/xcy/reportlist.html?liveId=123"
 
-_WORDS = ("乡村振兴", "产业发展", "基础设施", "群众增收", "项目建设", "生态保护", "文化旅游", "特色种植", "民生实事",
-          "营商环境", "招商引资", "数字经济", "就业培训", "医疗保障", "教育均衡", "交通网络", "水利工程", "光伏发电",
-          "肉牛养殖", "苹果产业", "中药材", "电商平台", "人居环境", "基层治理", "安全生产", "科技创新", "金融服务",
-          "冬春农闲", "劳务输转", "文明实践", "志愿服务", "非遗传承", "黄河流域", "防汛抗旱", "高标准农田", "设施农业")
+_WORDS = (
+    "乡村振兴",
+    "产业发展",
+    "基础设施",
+    "群众增收",
+    "项目建设",
+    "生态保护",
+    "文化旅游",
+    "特色种植",
+    "民生实事",
+    "营商环境",
+    "招商引资",
+    "数字经济",
+    "就业培训",
+    "医疗保障",
+    "教育均衡",
+    "交通网络",
+    "水利工程",
+    "光伏发电",
+    "肉牛养殖",
+    "苹果产业",
+    "中药材",
+    "电商平台",
+    "人居环境",
+    "基层治理",
+    "安全生产",
+    "科技创新",
+    "金融服务",
+    "冬春农闲",
+    "劳务输转",
+    "文明实践",
+    "志愿服务",
+    "非遗传承",
+    "黄河流域",
+    "防汛抗旱",
+    "高标准农田",
+    "设施农业",
+)
 _VERBS = ("持续推进", "不断完善", "扎实开展", "全面落实", "积极探索", "大力实施", "有序推动", "着力提升", "统筹推进")
 _NAMES = ("张明", "李华", "王芳", "赵雪", "刘洋", "陈静", "杨帆", "马丽", "周强", "吴琼", "郑伟", "孙悦", "翟娜娜")
 _SOURCES = ("甘肃日报", "陇东报", "兰州晚报", "每日甘肃网", "中国甘肃网", "天水日报", "新甘肃")
-_TRAP_SENTENCES = ("当地农民专业合作社带动周边群众增收。", "来自宁夏和西宁的客商前来洽谈合作。",
-                   "城关镇各村持续改善人居环境。", "发展循环县域经济，形成县级示范。")
+_TRAP_SENTENCES = (
+    "当地农民专业合作社带动周边群众增收。",
+    "来自宁夏和西宁的客商前来洽谈合作。",
+    "城关镇各村持续改善人居环境。",
+    "发展循环县域经济，形成县级示范。",
+)
 
 
 @dataclass
@@ -117,8 +154,10 @@ class ChannelSpec:
         return f"{self.base_path}/system/count/{self.code}/{self.sub}/count_page_list_{self.code}{self.sub}.js"
 
     def page_path(self, number: int) -> str:
-        return (f"{self.base_path}/system/count//{self.code}/{self.sub}/{number // 1_000_000:03d}/"
-                f"{number // 1000 % 1000:03d}/c{self.code}{self.sub}_{number:09d}.shtml")
+        return (
+            f"{self.base_path}/system/count//{self.code}/{self.sub}/{number // 1_000_000:03d}/"
+            f"{number // 1000 % 1000:03d}/c{self.code}{self.sub}_{number:09d}.shtml"
+        )
 
     @property
     def maxpage(self) -> int:
@@ -129,7 +168,7 @@ class ChannelSpec:
         index = number - 1 - self.extra_pages
         if index < 0:
             return []
-        return list(reversed(self.stories[index * self.page_size:(index + 1) * self.page_size]))
+        return list(reversed(self.stories[index * self.page_size : (index + 1) * self.page_size]))
 
 
 class Site:
@@ -153,59 +192,107 @@ class Site:
 
     def _channel(self, name: str, link_text: str, region: str, crumbs: list[str], **options) -> ChannelSpec:
         host = options.pop("host", HOME_GANSU)
-        spec = ChannelSpec(name=name, link_text=link_text, host=host, prefix=options.pop("prefix", ""),
-                           slug=self._slug(options.pop("stem", "ch")), code="00" + self._code(5),
-                           sub=self._code(12), region=region, crumbs=crumbs, **options)
+        spec = ChannelSpec(
+            name=name,
+            link_text=link_text,
+            host=host,
+            prefix=options.pop("prefix", ""),
+            slug=self._slug(options.pop("stem", "ch")),
+            code="00" + self._code(5),
+            sub=self._code(12),
+            region=region,
+            crumbs=crumbs,
+            **options,
+        )
         self.channels.append(spec)
         return spec
 
     def _build(self) -> None:
         news = ["中国甘肃网", "甘肃新闻"]
         forms = ["index.shtml", "", "index.html"]
-        self.yaowen = self._channel("要闻", "要闻", "620000", news + ["要闻"], stem="gsyw", date_format="%Y/%m/%d")
-        self.shizheng = self._channel("时政", "时政", "620000", news + ["时政"], stem="sz", link_form="")
-        self.shehui = self._channel("社会", "社会", "620000", news + ["社会"], stem="sh", page_size=2,
-                                    extra_pages=990, date_format="(%Y-%m-%d %H:%M)")
-        self.shizhou = self._channel("市州播报", "市州播报", "620000", news + ["市州播报"], stem="szbb",
-                                     link_form="index.html")
-        cities = [("兰州", "兰州", "620100"), ("嘉峪关", "嘉峪关市", "620200"), ("金昌", "金昌", "620300"),
-                  ("白银", "白银市", "620400"), ("天水", "天水", "620500"), ("武威", "武威", "620600"),
-                  ("张掖", "张掖", "620700"), ("平凉", "平凉市", "620800"), ("酒泉", "酒泉", "620900"),
-                  ("庆阳", "庆阳", "621000"), ("定西", "定西", "621100"), ("陇南", "陇南市", "621200"),
-                  ("临夏", "临夏州", "622900"), ("甘南", "甘南藏族自治州", "623000")]
+        self.yaowen = self._channel("要闻", "要闻", "620000", [*news, "要闻"], stem="gsyw", date_format="%Y/%m/%d")
+        self.shizheng = self._channel("时政", "时政", "620000", [*news, "时政"], stem="sz", link_form="")
+        self.shehui = self._channel(
+            "社会",
+            "社会",
+            "620000",
+            [*news, "社会"],
+            stem="sh",
+            page_size=2,
+            extra_pages=990,
+            date_format="(%Y-%m-%d %H:%M)",
+        )
+        self.shizhou = self._channel(
+            "市州播报", "市州播报", "620000", [*news, "市州播报"], stem="szbb", link_form="index.html"
+        )
+        cities = [
+            ("兰州", "兰州", "620100"),
+            ("嘉峪关", "嘉峪关市", "620200"),
+            ("金昌", "金昌", "620300"),
+            ("白银", "白银市", "620400"),
+            ("天水", "天水", "620500"),
+            ("武威", "武威", "620600"),
+            ("张掖", "张掖", "620700"),
+            ("平凉", "平凉市", "620800"),
+            ("酒泉", "酒泉", "620900"),
+            ("庆阳", "庆阳", "621000"),
+            ("定西", "定西", "621100"),
+            ("陇南", "陇南市", "621200"),
+            ("临夏", "临夏州", "622900"),
+            ("甘南", "甘南藏族自治州", "623000"),
+        ]
         by_code = {}
         for position, (name, text, code) in enumerate(cities):
             on_www = position % 4 == 1
             city = self._channel(
-                name, text, code, news + ["市州播报", name], stem="sz", host=HOME_WWW if on_www else HOME_GANSU,
-                prefix="news/" if on_www else "", link_form=forms[position % 3],
+                name,
+                text,
+                code,
+                [*news, "市州播报", name],
+                stem="sz",
+                host=HOME_WWW if on_www else HOME_GANSU,
+                prefix="news/" if on_www else "",
+                link_form=forms[position % 3],
                 date_format=("%Y-%m-%d", "%m-%d", "%Y/%m/%d")[position % 3],
                 encoding="gbk" if position % 5 == 2 else "utf-8",
             )
             self.shizhou.children.append(city)
             by_code[code] = city
-        counties = [("621000", "西峰区", "西峰区", "621002", {}), ("621000", "环县", "环县", "621022", {"pager": "garbage"}),
-                    ("620100", "城关", "城关", "620102", {}), ("620100", "兰州新区", "兰州新区", "620100", {"pager": "missing"}),
-                    ("622900", "积石山", "积石山", "622927", {}), ("623000", "合作市", "合作市", "623001", {})]
+        counties = [
+            ("621000", "西峰区", "西峰区", "621002", {}),
+            ("621000", "环县", "环县", "621022", {"pager": "garbage"}),
+            ("620100", "城关", "城关", "620102", {}),
+            ("620100", "兰州新区", "兰州新区", "620100", {"pager": "missing"}),
+            ("622900", "积石山", "积石山", "622927", {}),
+            ("623000", "合作市", "合作市", "623001", {}),
+        ]
         for parent_code, name, text, code, options in counties:
             parent = by_code[parent_code]
-            county = self._channel(name, text, code, parent.crumbs + [name], stem="xq", **options)
+            county = self._channel(name, text, code, [*parent.crumbs, name], stem="xq", **options)
             parent.children.append(county)
-        self.finance = self._channel("理财", "财经", "620000", ["中国甘肃网", "财经", "理财"], stem="sljj",
-                                     host="finance.gscn.com.cn")
+        self.finance = self._channel(
+            "理财", "财经", "620000", ["中国甘肃网", "财经", "理财"], stem="sljj", host="finance.gscn.com.cn"
+        )
         self._fill()
 
     def _story(self, channel: ChannelSpec, when: datetime, **fields) -> Story:
         self._next_id += self.rng.randint(3, 40)
         place = _place_word(channel)
         story = Story(
-            cms_id=self._next_id, host=channel.host, directory=channel.prefix,
+            cms_id=self._next_id,
+            host=channel.host,
+            directory=channel.prefix,
             published=when.replace(second=0, microsecond=0),
-            title=fields.pop("title", f"{place}{self.rng.choice(_VERBS)}{self.rng.choice(_WORDS)}工作（{self._next_id % 1000}）"),
-            breadcrumb=channel.crumbs, source=self.rng.choice(_SOURCES), editor=self.rng.choice(_NAMES),
+            title=fields.pop(
+                "title", f"{place}{self.rng.choice(_VERBS)}{self.rng.choice(_WORDS)}工作（{self._next_id % 1000}）"
+            ),
+            breadcrumb=channel.crumbs,
+            source=self.rng.choice(_SOURCES),
+            editor=self.rng.choice(_NAMES),
             template=fields.pop("template", self.rng.choice("AAAB")),
             paragraphs=fields.pop("paragraphs", None) or self._paragraphs(place),
-            authors=fields.pop("authors", [self.rng.choice(_NAMES)]), **fields,
+            authors=fields.pop("authors", [self.rng.choice(_NAMES)]),
+            **fields,
         )
         if story.template == "B":
             story.encoding = "gbk"
@@ -217,8 +304,10 @@ class Site:
         count = self.rng.randint(3, 6)
         lines = []
         for index in range(count):
-            words = [self.rng.choice(_WORDS) + self.rng.choice(_VERBS) + self.rng.choice(_WORDS)
-                     for _ in range(self.rng.randint(3, 6))]
+            words = [
+                self.rng.choice(_WORDS) + self.rng.choice(_VERBS) + self.rng.choice(_WORDS)
+                for _ in range(self.rng.randint(3, 6))
+            ]
             number = self.rng.randint(2, 9999)
             lead = f"近年来，{place}" if index == 0 else ""
             lines.append(f"{lead}{'，'.join(words)}，累计完成{number}项任务。")
@@ -259,37 +348,67 @@ class Site:
         lanzhou = next(c for c in self.channels if c.name == "兰州")
         when = datetime(2024, 2, 5, 8, 44)
         sample = self._story(
-            xifeng, when, title="双拥花开董志塬——西峰区大力推进双拥工作纪实", template="A",
-            original_title="双拥花开董志塬——西峰区大力推进双拥工作纪实", authors=["翟娜娜"],
-            image="/pic/2024/02/05/qy_shuangyong.jpg")
+            xifeng,
+            when,
+            title="双拥花开董志塬——西峰区大力推进双拥工作纪实",
+            template="A",
+            original_title="双拥花开董志塬——西峰区大力推进双拥工作纪实",
+            authors=["翟娜娜"],
+            image="/pic/2024/02/05/qy_shuangyong.jpg",
+        )
         sample.source, sample.editor = "陇东报", "程建"
         # cross-listed: county, city and 要闻
         qingyang.stories.append(sample)
         self.yaowen.stories.append(sample)
         self.cross_listed = sample
         # a 3-page article in template A, and a template C photo page in gb2312 (declared by <meta> only)
-        self.multi_page = self._story(lanzhou, datetime(2024, 3, 2, 10, 5), template="A", pages=3,
-                                      paragraphs=self._paragraphs("兰州市") * 1 + self._paragraphs("七里河区"))
-        photo = self._story(self.shizheng, datetime(2024, 3, 3, 16, 20), template="C",
-                            image="/pic/2024/03/03/photo1.jpg")
+        self.multi_page = self._story(
+            lanzhou,
+            datetime(2024, 3, 2, 10, 5),
+            template="A",
+            pages=3,
+            paragraphs=self._paragraphs("兰州市") * 1 + self._paragraphs("七里河区"),
+        )
+        photo = self._story(
+            self.shizheng, datetime(2024, 3, 3, 16, 20), template="C", image="/pic/2024/03/03/photo1.jpg"
+        )
         photo.encoding = "gb2312"
         self._story(self.yaowen, datetime(2024, 3, 6, 9, 0), template="generic")
         # dateline authors and traps in the lead
         dateline = self._story(self.yaowen, datetime(2024, 2, 20, 11, 30), template="A", authors=[])
-        dateline.paragraphs = ["中国甘肃网2月20日讯(本网记者 赵雪 李明) " + _TRAP_SENTENCES[0] + _TRAP_SENTENCES[1],
-                               _TRAP_SENTENCES[2] + _TRAP_SENTENCES[3]] + dateline.paragraphs
+        dateline.paragraphs = [
+            "中国甘肃网2月20日讯(本网记者 赵雪 李明) " + _TRAP_SENTENCES[0] + _TRAP_SENTENCES[1],
+            _TRAP_SENTENCES[2] + _TRAP_SENTENCES[3],
+            *dateline.paragraphs,
+        ]
         dateline.authors = ["赵雪", "李明"]
         self.dateline = dateline
         # reposts: an exact copy (re-spaced) and a near copy, later, under other titles and channels
         original = self._story(self.yaowen, datetime(2024, 1, 15, 9, 0), template="A")
-        exact = self._story(self.shehui, datetime(2024, 1, 20, 9, 0), template="B",
-                            title="（转载）" + original.title + "引关注", paragraphs=list(original.paragraphs))
-        near = self._story(qingyang, datetime(2024, 1, 25, 15, 0), template="A", title="各地热议：" + original.title,
-                           paragraphs=original.paragraphs[:-1] + [original.paragraphs[-1][:-1] + "，成效明显。"])
+        exact = self._story(
+            self.shehui,
+            datetime(2024, 1, 20, 9, 0),
+            template="B",
+            title="（转载）" + original.title + "引关注",
+            paragraphs=list(original.paragraphs),
+        )
+        near = self._story(
+            qingyang,
+            datetime(2024, 1, 25, 15, 0),
+            template="A",
+            title="各地热议：" + original.title,
+            paragraphs=[*original.paragraphs[:-1], original.paragraphs[-1][:-1] + "，成效明显。"],
+        )
         self.reposts = (original, exact, near)
         # non-articles that sit in listings like articles, and articles that cannot be built
-        for kind, channel in (("live_refresh", self.yaowen), ("live_302", self.shizheng), ("soft_404", qingyang),
-                              ("dead", lanzhou), ("no_date", self.yaowen), ("no_body", self.shizheng)):
+        for kind, channel in (
+            ("live_refresh", self.yaowen),
+            ("live_302", self.shizheng),
+            ("soft_404", qingyang),
+            ("dead", lanzhou),
+            ("no_date", self.yaowen),
+            ("no_body", self.shizheng),
+        ):
             self._story(channel, datetime(2024, 3, 10, 12, 0), kind=kind, template="A")
         # articles outside the 甘肃新闻 tree are never expected
         self._story(self.finance, datetime(2024, 3, 9, 9, 0))
@@ -312,7 +431,7 @@ class Site:
         return found
 
     def reachable(self, channel: ChannelSpec) -> list[Story]:
-        return channel.stories if channel.pager == "ok" else channel.stories[-channel.page_size:]
+        return channel.stories if channel.pager == "ok" else channel.stories[-channel.page_size :]
 
     def story_at(self, path: str) -> Story | None:
         return self.stories.get(path)

@@ -1,0 +1,38 @@
+# The README's commands. Both set-up targets create the virtualenv at .venv in the project root.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test crawl lint bench clean
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+# The main job, offline: start the local replica of the portal, crawl it through it as a proxy, summarise.
+demo: $(VENV)/.dev
+	$(BIN)/python -m tests.replica.demo --out articles.jsonl
+
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest -q
+
+# Crawl the live portal (politely: AutoThrottle, robots.txt). SINCE defaults to the first day of this month.
+SINCE ?= $(shell date +%Y-%m-01)
+crawl: $(VENV)/.runtime
+	$(BIN)/scrapy crawl gscn -a since=$(SINCE) -O articles.jsonl
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check gansunews tests bench
+	$(BIN)/ruff format --check gansunews tests bench
+
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench.parse_speed
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache articles.jsonl

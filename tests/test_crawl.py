@@ -177,3 +177,17 @@ def test_other_seed_other_slugs_same_completeness(tmp_path):
         server.stop()
     assert set(result.ids) == other.expected_ids(date.fromisoformat(SINCE)) and len(result.ids) == len(set(result.ids))
     assert server.offsite == []
+
+
+def test_repost_fetched_before_its_original_still_points_at_it(tmp_path):
+    fresh = Site(seed=7)
+    original, exact, near = fresh.reposts
+    server = ReplicaServer(fresh).start()
+    server.delays[original.path] = 1.5  # the original answers last
+    try:
+        result = run_crawl(server.proxy_url, tmp_path, f"since={SINCE}")
+    finally:
+        server.stop()
+    items = {item["article_id"]: item for item in result.items}
+    assert items[original.article_id]["duplicate_of"] is None
+    assert items[exact.article_id]["duplicate_of"] == items[near.article_id]["duplicate_of"] == original.article_id

@@ -13,4 +13,5 @@ def drop(crawler, reason: str, item_id: str, detail: str = "") -> DropItem:
     """Count the drop under `gansunews/drop/<reason>`, log it, and return the DropItem to raise."""
     crawler.stats.inc_value(f"gansunews/drop/{reason}")
     logger.warning("dropped %s: %s %s", item_id, reason, detail)
-    return DropItem(f"{reason}: {item_id} {detail}".strip())
+    # logged once here with the reason; Scrapy's own message (the whole item) only at DEBUG
+    return DropItem(f"{reason}: {item_id} {detail}".strip(), log_level="DEBUG")

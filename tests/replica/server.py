@@ -12,6 +12,7 @@ import ipaddress
 import ssl
 import tempfile
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -71,6 +72,7 @@ class ReplicaServer(ThreadingHTTPServer):
         self.site = site
         self.renderer = Renderer(site)
         self.requests: list[str] = []
+        self.delays: dict[str, float] = {}  # path → seconds to wait before answering (slow pages)
         self.offsite: list[str] = []
         self.lock = threading.Lock()
         self._certdir = tempfile.TemporaryDirectory(prefix="replica-tls-")
@@ -129,6 +131,7 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             self.send_error(403, "replica serves only *.gscn.com.cn")
             return
         self.server.log_request_url(url, allowed=True)
+        time.sleep(self.server.delays.get(urlsplit(url).path, 0))
         reply = self.server.renderer.reply(url)
         self.send_response(reply.status)
         for name, value in reply.headers.items():

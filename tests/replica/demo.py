@@ -1,0 +1,61 @@
+"""`make demo`: start the replica of the portal, crawl it through it as a proxy, write articles.jsonl, summarise."""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from tests.replica.server import ReplicaServer
+from tests.replica.site import Site
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default="articles.jsonl")
+    parser.add_argument("--since", default="2024-01-01")
+    parser.add_argument("--seed", type=int, default=7)
+    options = parser.parse_args()
+    site = Site(seed=options.seed)
+    server = ReplicaServer(site).start()
+    stats_file = Path(tempfile.mkdtemp(prefix="gansunews-demo-")) / "stats.json"
+    env = {**os.environ, "http_proxy": server.proxy_url, "https_proxy": server.proxy_url, "PYTHONPATH": str(PROJECT)}
+    print(f"replica of gscn.com.cn serving as proxy on {server.proxy_url}; crawling since {options.since} …")
+    command = [sys.executable, "-m", "scrapy", "crawl", "gscn", "-a", f"since={options.since}", "-O", options.out,
+               "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "LOG_LEVEL=WARNING", "-s", f"GANSUNEWS_STATS_FILE={stats_file}"]
+    try:
+        completed = subprocess.run(command, cwd=PROJECT, env=env, check=False)
+    finally:
+        server.stop()
+    if completed.returncode:
+        return completed.returncode
+    stats = json.loads(stats_file.read_text(encoding="utf-8"))
+    summarise(Path(options.out), stats, site, options.since, offsite=len(server.offsite))
+    return 0
+
+
+def summarise(out: Path, stats: dict, site: Site, since: str, offsite: int) -> None:
+    items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    expected = site.expected_ids(date.fromisoformat(since))
+    got = {item["article_id"] for item in items}
+    by_level = collections.Counter(r["level"] for item in items for r in item["regions"])
+    templates = collections.Counter(item["template"] for item in items)
+    ours = {key.removeprefix("gansunews/"): value for key, value in sorted(stats.items()) if key.startswith("gansunews/")}
+    print(f"\n{len(items)} articles in {out} (finish reason: {stats.get('finish_reason')})")
+    print(f"  expected by the replica: {len(expected)}; missing {len(expected - got)}, unexpected {len(got - expected)}")
+    print(f"  templates: {dict(templates)}; region tags by level: {dict(by_level)}")
+    print(f"  reposts linked to an earlier copy: {sum(1 for item in items if item['duplicate_of'])}")
+    print(f"  requests: {stats.get('downloader/request_count')}, off-site requests seen by the replica: {offsite}")
+    print("  stats:", ", ".join(f"{key}={value}" for key, value in ours.items()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -29,8 +29,23 @@ def main() -> int:
     stats_file = Path(tempfile.mkdtemp(prefix="gansunews-demo-")) / "stats.json"
     env = {**os.environ, "http_proxy": server.proxy_url, "https_proxy": server.proxy_url, "PYTHONPATH": str(PROJECT)}
     print(f"replica of gscn.com.cn serving as proxy on {server.proxy_url}; crawling since {options.since} …")
-    command = [sys.executable, "-m", "scrapy", "crawl", "gscn", "-a", f"since={options.since}", "-O", options.out,
-               "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "LOG_LEVEL=WARNING", "-s", f"GANSUNEWS_STATS_FILE={stats_file}"]
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "gscn",
+        "-a",
+        f"since={options.since}",
+        "-O",
+        options.out,
+        "-s",
+        "AUTOTHROTTLE_ENABLED=0",
+        "-s",
+        "LOG_LEVEL=WARNING",
+        "-s",
+        f"GANSUNEWS_STATS_FILE={stats_file}",
+    ]
     try:
         completed = subprocess.run(command, cwd=PROJECT, env=env, check=False)
     finally:
@@ -48,9 +63,13 @@ def summarise(out: Path, stats: dict, site: Site, since: str, offsite: int) -> N
     got = {item["article_id"] for item in items}
     by_level = collections.Counter(r["level"] for item in items for r in item["regions"])
     templates = collections.Counter(item["template"] for item in items)
-    ours = {key.removeprefix("gansunews/"): value for key, value in sorted(stats.items()) if key.startswith("gansunews/")}
+    ours = {
+        key.removeprefix("gansunews/"): value for key, value in sorted(stats.items()) if key.startswith("gansunews/")
+    }
     print(f"\n{len(items)} articles in {out} (finish reason: {stats.get('finish_reason')})")
-    print(f"  expected by the replica: {len(expected)}; missing {len(expected - got)}, unexpected {len(got - expected)}")
+    print(
+        f"  expected by the replica: {len(expected)}; missing {len(expected - got)}, unexpected {len(got - expected)}"
+    )
     print(f"  templates: {dict(templates)}; region tags by level: {dict(by_level)}")
     print(f"  reposts linked to an earlier copy: {sum(1 for item in items if item['duplicate_of'])}")
     print(f"  requests: {stats.get('downloader/request_count')}, off-site requests seen by the replica: {offsite}")

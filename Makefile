@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test crawl lint bench clean
+.PHONY: demo test crawl lint bench clean ferretdb
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +15,17 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
+# FerretDB v1.24.2 (MongoDB wire protocol over SQLite), built from the Go module proxy; see tools/ferretdb.
+FERRETDB := .tools/bin/ferretdb
+$(FERRETDB): tools/ferretdb/main.go tools/ferretdb/go.mod tools/ferretdb/go.sum
+	cd tools/ferretdb && go build -o ../../$(FERRETDB) .
+ferretdb: $(FERRETDB)
+
 # The main job, offline: start the local replica of the portal, crawl it through it as a proxy, summarise.
-demo: $(VENV)/.dev
+demo: $(VENV)/.dev $(FERRETDB)
 	$(BIN)/python -m tests.replica.demo --out articles.jsonl
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev $(FERRETDB)
 	$(BIN)/python -m pytest -q
 
 # Crawl the live portal (politely: AutoThrottle, robots.txt). SINCE defaults to the first day of this month.
@@ -35,4 +41,4 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m bench.parse_speed
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache articles.jsonl
+	rm -rf $(VENV) .tools .pytest_cache .ruff_cache articles.jsonl

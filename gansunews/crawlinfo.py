@@ -23,3 +23,7 @@ def job_id(crawler) -> str | None:
     """scrapyd's job id: scrapyd passes it as the `_job` argument and in the SCRAPY_JOB environment variable."""
     spider = getattr(crawler, "spider", None)
     return getattr(spider, "_job", None) or os.environ.get("SCRAPY_JOB") or None
+
+
+# Sent by the spider for every request that failed for good: url, kind, reason, status, attempts, error.
+failure_recorded = object()

@@ -1,12 +1,21 @@
-"""Extensions: the run's final stats as a JSON file, for operators and tests (stats, not logs, are asserted)."""
+"""Extensions: the run's stats as a JSON file, and the run's record in MongoDB (crawls, failures, channels)."""
 
 from __future__ import annotations
 
 import json
+import logging
+import platform
 from pathlib import Path
 
+import scrapy
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+
+from gansunews import __version__
+from gansunews.crawlinfo import crawl_id, failure_recorded, job_id
+from gansunews.store import MongoConfig, PyMongoError, Spool, Store, utc_now
+
+logger = logging.getLogger(__name__)
 
 
 class StatsFile:
@@ -28,3 +37,157 @@ class StatsFile:
     def spider_closed(self, spider, reason: str) -> None:
         stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
         self.path.write_text(json.dumps(stats, default=str, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+class CrawlRecord:
+    """The run's `crawls` document (arguments, settings, versions, job id, start/end, stats, finish reason,
+    quality verdict), a `failures` document per URL that failed for good or article dropped, and — when the
+    run finished cleanly — the discovered `channels` with their newest-seen watermarks.
+
+    Records that cannot be written (server gone) are spooled and written at the next start."""
+
+    SETTINGS = (
+        "GANSUNEWS_SEEDS",
+        "GANSUNEWS_SCOPE",
+        "GANSUNEWS_DISCOVERY_DEPTH",
+        "MONGO_DATABASE",
+        "CONCURRENT_REQUESTS",
+        "CONCURRENT_REQUESTS_PER_DOMAIN",
+        "AUTOTHROTTLE_ENABLED",
+        "ROBOTSTXT_OBEY",
+        "DOWNLOAD_TIMEOUT",
+        "RETRY_TIMES",
+        "USER_AGENT",
+    )
+    REPLAYABLE = frozenset({"start_crawl", "finish_crawl", "save_failures", "save_channels"})
+
+    def __init__(self, crawler, config: MongoConfig) -> None:
+        self.crawler = crawler
+        self.store = Store(config)
+        self.spool = Spool(config.spool_dir / f"{config.database}-records.jsonl")
+        self.failures: dict[str, dict] = {}
+        self.started_at = ""
+
+    @classmethod
+    def from_crawler(cls, crawler) -> CrawlRecord:
+        config = MongoConfig.from_settings(crawler.settings)
+        if config is None:
+            raise NotConfigured("MONGO_URI is not set")
+        record = cls(crawler, config)
+        crawler.signals.connect(record.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(record.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(record.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(record.failure, signal=failure_recorded)
+        return record
+
+    async def spider_opened(self, spider) -> None:
+        self.started_at = utc_now()
+        doc = {
+            "_id": crawl_id(self.crawler),
+            "spider": spider.name,
+            "job_id": job_id(self.crawler),
+            "args": spider.args.as_dict() if hasattr(spider, "args") else {},
+            "settings": {name: self.crawler.settings.get(name) for name in self.SETTINGS},
+            "versions": {"gansunews": __version__, "scrapy": scrapy.__version__, "python": platform.python_version()},
+            "started_at": self.started_at,
+            "finished_at": None,
+            "finish_reason": None,
+        }
+        await self._write([("start_crawl", [doc])], replay=True)
+
+    def failure(self, url: str, kind: str, reason: str, status: int | None, attempts: int, error: str) -> None:
+        self._add_failure(url, f"{kind}/{reason}", status, attempts, error)
+
+    def item_dropped(self, item, response, exception, spider) -> None:
+        url = getattr(item, "url", None) or (response.url if response is not None else "")
+        self._add_failure(
+            url, "drop/" + str(exception).split(":", 1)[0], getattr(response, "status", None), 1, str(exception)
+        )
+
+    def _add_failure(self, url: str, reason: str, status: int | None, attempts: int, error: str) -> None:
+        run = crawl_id(self.crawler)
+        self.failures[url] = {
+            "_id": f"{run}|{url}",
+            "crawl_id": run,
+            "url": url,
+            "reason": reason,
+            "status": status,
+            "attempts": attempts,
+            "last_error": error,
+            "at": utc_now(),
+        }
+
+    async def spider_closed(self, spider, reason: str) -> None:
+        run = crawl_id(self.crawler)
+        stats = self.crawler.stats.get_stats()
+        try:
+            previous = await self.store.run(self.store.previous_crawl, spider.name, self.started_at)
+        except PyMongoError:
+            previous = None
+        verdict, problems = quality_verdict(stats, reason, previous)
+        if verdict != "ok":
+            logger.warning("crawl %s is %s: %s", run, verdict, "; ".join(problems))
+        self.crawler.stats.set_value("gansunews/quality", verdict)
+        fields = {
+            "finished_at": utc_now(),
+            "finish_reason": reason,
+            "stats": mongo_safe(stats),
+            "quality": {"verdict": verdict, "problems": problems},
+        }
+        operations = [("finish_crawl", [run, fields]), ("save_failures", [list(self.failures.values())])]
+        if reason == "finished":  # watermarks advance only after a clean run
+            operations.append(("save_channels", [spider.channel_records()]))
+        await self._write(operations)
+        self.store.close()
+
+    async def _write(self, operations: list[tuple[str, list]], replay: bool = False) -> None:
+        try:
+            if replay:
+                await self.store.run(self.spool.take, self._replay)
+            for name, args in operations:
+                await self.store.run(getattr(self.store, name), *args)
+        except PyMongoError as error:
+            self.spool.append([{"op": name, "args": args} for name, args in operations])
+            self.crawler.stats.inc_value("gansunews/mongo/records_spooled")
+            logger.warning("crawl records not written (%s): spooled to %s", error, self.spool.path)
+
+    def _replay(self, records: list[dict]) -> None:
+        for record in records:
+            if record["op"] in self.REPLAYABLE:
+                getattr(self.store, record["op"])(*record["args"])
+
+
+def quality_verdict(stats: dict, reason: str, previous: dict | None) -> tuple[str, list[str]]:
+    """`ok` or `degraded`, with the problems: no articles, low field coverage, an error spike, or far fewer
+    channels than the previous run found."""
+    problems = []
+    items = stats.get("item_scraped_count", 0)
+    channels = stats.get("gansunews/discovery/channels", 0)
+    requests = stats.get("downloader/request_count", 0) or 1
+    failed = sum(v for k, v in stats.items() if k.startswith("gansunews/fail/"))
+    if reason != "finished":
+        problems.append(f"finish reason {reason}")
+    if items == 0 and stats.get("gansunews/incremental/known", 0) == 0:
+        problems.append("no articles")
+    for name in COVERED_FIELDS:
+        covered = stats.get(f"gansunews/fields/{name}", 0)
+        if items >= 20 and covered / items < MIN_COVERAGE[name]:
+            problems.append(f"{name} on {covered}/{items} articles")
+    if failed / requests > 0.1:
+        problems.append(f"{failed} failed requests of {requests}")
+    before = (previous or {}).get("stats", {}).get("gansunews/discovery/channels", 0)
+    if before and channels < before / 2:  # listings, not articles: an incremental run fetches few articles
+        problems.append(f"channels found fell from {before} to {channels}")
+    return ("degraded" if problems else "ok"), problems
+
+
+COVERED_FIELDS = ("source", "authors", "regions")
+MIN_COVERAGE = {"source": 0.5, "authors": 0.2, "regions": 0.5}
+
+
+def mongo_safe(stats: dict) -> dict:
+    """Stats as a MongoDB document: no dots or dollars in keys, datetimes as ISO strings."""
+    return {
+        key.replace(".", "_").replace("$", "_"): (value.isoformat() if hasattr(value, "isoformat") else value)
+        for key, value in stats.items()
+    }

@@ -42,3 +42,14 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 EXTENSIONS = {"gansunews.extensions.StatsFile": 900}
 GANSUNEWS_STATS_FILE = os.environ.get("GANSUNEWS_STATS_FILE", "")
+
+# --- MongoDB (off without MONGO_URI: -O articles.jsonl works alone) ---------------------------------------
+MONGO_URI = os.environ.get("MONGO_URI", "")
+MONGO_DATABASE = os.environ.get("MONGO_DATABASE", "gansunews")
+GANSUNEWS_MONGO_ENABLED = True
+GANSUNEWS_MONGO_BATCH_SIZE = 200
+GANSUNEWS_MONGO_FLUSH_SECONDS = 2.0
+GANSUNEWS_MONGO_TIMEOUT_MS = 5000
+GANSUNEWS_SPOOL_DIR = os.environ.get("GANSUNEWS_SPOOL_DIR", ".gansunews/spool")
+ITEM_PIPELINES["gansunews.pipelines.mongo.MongoPipeline"] = 500
+EXTENSIONS["gansunews.extensions.CrawlRecord"] = 800

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pymongo import MongoClient
 
 from tests.replica.server import ReplicaServer
 from tests.replica.site import Site
+from tests.services import FerretDB, ferretdb_binary
 
 PROJECT = Path(__file__).resolve().parent.parent
 REQUIRE_SERVICES = os.environ.get("GANSUNEWS_REQUIRE_SERVICES") == "1"
@@ -44,6 +46,7 @@ class CrawlResult:
 def run_crawl(
     proxy_url: str, workdir: Path, *args: str, settings: dict | None = None, env: dict | None = None, timeout: int = 300
 ) -> CrawlResult:
+    workdir.mkdir(parents=True, exist_ok=True)
     out, stats_file, log_file = workdir / "out.jsonl", workdir / "stats.json", workdir / "crawl.log"
     command = [
         sys.executable,
@@ -91,3 +94,35 @@ def replica(site):
     server = ReplicaServer(site).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo_server():
+    """A MongoDB-compatible server: `MONGO_URI` if set, else a FerretDB started here (None for a real MongoDB)."""
+    if os.environ.get("MONGO_URI"):
+        yield None
+        return
+    binary = ferretdb_binary()
+    if binary is None:
+        missing_service("FerretDB binary not found: run `make ferretdb` (needs Go) or set MONGO_URI")
+    server = FerretDB(binary).start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def mongo_uri(mongo_server) -> str:
+    return os.environ["MONGO_URI"] if mongo_server is None else mongo_server.uri
+
+
+@pytest.fixture
+def mongo_db(mongo_uri, request):
+    """A fresh database for one test, dropped afterwards."""
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[-50:]
+    client = MongoClient(mongo_uri, serverSelectionTimeoutMS=5000)
+    client.drop_database(name)
+    yield client[name]
+    try:
+        client.drop_database(name)
+    finally:
+        client.close()

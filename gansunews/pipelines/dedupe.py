@@ -7,10 +7,15 @@ the copy already indexed is the earlier one.
 
 from __future__ import annotations
 
+import logging
+
 from simhash import Simhash, SimhashIndex
 
 from gansunews.items import Article
 from gansunews.pipelines import drop
+from gansunews.store import MongoConfig, PyMongoError, Store
+
+logger = logging.getLogger(__name__)
 
 SHINGLE = 4
 MIN_NEAR_DUP_CHARS = 80  # shorter bodies (captions, notices) are too alike to call reposts
@@ -34,6 +39,32 @@ class DedupePipeline:
     def from_crawler(cls, crawler) -> DedupePipeline:
         return cls(crawler)
 
+    async def open_spider(self) -> None:
+        """Across runs: stored articles join the index, so tomorrow's repost points at today's original."""
+        config = MongoConfig.from_settings(self.crawler.settings)
+        if config is None:
+            return
+        store = Store(config)
+        try:
+            stored = await store.run(store.fingerprints)
+        except PyMongoError as error:
+            self.crawler.stats.inc_value("gansunews/dedupe/state_unavailable")
+            logger.warning("stored fingerprints unavailable, near duplicates found within this run only: %s", error)
+            stored = []
+        finally:
+            store.close()
+        for doc in stored:
+            if doc.get("simhash"):
+                self.remember(
+                    doc["_id"],
+                    Simhash(int(doc["simhash"], 16)),
+                    doc.get("content_hash", ""),
+                    doc.get("published_at", ""),
+                    doc.get("duplicate_of"),
+                    near=True,
+                )
+        self.crawler.stats.set_value("gansunews/dedupe/stored_fingerprints", len(stored))
+
     def process_item(self, item):
         if not isinstance(item, Article):
             return item
@@ -45,18 +76,33 @@ class DedupePipeline:
         item.duplicate_of = self.original_of(item, simhash)
         if item.duplicate_of:
             self.crawler.stats.inc_value("gansunews/dedupe/reposts")
-        self.by_hash.setdefault(item.content_hash, item.article_id)
-        if len(item.content_text) >= MIN_NEAR_DUP_CHARS:
-            self.index.add(item.article_id, simhash)
-        self.published[item.article_id] = (item.published_at, item.duplicate_of)
+        if item.article_id not in self.published:  # a stored article fetched again is already indexed
+            self.remember(
+                item.article_id,
+                simhash,
+                item.content_hash,
+                item.published_at,
+                item.duplicate_of,
+                near=len(item.content_text) >= MIN_NEAR_DUP_CHARS,
+            )
         return item
+
+    def remember(
+        self, cms_id: str, simhash: Simhash, content_hash: str, published_at: str, duplicate_of: str | None, near: bool
+    ) -> None:
+        if content_hash:
+            self.by_hash.setdefault(content_hash, cms_id)
+        if near:
+            self.index.add(cms_id, simhash)
+        self.published[cms_id] = (published_at, duplicate_of)
 
     def original_of(self, item: Article, simhash: Simhash) -> str | None:
         """The earliest-published earlier copy (following chains to their root), or None."""
         candidates = set(self.index.get_near_dups(simhash)) if len(item.content_text) >= MIN_NEAR_DUP_CHARS else set()
         if item.content_hash in self.by_hash:
             candidates.add(self.by_hash[item.content_hash])
-        roots = {self.published[c][1] or c for c in candidates}
+        candidates.discard(item.article_id)
+        roots = {self.published[c][1] or c for c in candidates} - {item.article_id}
         earlier = [r for r in roots if self.published[r][0] <= item.published_at]
         if roots and not earlier:
             self.crawler.stats.inc_value("gansunews/dedupe/later_original")

@@ -38,4 +38,7 @@ class ValidatePipeline:
         if reason:
             raise drop(self.crawler, reason, item.article_id, item.url)
         self.crawler.stats.inc_value("gansunews/items/valid")
+        for name in ("source", "editor", "authors", "images", "regions", "original_title"):
+            if getattr(item, name):
+                self.crawler.stats.inc_value(f"gansunews/fields/{name}")  # coverage, for the quality verdict
         return item

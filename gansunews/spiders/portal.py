@@ -21,11 +21,13 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from gansunews.args import CrawlArgs
+from gansunews.crawlinfo import failure_recorded
 from gansunews.items import RawArticle
 from gansunews.pages import PageError
 from gansunews.pages.article import ArticlePage
 from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
 from gansunews.regions import PROVINCE, Division, divisions, is_within, lookup
+from gansunews.store import PyMongoError, StoredState
 from gansunews.urls import Pager, article_id, article_match, article_url_date, channel_key, is_site_url, strip_query
 
 logger = logging.getLogger(__name__)
@@ -34,7 +36,7 @@ PRIORITY_DISCOVERY = 300
 PRIORITY_LISTING = 200
 PRIORITY_ARTICLE = 0
 MAX_CONTINUATION_PAGES = 50
-MAX_EMPTY_ARCHIVE_PAGES = 3
+MAX_EMPTY_PAGES = 3
 MAX_REDIRECTS = 5
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 PROVINCE_CODE = "620000"
@@ -51,15 +53,30 @@ class Channel:
     pager: Pager | None = None
     pages_walked: int = 0
     empty_pages: int = 0
+    maxpage: int | None = None
+    newest_seen: date | None = None
 
     def as_ref(self) -> dict[str, str]:
         return {"name": self.name, "url": self.url, "region_code": self.region_code}
+
+    def as_record(self, key: str) -> dict[str, Any]:
+        return {
+            "_id": key,
+            **self.as_ref(),
+            "depth": self.depth,
+            "channel_code": self.pager.channel_code if self.pager else None,
+            "sub_code": self.pager.sub_code if self.pager else None,
+            "maxpage": self.maxpage or (self.pager.maxpage if self.pager else None),
+            "newest_seen": self.newest_seen.isoformat() if self.newest_seen else None,
+        }
 
 
 @dataclass
 class PendingArticle:
     url: str
     cms_id: str
+    known: bool = False
+    """Stored by an earlier run: not fetched again."""
     channels: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -107,6 +124,7 @@ class PortalSpider(scrapy.Spider):
         self.requested: set[str] = set()
         self.in_order = InOrder()
         self.seen_links: set[str] = set()
+        self.watermarks: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -115,8 +133,14 @@ class PortalSpider(scrapy.Spider):
         spider.seeds = settings.getlist("GANSUNEWS_SEEDS")
         spider.scope_names = set(settings.getlist("GANSUNEWS_SCOPE"))
         spider.max_depth = settings.getint("GANSUNEWS_DISCOVERY_DEPTH")
+        spider.state = None if spider.args.full else StoredState.from_settings(settings)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
         return spider
+
+    def on_closed(self) -> None:
+        if self.state is not None:
+            self.state.close()
 
     def count(self, key: str, value: int = 1) -> None:
         self.crawler.stats.inc_value(f"gansunews/{key}", value)
@@ -124,6 +148,12 @@ class PortalSpider(scrapy.Spider):
     # ------------------------------------------------------------------------------ discovery
 
     async def start(self):
+        if self.state is not None:
+            try:
+                self.watermarks = await self.state.watermarks()
+            except PyMongoError as error:
+                self.count("incremental/state_unavailable")
+                logger.warning("channel watermarks unavailable, walking by `since` only: %s", error)
         for seed in self.seeds:
             self.seen_links.add(channel_key(seed))
             yield Request(seed, callback=self.parse_home, errback=self.listing_failed, priority=PRIORITY_DISCOVERY)
@@ -160,14 +190,15 @@ class PortalSpider(scrapy.Spider):
                     cb_kwargs={"link_text": link.text, "parent": parent},
                 )
 
-    def parse_channel(self, response: Response, link_text: str, parent: Channel | None):
+    async def parse_channel(self, response: Response, link_text: str, parent: Channel | None):
         """A candidate channel's live page: keep it when it is a listing in scope, walk it, look further."""
         page = ListingPage.from_response(response)
         if not page.has_container and page.pager() is None:
             root = self.scope_root(page, link_text)
             if root is None:
                 self.count("discovery/not_listing")
-            yield from self.follow_links(page, parent=root) if root else ()
+            for request in self.follow_links(page, parent=root) if root else ():
+                yield request
             return
         channel = self.identify(page, link_text, parent)
         if channel is None:
@@ -179,9 +210,11 @@ class PortalSpider(scrapy.Spider):
         self.channels[key] = channel
         self.count("discovery/channels")
         self.count(f"discovery/channels/{divisions()[channel.region_code].level}")
-        yield from self.follow_links(page, parent=channel)
+        for request in self.follow_links(page, parent=channel):
+            yield request
         if self.wanted(channel):
-            yield from self.walk(page, channel)
+            async for request in self.walk(page, channel):
+                yield request
         else:
             self.count("discovery/channels_not_selected")
 
@@ -210,9 +243,9 @@ class PortalSpider(scrapy.Spider):
 
     # -------------------------------------------------------------------------------- listings
 
-    def walk(self, page: ListingPage, channel: Channel):
+    async def walk(self, page: ListingPage, channel: Channel):
         """The live page's entries, then the archive pages newest first (page `maxpage`, `maxpage-1` …)."""
-        fresh = self.read_entries(page, channel)
+        fresh = await self.read_entries(page, channel)
         pager = page.pager()
         if pager is None:
             self.count("pager/missing")
@@ -237,6 +270,7 @@ class PortalSpider(scrapy.Spider):
             self.count("pager/bad_maxpage")
             logger.warning("pager script without a usable maxpage: %s", response.url)
             return
+        channel.maxpage = maxpage
         yield self.archive_request(channel, maxpage)
 
     def archive_request(self, channel: Channel, number: int) -> Request:
@@ -249,14 +283,9 @@ class PortalSpider(scrapy.Spider):
             cb_kwargs={"channel": channel, "number": number},
         )
 
-    def parse_archive(self, response: Response, channel: Channel, number: int):
+    async def parse_archive(self, response: Response, channel: Channel, number: int):
         page = ListingPage.from_response(response)
-        fresh = self.read_entries(page, channel)
-        if not page.entries():
-            channel.empty_pages += 1
-            if channel.empty_pages > MAX_EMPTY_ARCHIVE_PAGES:
-                self.count("listing/stopped_empty")
-                return
+        fresh = await self.read_entries(page, channel)
         if fresh and number > 1 and not self.enough(channel):
             yield self.archive_request(channel, number - 1)
 
@@ -266,44 +295,78 @@ class PortalSpider(scrapy.Spider):
             return True
         return False
 
-    def read_entries(self, page: ListingPage, channel: Channel) -> bool:
-        """Register the page's articles; False when the page shows nothing new enough to keep walking."""
+    async def read_entries(self, page: ListingPage, channel: Channel) -> bool:
+        """Register the page's articles; False when nothing on it is new enough (or unknown enough) to go on."""
         channel.pages_walked += 1
         self.count("listing/pages")
-        entries = page.entries()
-        if not entries:
+        articles = [entry for entry in page.entries() if self.is_article_entry(entry)]
+        if not articles:
             self.count("listing/empty")
             if page.needs_browser:
                 self.count("listing/needs_browser")
-            logger.warning("listing page without entries: %s", page.url)
-            return True  # an empty page says nothing about dates: let the walk go on (bounded by empty_pages)
-        fresh = [entry for entry in entries if self.keep_entry(entry, channel)]
+            logger.warning("listing page without article entries: %s", page.url)
+            channel.empty_pages += 1  # says nothing about dates: go on, but not forever
+            if channel.empty_pages > MAX_EMPTY_PAGES:
+                self.count("listing/stopped_empty")
+            return channel.empty_pages <= MAX_EMPTY_PAGES
+        recent = [entry for entry in articles if self.recent_enough(entry, channel)]
+        known = await self.known_ids([article_id(entry.url) for entry in recent])
+        for entry in recent:
+            self.register(entry, channel, known)
+        if len(recent) < len(articles):
+            self.count("listing/older_than_cutoff", len(articles) - len(recent))
+        fresh = [entry for entry in recent if article_id(entry.url) not in known]
         if not fresh:
-            self.count("listing/stopped_since")
-        return bool(fresh) or not self.args.since
+            self.count("listing/stopped_since" if not recent else "listing/stopped_known")
+        return bool(fresh) or (not recent and self.cutoff(channel) is None)
 
-    def keep_entry(self, entry: Entry, channel: Channel) -> bool:
-        """True when the entry is recent enough (registered if it is an article); counts what is skipped."""
+    def is_article_entry(self, entry: Entry) -> bool:
+        """True for article links; topics, off-site and other links are counted and left."""
         url = strip_query(entry.url)
-        match = article_match(url)
-        if not match:
-            self.count(
-                "skip/"
-                + ("offsite_link" if not is_site_url(url) else "topic" if "/cms_udf/" in url else "not_article_url")
-            )
+        if article_match(url):
             return True
-        published = entry.date.date() if entry.date else article_url_date(url)
-        if self.args.since and published and published < self.args.since:
-            self.count("listing/older_than_since")
-            return False
+        kind = "offsite_link" if not is_site_url(url) else "topic" if "/cms_udf/" in url else "not_article_url"
+        self.count(f"skip/{kind}")
+        return False
+
+    def cutoff(self, channel: Channel) -> date | None:
+        """The oldest publish day still wanted: `since`, or the channel's watermark if that is later."""
+        watermark = self.watermarks.get(channel_key(channel.url))
+        days = [d for d in (self.args.since, date.fromisoformat(watermark[:10]) if watermark else None) if d]
+        return max(days) if days else None
+
+    def recent_enough(self, entry: Entry, channel: Channel) -> bool:
+        published = entry.date.date() if entry.date else article_url_date(entry.url)
+        cutoff = self.cutoff(channel)
+        if published and (channel.newest_seen is None or published > channel.newest_seen):
+            channel.newest_seen = published
+        return not (cutoff and published and published < cutoff)
+
+    async def known_ids(self, ids: list[str]) -> set[str]:
+        """Ids already stored by earlier runs (incremental crawls); none when there is no state or `full=1`."""
+        if self.state is None or not ids:
+            return set()
+        try:
+            return await self.state.known(ids)
+        except PyMongoError as error:
+            self.count("incremental/state_unavailable")
+            logger.warning("stored state unavailable, fetching everything: %s", error)
+            return set()
+
+    def register(self, entry: Entry, channel: Channel, known: set[str]) -> None:
+        url = strip_query(entry.url)
+        cms_id = article_id(url)
         self.count("listing/entries")
-        pending = self.pending.setdefault(match["id"], PendingArticle(url, match["id"]))
+        pending = self.pending.setdefault(cms_id, PendingArticle(url, cms_id, known=cms_id in known))
         if channel.as_ref() not in pending.channels:
             pending.channels.append(channel.as_ref())
-        return True
 
     def listing_failed(self, failure: Failure):
         self.record_failure("listing", failure)
+
+    def channel_records(self) -> list[dict[str, Any]]:
+        """Discovered channels as stored in the `channels` collection (watermark = newest publish day seen)."""
+        return [channel.as_record(key) for key, channel in self.channels.items()]
 
     # -------------------------------------------------------------------------------- articles
 
@@ -313,18 +376,30 @@ class PortalSpider(scrapy.Spider):
             (p for cms_id, p in self.pending.items() if cms_id not in self.requested),
             key=lambda p: (article_url_date(p.url) or date.min, p.cms_id),
         )
-        if not waiting and self.in_order.holding:
+        if waiting:
+            self.requested.update(p.cms_id for p in waiting)
+            self.crawler.engine.crawl(
+                Request("data:,", callback=self.request_articles, cb_kwargs={"waiting": waiting}, dont_filter=True)
+            )
+            raise DontCloseSpider
+        if self.in_order.holding:
             self.crawler.engine.crawl(Request("data:,", callback=self.release_held, dont_filter=True))
             raise DontCloseSpider
-        if not waiting:
-            return
-        for position, pending in enumerate(waiting):
-            cms_id = pending.cms_id
-            self.requested.add(cms_id)
-            self.in_order.register(cms_id)
-            self.crawler.engine.crawl(self.article_request(pending.url, cms_id, PRIORITY_ARTICLE - position))
-        self.count("article/requested", len(waiting))
-        raise DontCloseSpider
+
+    async def request_articles(self, response: Response, waiting: list[PendingArticle]):
+        """Articles stored by earlier runs are not fetched again; their new listings are merged into them."""
+        known = {p.cms_id: p.channels for p in waiting if p.known}
+        if known:
+            self.count("incremental/known", len(known))
+            try:
+                self.count("incremental/channels_merged", await self.state.add_channels(known))
+            except PyMongoError as error:
+                logger.warning("could not merge channels into stored articles: %s", error)
+        fetch = [p for p in waiting if not p.known]
+        for position, pending in enumerate(fetch):
+            self.in_order.register(pending.cms_id)
+            yield self.article_request(pending.url, pending.cms_id, PRIORITY_ARTICLE - position)
+        self.count("article/requested", len(fetch))
 
     def article_request(self, url: str, cms_id: str, priority: int, redirects: int = 0) -> Request:
         """Redirects are handled here, not by RedirectMiddleware: an article moved off the site (live streams)
@@ -415,4 +490,13 @@ class PortalSpider(scrapy.Spider):
         response = getattr(failure.value, "response", None)
         reason = f"http_{response.status}" if response is not None else type(failure.value).__name__
         self.count(f"fail/{kind}/{reason}")
+        self.crawler.signals.send_catch_log(
+            failure_recorded,
+            url=failure.request.url,
+            kind=kind,
+            reason=reason,
+            status=response.status if response is not None else None,
+            attempts=failure.request.meta.get("retry_times", 0) + 1,
+            error=failure.getErrorMessage(),
+        )
         logger.warning("%s failed (%s): %s — %s", kind, reason, failure.request.url, failure.getErrorMessage())

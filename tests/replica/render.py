@@ -29,6 +29,7 @@ class Renderer:
 
     def __init__(self, site: Site) -> None:
         self.site = site
+        self.hidden: set[str] = set()  # article ids left out of every listing (not published yet)
         self.routes: dict[tuple[str, str], object] = {}
         for channel in site.channels:
             for name in ("", "index.shtml", "index.html"):
@@ -96,7 +97,7 @@ class Renderer:
 
     def _entries(self, channel: ChannelSpec, stories: list[Story], extras: bool) -> str:
         items = []
-        for position, story in enumerate(stories):
+        for position, story in enumerate(s for s in stories if s.article_id not in self.hidden):
             if story.host == channel.host and position % 3 == 0:
                 href = story.path  # root-relative
             elif position % 3 == 1:

@@ -433,6 +433,14 @@ class Site:
     def reachable(self, channel: ChannelSpec) -> list[Story]:
         return channel.stories if channel.pager == "ok" else channel.stories[-channel.page_size :]
 
+    def republish(self, story: Story, when: datetime) -> None:
+        """Move a story to another publish time (its URL changes with the date path), as a later post would."""
+        del self.stories[story.path]
+        story.published = when
+        self.stories[story.path] = story
+        for channel in self.channel_of(story):
+            channel.stories.sort(key=lambda s: s.published)
+
     def story_at(self, path: str) -> Story | None:
         return self.stories.get(path)
 

@@ -1,0 +1,122 @@
+"""MongoPipeline: articles into MongoDB in batches, off the reactor, with nothing lost when the server goes away.
+
+Batches are flushed by size (`GANSUNEWS_MONGO_BATCH_SIZE`), by time (`GANSUNEWS_MONGO_FLUSH_SECONDS`) and at
+close. A batch that cannot be written is appended to a local spool file (`GANSUNEWS_SPOOL_DIR/articles.jsonl`)
+and replayed before the next batch, at close, or at the next start. Writes are idempotent, so a replay never
+duplicates an article.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import CloseSpider, NotConfigured
+
+from gansunews.items import Article
+from gansunews.store import MongoConfig, PyMongoError, Spool, Store
+
+logger = logging.getLogger(__name__)
+
+
+def article_document(item: Article) -> dict:
+    doc = ItemAdapter(item).asdict()
+    doc["_id"] = doc["article_id"]
+    return doc
+
+
+class MongoPipeline:
+    def __init__(self, crawler, config: MongoConfig) -> None:
+        self.crawler = crawler
+        self.config = config
+        self.spool = Spool(config.spool_dir / f"{config.database}-articles.jsonl")
+        self.store: Store | None = None
+        self.buffer: list[dict] = []
+        self.lock = asyncio.Lock()
+        self.timer: asyncio.Task | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler) -> MongoPipeline:
+        config = MongoConfig.from_settings(crawler.settings)
+        if config is None:
+            raise NotConfigured("MONGO_URI is not set (or GANSUNEWS_MONGO_ENABLED is false)")
+        return cls(crawler, config)
+
+    def count(self, key: str, value: int = 1) -> None:
+        if value:
+            self.crawler.stats.inc_value(f"gansunews/mongo/{key}", value)
+
+    async def open_spider(self) -> None:
+        self.store = Store(self.config)
+        try:
+            await self.store.run(self.store.ping)
+            await self.store.run(self.store.ensure_indexes)
+        except PyMongoError as error:
+            logger.error("MongoDB unreachable at %s: %s", self.config.uri, error)
+            raise CloseSpider("mongodb_unreachable") from error
+        await self.store.run(self._write, [])  # replays what an earlier run spooled
+        self.timer = asyncio.ensure_future(self._flush_periodically())
+
+    async def process_item(self, item):
+        if isinstance(item, Article):
+            self.buffer.append(article_document(item))
+            if len(self.buffer) >= self.config.batch_size:
+                await self.flush()
+        return item
+
+    async def close_spider(self) -> None:
+        if self.timer:
+            self.timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.timer
+        await self.flush()
+        if self.spool.pending():
+            logger.error(
+                "MongoDB unavailable at close: articles kept in %s, replayed at the next start", self.spool.path
+            )
+        assert self.store is not None
+        self.store.close()
+
+    async def _flush_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.flush_seconds)
+            await self.flush()
+
+    async def flush(self) -> None:
+        async with self.lock:
+            batch, self.buffer = self.buffer, []
+            if batch or self.spool.pending():
+                assert self.store is not None
+                await self.store.run(self._write, batch)
+
+    def _write(self, batch: list[dict]) -> None:
+        """On the writer thread: replay the spool first (order matters for revisions), then the batch."""
+        try:
+            self._replay()
+            if batch:
+                result = self.store.save_articles(batch)
+                self.count("inserted", result.inserted)
+                self.count("updated", result.updated)
+                self.count("revisions", result.revisions)
+                self.count("unchanged", result.unchanged)
+                self.count("batches")
+        except PyMongoError as error:
+            self.spool.append(batch)
+            self.count("spooled", len(batch))
+            self.count("errors")
+            logger.warning("MongoDB write failed (%s): %d articles spooled to %s", error, len(batch), self.spool.path)
+
+    def _replay(self) -> None:
+        replayed = self.spool.take(self._save_in_batches)
+        if replayed:
+            self.count("replayed", replayed)
+            logger.info("replayed %d spooled articles into MongoDB", replayed)
+
+    def _save_in_batches(self, docs: list[dict]) -> None:
+        for start in range(0, len(docs), self.config.batch_size):
+            self.store.save_articles(docs[start : start + self.config.batch_size])
+
+
+__all__ = ["MongoPipeline", "article_document"]

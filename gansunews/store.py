@@ -1,0 +1,301 @@
+"""MongoDB access for the archive: configuration, the collections and their writes, and the local spool.
+
+Everything here is synchronous and runs on one writer thread per component (`Store.run`), never on the reactor.
+Collections (database `MONGO_DATABASE`): `articles` (`_id` = article_id, `revisions` kept when the body changes),
+`crawls` (one document per run), `failures` (one per failed URL and run), `channels` (discovered listings and
+their newest-seen watermark).
+
+Writes insert what is new with `insert_many` and update only what exists: FerretDB (and MongoDB) insert in bulk
+far faster than they upsert one by one, and a re-crawl stores few known articles again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pymongo import ASCENDING, MongoClient, UpdateOne
+from pymongo.errors import BulkWriteError, PyMongoError
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DUPLICATE_KEY = 11000
+# Fields compared and kept as a revision when an article's body changes.
+REVISION_FIELDS = (
+    "title",
+    "published_at",
+    "source",
+    "editor",
+    "authors",
+    "content_text",
+    "content_html",
+    "content_hash",
+)
+FINGERPRINT_FIELDS = ("simhash", "content_hash", "published_at", "duplicate_of")
+
+
+@dataclass(frozen=True)
+class MongoConfig:
+    """`MONGO_URI`, `MONGO_DATABASE` and the `GANSUNEWS_MONGO_*` settings, read once."""
+
+    uri: str
+    database: str = "gansunews"
+    batch_size: int = 200
+    flush_seconds: float = 2.0
+    timeout_ms: int = 5000
+    spool_dir: Path = Path(".gansunews/spool")
+
+    @classmethod
+    def from_settings(cls, settings) -> MongoConfig | None:
+        """None when storage is off: no `MONGO_URI`, or `GANSUNEWS_MONGO_ENABLED` false."""
+        uri = settings.get("MONGO_URI")
+        if not uri or not settings.getbool("GANSUNEWS_MONGO_ENABLED", True):
+            return None
+        return cls(
+            uri=uri,
+            database=settings.get("MONGO_DATABASE") or "gansunews",
+            batch_size=settings.getint("GANSUNEWS_MONGO_BATCH_SIZE", 200),
+            flush_seconds=settings.getfloat("GANSUNEWS_MONGO_FLUSH_SECONDS", 2.0),
+            timeout_ms=settings.getint("GANSUNEWS_MONGO_TIMEOUT_MS", 5000),
+            spool_dir=Path(settings.get("GANSUNEWS_SPOOL_DIR") or ".gansunews/spool"),
+        )
+
+
+@dataclass
+class SaveResult:
+    inserted: int = 0
+    updated: int = 0
+    revisions: int = 0
+    unchanged: int = 0
+
+
+class Spool:
+    """An append-only JSON-lines file of documents that could not be written; replayed when the server is back."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+
+    def append(self, docs: list[dict[str, Any]]) -> None:
+        with self.lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as spool:
+                spool.writelines(json.dumps(doc, ensure_ascii=False) + "\n" for doc in docs)
+                spool.flush()
+                os.fsync(spool.fileno())
+
+    def pending(self) -> bool:
+        return self.path.exists() and self.path.stat().st_size > 0
+
+    def take(self, write: Callable[[list[dict[str, Any]]], object]) -> int:
+        """Write every spooled document with `write`; the file is removed only after the write succeeded."""
+        with self.lock:
+            if not self.pending():
+                return 0
+            docs = [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            write(docs)
+            self.path.unlink()
+            return len(docs)
+
+
+class Store:
+    """The collections, with one writer thread; `await store.run(fn, …)` calls `fn` there."""
+
+    def __init__(self, config: MongoConfig) -> None:
+        self.config = config
+        self.client: MongoClient = MongoClient(
+            config.uri,
+            serverSelectionTimeoutMS=config.timeout_ms,
+            connectTimeoutMS=config.timeout_ms,
+            socketTimeoutMS=max(config.timeout_ms * 6, 30000),
+            retryWrites=False,  # FerretDB has no sessions for retryable writes; we retry through the spool
+        )
+        self.db = self.client[config.database]
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gansunews-mongo")
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        self.client.close()
+
+    # ------------------------------------------------------------------------------------ set-up
+
+    def ping(self) -> None:
+        self.client.admin.command("ping")
+
+    def ensure_indexes(self) -> None:
+        self.db.articles.create_index([("published_at", ASCENDING)])
+        self.db.articles.create_index([("regions.code", ASCENDING)])
+        self.db.articles.create_index([("channels.url", ASCENDING)])
+        self.db.articles.create_index([("content_hash", ASCENDING)])
+        self.db.articles.create_index([("crawl.last_seen", ASCENDING)])
+        self.db.crawls.create_index([("spider", ASCENDING), ("started_at", ASCENDING)])
+        self.db.failures.create_index([("crawl_id", ASCENDING), ("url", ASCENDING)], unique=True)
+        self.db.channels.create_index([("region_code", ASCENDING)])
+
+    # ---------------------------------------------------------------------------------- articles
+
+    def save_articles(self, docs: list[dict[str, Any]]) -> SaveResult:
+        """Insert new articles; for stored ones keep `first_seen`, merge channels and regions, and keep the
+        previous version as a revision when `content_hash` changed. Idempotent: replaying a batch is harmless."""
+        docs = list({doc["_id"]: doc for doc in docs}.values())
+        existing = {
+            doc["_id"]: doc
+            for doc in self.db.articles.find(
+                {"_id": {"$in": [d["_id"] for d in docs]}},
+                {"channels": 1, "regions": 1, "crawl.first_seen": 1, **dict.fromkeys(REVISION_FIELDS, 1)},
+            )
+        }
+        result = SaveResult()
+        fresh = [doc for doc in docs if doc["_id"] not in existing]
+        raced = self._insert_new(fresh)
+        result.inserted = len(fresh) - len(raced)
+        for doc in raced:  # inserted by another process between our find and insert
+            existing[doc["_id"]] = self.db.articles.find_one({"_id": doc["_id"]}) or {}
+        updates = [self._update_for(doc, existing[doc["_id"]], result) for doc in docs if doc["_id"] in existing]
+        if updates:
+            self.db.articles.bulk_write(updates, ordered=False)
+        return result
+
+    def _insert_new(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """insert_many the new documents; returns those that turned out to exist already."""
+        if not docs:
+            return []
+        try:
+            self.db.articles.insert_many(docs, ordered=False)
+        except BulkWriteError as error:
+            duplicates = {e["index"] for e in error.details["writeErrors"] if e.get("code") == DUPLICATE_KEY}
+            if len(duplicates) != len(error.details["writeErrors"]):
+                raise
+            return [docs[index] for index in sorted(duplicates)]
+        return []
+
+    @staticmethod
+    def _update_for(doc: dict[str, Any], stored: dict[str, Any], result: SaveResult) -> UpdateOne:
+        fields = {key: value for key, value in doc.items() if key not in ("_id", "crawl", "channels", "regions")}
+        fields["channels"] = merge_unique(stored.get("channels", []), doc.get("channels", []), key="url")
+        fields["regions"] = merge_unique(stored.get("regions", []), doc.get("regions", []), key="code")
+        crawl = dict(doc.get("crawl", {}))
+        crawl["first_seen"] = stored.get("crawl", {}).get("first_seen") or crawl.get("first_seen")
+        fields["crawl"] = crawl
+        update: dict[str, Any] = {"$set": fields}
+        if stored.get("content_hash") and stored.get("content_hash") != doc.get("content_hash"):
+            revision = {key: stored.get(key) for key in REVISION_FIELDS}
+            revision["replaced_at"] = crawl.get("crawled_at")
+            update["$push"] = {"revisions": revision}
+            result.revisions += 1
+            result.updated += 1
+        else:
+            result.unchanged += 1
+        return UpdateOne({"_id": doc["_id"]}, update)
+
+    def known_ids(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(ids)
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found |= {doc["_id"] for doc in self.db.articles.find({"_id": {"$in": chunk}}, {"_id": 1})}
+        return found
+
+    def add_channels(self, channels_by_id: dict[str, list[dict[str, Any]]]) -> int:
+        """Merge newly seen listings into stored articles that are not fetched again."""
+        stored = self.db.articles.find({"_id": {"$in": list(channels_by_id)}}, {"channels": 1})
+        updates = []
+        for doc in stored:
+            merged = merge_unique(doc.get("channels", []), channels_by_id[doc["_id"]], key="url")
+            if len(merged) != len(doc.get("channels", [])):
+                updates.append(UpdateOne({"_id": doc["_id"]}, {"$set": {"channels": merged}}))
+        if updates:
+            self.db.articles.bulk_write(updates, ordered=False)
+        return len(updates)
+
+    def fingerprints(self) -> list[dict[str, Any]]:
+        """Stored articles' fingerprints, for near-duplicate detection across runs."""
+        return list(self.db.articles.find({}, dict.fromkeys(FINGERPRINT_FIELDS, 1)))
+
+    # ------------------------------------------------------------------------- crawls, failures
+
+    def start_crawl(self, doc: dict[str, Any]) -> None:
+        self.db.crawls.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+    def finish_crawl(self, crawl_id: str, fields: dict[str, Any]) -> None:
+        self.db.crawls.update_one({"_id": crawl_id}, {"$set": fields}, upsert=True)
+
+    def previous_crawl(self, spider: str, before: str) -> dict[str, Any] | None:
+        found = self.db.crawls.find({"spider": spider, "started_at": {"$lt": before}, "finished_at": {"$ne": None}})
+        return max(found, key=lambda doc: doc["started_at"], default=None)
+
+    def save_failures(self, docs: list[dict[str, Any]]) -> None:
+        updates = [UpdateOne({"_id": doc["_id"]}, {"$set": doc}, upsert=True) for doc in docs]
+        if updates:
+            self.db.failures.bulk_write(updates, ordered=False)
+
+    # ---------------------------------------------------------------------------------- channels
+
+    def save_channels(self, docs: list[dict[str, Any]]) -> None:
+        """Upsert discovered channels; the watermark only moves forward."""
+        stored = {doc["_id"]: doc for doc in self.db.channels.find({"_id": {"$in": [d["_id"] for d in docs]}})}
+        for doc in docs:
+            old = stored.get(doc["_id"], {}).get("newest_seen")
+            if old and (not doc.get("newest_seen") or old > doc["newest_seen"]):
+                doc["newest_seen"] = old
+            self.db.channels.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+    def watermarks(self) -> dict[str, str]:
+        return {
+            doc["_id"]: doc["newest_seen"]
+            for doc in self.db.channels.find({}, {"newest_seen": 1})
+            if doc.get("newest_seen")
+        }
+
+
+def merge_unique(old: list[dict[str, Any]], new: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Old entries first, then new ones whose `key` is not there yet."""
+    merged = {entry.get(key): entry for entry in old}
+    for entry in new:
+        merged.setdefault(entry.get(key), entry)
+    return list(merged.values())
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+__all__ = ["MongoConfig", "PyMongoError", "SaveResult", "Spool", "Store", "merge_unique", "utc_now"]
+
+
+class StoredState:
+    """What earlier runs stored, as the spider needs it for incremental crawls: known article ids, channel
+    watermarks, and channels to merge into articles that are not fetched again. Reads run off the reactor."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @classmethod
+    def from_settings(cls, settings) -> StoredState | None:
+        config = MongoConfig.from_settings(settings)
+        return cls(Store(config)) if config else None
+
+    async def known(self, ids: list[str]) -> set[str]:
+        return await self.store.run(self.store.known_ids, ids) if ids else set()
+
+    async def watermarks(self) -> dict[str, str]:
+        return await self.store.run(self.store.watermarks)
+
+    async def add_channels(self, channels_by_id: dict[str, list[dict[str, Any]]]) -> int:
+        return await self.store.run(self.store.add_channels, channels_by_id) if channels_by_id else 0
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,77 @@
+"""Real services for tests: FerretDB (MongoDB wire protocol over SQLite), built by `make ferretdb` from the Go
+module proxy, or any MongoDB named by `MONGO_URI`. Servers bind to 127.0.0.1 and stop with the tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def ferretdb_binary() -> str | None:
+    candidates = [os.environ.get("FERRETDB_BIN"), str(PROJECT / ".tools/bin/ferretdb"), shutil.which("ferretdb")]
+    return next((c for c in candidates if c and Path(c).is_file() and os.access(c, os.X_OK)), None)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class FerretDB:
+    """One FerretDB process on a free loopback port with a temporary data directory; stop/start keep both."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self.port = free_port()
+        self.data = tempfile.TemporaryDirectory(prefix="gansunews-ferretdb-")
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/"
+
+    def start(self, timeout: float = 30.0) -> FerretDB:
+        self.process = subprocess.Popen(
+            [self.binary, "-listen-addr", f"127.0.0.1:{self.port}", "-data-dir", f"{self.data.name}/data"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + timeout
+        client = MongoClient(self.uri, serverSelectionTimeoutMS=500)
+        try:
+            while True:
+                try:
+                    client.admin.command("ping")
+                    return self
+                except PyMongoError:
+                    if self.process.poll() is not None or time.monotonic() > deadline:
+                        error = self.process.stderr.read().decode() if self.process.stderr else ""
+                        raise RuntimeError(f"FerretDB did not start: {error[-2000:]}") from None
+                    time.sleep(0.1)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def close(self) -> None:
+        self.stop()
+        self.data.cleanup()

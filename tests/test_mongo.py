@@ -1,0 +1,246 @@
+"""MongoDB persistence against a real server (FerretDB, or MONGO_URI): documents, runs, failures, channels,
+incremental re-crawls, revisions, near duplicates across runs, and zero loss when the server goes away."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date, datetime
+
+import pytest
+
+from tests.conftest import run_crawl
+from tests.replica.server import ReplicaServer
+from tests.replica.site import Site
+
+SINCE = "2024-01-01"
+
+
+def crawl_into(db, proxy_url, workdir, *args, settings=None):
+    env = {
+        "MONGO_URI": db.client.address and f"mongodb://{db.client.address[0]}:{db.client.address[1]}/",
+        "MONGO_DATABASE": db.name,
+        "GANSUNEWS_SPOOL_DIR": str(workdir / "spool"),
+    }
+    return run_crawl(proxy_url, workdir, *args, settings=settings, env=env)
+
+
+@pytest.fixture
+def fresh_replica():
+    site = Site(seed=7)
+    server = ReplicaServer(site).start()
+    yield site, server
+    server.stop()
+
+
+def test_stored_documents_match_the_json_lines(mongo_db, replica, site, tmp_path):
+    result = crawl_into(mongo_db, replica.proxy_url, tmp_path, f"since={SINCE}")
+    assert result.stats["finish_reason"] == "finished", result.log[-2000:]
+    stored = {doc["_id"]: doc for doc in mongo_db.articles.find()}
+    assert set(stored) == set(result.ids) == site.expected_ids(date.fromisoformat(SINCE))
+    for item in result.items:
+        doc = stored[item["article_id"]]
+        for key in (
+            "url",
+            "title",
+            "published_at",
+            "source",
+            "editor",
+            "authors",
+            "content_text",
+            "channels",
+            "regions",
+            "duplicate_of",
+            "content_hash",
+            "simhash",
+        ):
+            assert doc[key] == item[key], (item["article_id"], key)
+        assert doc["crawl"]["crawl_id"] == item["crawl"]["crawl_id"] and doc["crawl"]["first_seen"]
+    assert result.stat("mongo/inserted") == len(result.ids)
+
+
+def test_one_crawl_document_per_run_with_stats_and_verdict(mongo_db, replica, tmp_path):
+    result = crawl_into(mongo_db, replica.proxy_url, tmp_path, f"since={SINCE}", "max_pages=2")
+    (record,) = list(mongo_db.crawls.find())
+    assert record["_id"] == result.stats["gansunews/crawl_id"]
+    assert record["args"] == {"since": SINCE, "max_pages": 2, "regions": [], "full": False}
+    assert record["finish_reason"] == "finished" and record["finished_at"] > record["started_at"]
+    assert record["versions"]["scrapy"] == "2.19.0"
+    assert record["stats"]["item_scraped_count"] == len(result.ids)
+    assert record["quality"] == {"verdict": "ok", "problems": []}
+
+
+def test_failures_are_recorded_with_reasons(mongo_db, replica, site, tmp_path):
+    crawl_into(mongo_db, replica.proxy_url, tmp_path, f"since={SINCE}")
+    reasons = {doc["reason"] for doc in mongo_db.failures.find()}
+    assert {"article/http_404", "listing/http_404", "drop/no_date", "drop/no_body"} <= reasons
+    dead = mongo_db.failures.find_one({"reason": "article/http_404"})
+    assert dead["status"] == 404 and dead["attempts"] == 1 and dead["crawl_id"]
+
+
+def test_channels_with_codes_and_watermarks(mongo_db, replica, site, tmp_path):
+    crawl_into(mongo_db, replica.proxy_url, tmp_path, f"since={SINCE}")
+    channels = {doc["name"]: doc for doc in mongo_db.channels.find()}
+    assert len(channels) == 24
+    deep = channels["社会"]
+    assert (deep["channel_code"], deep["sub_code"], deep["maxpage"]) == (
+        site.shehui.code,
+        site.shehui.sub,
+        site.shehui.maxpage,
+    )
+    assert deep["newest_seen"] == max(s.published for s in site.shehui.stories).date().isoformat()
+    assert channels["西峰区"]["region_code"] == "621002"
+
+
+def test_indexes_created_at_open(mongo_db, replica, tmp_path):
+    crawl_into(mongo_db, replica.proxy_url, tmp_path, "max_pages=1")
+    names = {key for index in mongo_db.articles.list_indexes() for key in index["key"]}
+    assert {"published_at", "regions.code", "channels.url", "content_hash"} <= names
+
+
+def test_unreachable_server_closes_the_spider_with_a_reason(replica, tmp_path):
+    env = {"MONGO_URI": "mongodb://127.0.0.1:9/", "GANSUNEWS_SPOOL_DIR": str(tmp_path / "spool")}
+    result = run_crawl(
+        replica.proxy_url, tmp_path, f"since={SINCE}", env=env, settings={"GANSUNEWS_MONGO_TIMEOUT_MS": 300}
+    )
+    assert result.stats["finish_reason"] == "mongodb_unreachable"
+    assert result.items == []
+
+
+def test_recrawl_of_unchanged_site_costs_little(mongo_db, fresh_replica, tmp_path):
+    _, server = fresh_replica
+    first = crawl_into(mongo_db, server.proxy_url, tmp_path / "1", f"since={SINCE}")
+    first_seen = {doc["_id"]: doc["crawl"]["first_seen"] for doc in mongo_db.articles.find()}
+    second = crawl_into(mongo_db, server.proxy_url, tmp_path / "2", f"since={SINCE}")
+    ratio = second.stats["downloader/request_count"] / first.stats["downloader/request_count"]
+    print(
+        f"re-crawl cost: {second.stats['downloader/request_count']} / {first.stats['downloader/request_count']}"
+        f" requests = {ratio:.1%}"
+    )
+    assert ratio <= 0.25
+    assert second.items == [] and second.stat("incremental/known") > 0
+    assert mongo_db.crawls.count_documents({}) == 2
+    assert {doc["_id"]: doc["crawl"]["first_seen"] for doc in mongo_db.articles.find()} == first_seen
+    latest = max(mongo_db.crawls.find(), key=lambda doc: doc["started_at"])
+    assert latest["quality"]["verdict"] == "ok", latest["quality"]
+
+
+def test_new_articles_are_found_by_an_incremental_crawl(mongo_db, fresh_replica, tmp_path):
+    site, server = fresh_replica
+    newest = sorted(
+        (
+            s
+            for s in site.stories.values()
+            if s.kind == "article" and site.channel_of(s) and s not in site.finance.stories
+        ),
+        key=lambda s: s.published,
+    )[-3:]
+    server.renderer.hidden = {s.article_id for s in newest}
+    first = crawl_into(mongo_db, server.proxy_url, tmp_path / "1", f"since={SINCE}")
+    assert not set(first.ids) & server.renderer.hidden
+    server.renderer.hidden = set()
+    second = crawl_into(mongo_db, server.proxy_url, tmp_path / "2", f"since={SINCE}")
+    assert set(second.ids) == {s.article_id for s in newest}
+    assert mongo_db.articles.count_documents({}) == len(site.expected_ids(date.fromisoformat(SINCE)))
+
+
+def test_full_recrawl_keeps_a_revision_when_the_body_changed(mongo_db, fresh_replica, tmp_path):
+    site, server = fresh_replica
+    crawl_into(mongo_db, server.proxy_url, tmp_path / "1", f"since={SINCE}", "max_pages=1")
+    story = site.cross_listed
+    before = mongo_db.articles.find_one({"_id": story.article_id})
+    story.paragraphs = [*story.paragraphs, "（本文有更新）记者补充了最新进展，相关工作仍在推进中。"]
+    crawl_into(mongo_db, server.proxy_url, tmp_path / "2", f"since={SINCE}", "max_pages=1", "full=1")
+    after = mongo_db.articles.find_one({"_id": story.article_id})
+    assert after["content_hash"] != before["content_hash"]
+    assert [r["content_hash"] for r in after["revisions"]] == [before["content_hash"]]
+    assert after["crawl"]["first_seen"] == before["crawl"]["first_seen"]
+    assert after["crawl"]["crawl_id"] != before["crawl"]["crawl_id"]
+
+
+def test_repost_crawled_tomorrow_points_at_todays_original(mongo_db, fresh_replica, tmp_path):
+    site, server = fresh_replica
+    original, exact, near = site.reposts
+    server.renderer.hidden = {exact.article_id, near.article_id}
+    crawl_into(mongo_db, server.proxy_url, tmp_path / "1", f"since={SINCE}")
+    server.renderer.hidden = set()
+    for story in (exact, near):  # published the next day, at the top of their listings
+        site.republish(story, datetime(2024, 4, 1, 9, 30))
+    second = crawl_into(mongo_db, server.proxy_url, tmp_path / "2", f"since={SINCE}")
+    items = {item["article_id"]: item for item in second.items}
+    assert set(items) == {exact.article_id, near.article_id}
+    assert items[exact.article_id]["duplicate_of"] == items[near.article_id]["duplicate_of"] == original.article_id
+
+
+def stop_after(server, db, articles: int, downtime: float, restart: bool) -> threading.Thread:
+    """Stop the database once it holds `articles` articles; start it again after `downtime` seconds."""
+
+    def run():
+        deadline = time.monotonic() + 120
+        while db.articles.count_documents({}) < articles and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.stop()
+        time.sleep(downtime)
+        if restart:
+            server.start()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+SLOW = {
+    "CONCURRENT_REQUESTS": 2,
+    "GANSUNEWS_MONGO_BATCH_SIZE": 10,
+    "GANSUNEWS_MONGO_FLUSH_SECONDS": 0.2,
+    "GANSUNEWS_MONGO_TIMEOUT_MS": 500,
+}
+
+
+@pytest.fixture
+def own_ferretdb(mongo_server):
+    """A server this test may stop and start (FerretDB only)."""
+    if mongo_server is None:
+        pytest.skip("stopping the server mid-crawl needs the FerretDB harness, not an external MONGO_URI")
+    from tests.services import FerretDB
+
+    server = FerretDB(mongo_server.binary).start()
+    yield server
+    server.close()
+
+
+def slow_site(server: ReplicaServer, site: Site) -> None:
+    for story in site.stories.values():
+        server.delays[story.path] = 0.06
+
+
+def test_server_gone_mid_crawl_loses_nothing(own_ferretdb, fresh_replica, tmp_path):
+    from pymongo import MongoClient
+
+    site, server = fresh_replica
+    slow_site(server, site)
+    db = MongoClient(own_ferretdb.uri).gansunews
+    watcher = stop_after(own_ferretdb, db, articles=20, downtime=0.8, restart=True)
+    result = crawl_into(db, server.proxy_url, tmp_path, f"since={SINCE}", settings=SLOW)
+    watcher.join()
+    expected = site.expected_ids(date.fromisoformat(SINCE))
+    assert result.stat("mongo/spooled") > 0 and result.stat("mongo/replayed") > 0, result.stats
+    assert {doc["_id"] for doc in db.articles.find()} == expected
+    assert db.articles.count_documents({}) == len(expected) == len(result.ids)
+
+
+def test_spool_is_replayed_at_the_next_start(own_ferretdb, fresh_replica, tmp_path):
+    from pymongo import MongoClient
+
+    site, server = fresh_replica
+    slow_site(server, site)
+    db = MongoClient(own_ferretdb.uri).gansunews
+    watcher = stop_after(own_ferretdb, db, articles=20, downtime=0, restart=False)
+    first = crawl_into(db, server.proxy_url, tmp_path, f"since={SINCE}", settings=SLOW)
+    watcher.join()
+    assert first.stat("mongo/spooled") > 0 and list((tmp_path / "spool").iterdir())
+    own_ferretdb.start()
+    second = crawl_into(db, server.proxy_url, tmp_path, f"since={SINCE}", "max_pages=1")
+    assert second.stat("mongo/replayed") == first.stat("mongo/spooled")
+    assert {doc["_id"] for doc in db.articles.find()} == site.expected_ids(date.fromisoformat(SINCE))
+    assert db.crawls.count_documents({}) == 2  # the first run's record was spooled too

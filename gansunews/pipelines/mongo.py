@@ -11,18 +11,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import CloseSpider, NotConfigured
 
 from gansunews.items import Article
-from gansunews.store import MongoConfig, PyMongoError, Spool, Store
+from gansunews.store import MongoConfig, OperationFailure, PyMongoError, Spool, Store
 
 logger = logging.getLogger(__name__)
+WRITE_ATTEMPTS = 3
+RETRY_PAUSE = 0.5  # seconds, times the attempt number
 
 
 def article_document(item: Article) -> dict:
-    doc = ItemAdapter(item).asdict()
+    """The stored document: the item's fields (a shallow copy: items are not changed after this stage)."""
+    doc = dict(ItemAdapter(item).items())
     doc["_id"] = doc["article_id"]
     return doc
 
@@ -36,6 +40,7 @@ class MongoPipeline:
         self.buffer: list[dict] = []
         self.lock = asyncio.Lock()
         self.timer: asyncio.Task | None = None
+        self.writing: asyncio.Future | None = None
 
     @classmethod
     def from_crawler(cls, crawler) -> MongoPipeline:
@@ -63,14 +68,23 @@ class MongoPipeline:
         if isinstance(item, Article):
             self.buffer.append(article_document(item))
             if len(self.buffer) >= self.config.batch_size:
-                await self.flush()
+                await self.flush_in_background()
         return item
+
+    async def flush_in_background(self) -> None:
+        """Start writing the full buffer and go on; wait only while the previous batch is still being written,
+        so at most two batches are held in memory."""
+        if self.writing is not None:
+            await self.writing
+        self.writing = asyncio.ensure_future(self.flush())
 
     async def close_spider(self) -> None:
         if self.timer:
             self.timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.timer
+        if self.writing is not None:
+            await self.writing
         await self.flush()
         if self.spool.pending():
             logger.error(
@@ -92,21 +106,37 @@ class MongoPipeline:
                 await self.store.run(self._write, batch)
 
     def _write(self, batch: list[dict]) -> None:
-        """On the writer thread: replay the spool first (order matters for revisions), then the batch."""
-        try:
-            self._replay()
-            if batch:
-                result = self.store.save_articles(batch)
-                self.count("inserted", result.inserted)
-                self.count("updated", result.updated)
-                self.count("revisions", result.revisions)
-                self.count("unchanged", result.unchanged)
-                self.count("batches")
-        except PyMongoError as error:
-            self.spool.append(batch)
-            self.count("spooled", len(batch))
-            self.count("errors")
-            logger.warning("MongoDB write failed (%s): %d articles spooled to %s", error, len(batch), self.spool.path)
+        """On the writer thread: replay the spool first (order matters for revisions), then the batch. A server
+        that answers with an error (a busy SQLite file under FerretDB, say) is retried; one that is gone is not."""
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                self._replay()
+                if batch:
+                    self._save(batch)
+                return
+            except OperationFailure as error:
+                if attempt == WRITE_ATTEMPTS:
+                    self._spool(batch, error)
+                    return
+                self.count("retries")
+                time.sleep(RETRY_PAUSE * attempt)
+            except PyMongoError as error:
+                self._spool(batch, error)
+                return
+
+    def _save(self, batch: list[dict]) -> None:
+        result = self.store.save_articles(batch)
+        self.count("inserted", result.inserted)
+        self.count("updated", result.updated)
+        self.count("revisions", result.revisions)
+        self.count("unchanged", result.unchanged)
+        self.count("batches")
+
+    def _spool(self, batch: list[dict], error: PyMongoError) -> None:
+        self.spool.append(batch)
+        self.count("spooled", len(batch))
+        self.count("errors")
+        logger.warning("MongoDB write failed (%s): %d articles spooled to %s", error, len(batch), self.spool.path)
 
     def _replay(self) -> None:
         replayed = self.spool.take(self._save_in_batches)

@@ -125,6 +125,7 @@ class PortalSpider(scrapy.Spider):
         self.in_order = InOrder()
         self.seen_links: set[str] = set()
         self.watermarks: dict[str, str] = {}
+        self.known: set[str] = set()  # ids stored by earlier runs: not fetched again
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -151,9 +152,11 @@ class PortalSpider(scrapy.Spider):
         if self.state is not None:
             try:
                 self.watermarks = await self.state.watermarks()
+                self.known = await self.state.known_since(self.args.since)
             except PyMongoError as error:
                 self.count("incremental/state_unavailable")
-                logger.warning("channel watermarks unavailable, walking by `since` only: %s", error)
+                logger.warning("stored state unavailable, crawling as if nothing were stored: %s", error)
+            self.count("incremental/stored_ids", len(self.known))
         for seed in self.seeds:
             self.seen_links.add(channel_key(seed))
             yield Request(seed, callback=self.parse_home, errback=self.listing_failed, priority=PRIORITY_DISCOVERY)
@@ -245,7 +248,7 @@ class PortalSpider(scrapy.Spider):
 
     async def walk(self, page: ListingPage, channel: Channel):
         """The live page's entries, then the archive pages newest first (page `maxpage`, `maxpage-1` …)."""
-        fresh = await self.read_entries(page, channel)
+        fresh = self.read_entries(page, channel)
         pager = page.pager()
         if pager is None:
             self.count("pager/missing")
@@ -285,7 +288,7 @@ class PortalSpider(scrapy.Spider):
 
     async def parse_archive(self, response: Response, channel: Channel, number: int):
         page = ListingPage.from_response(response)
-        fresh = await self.read_entries(page, channel)
+        fresh = self.read_entries(page, channel)
         if fresh and number > 1 and not self.enough(channel):
             yield self.archive_request(channel, number - 1)
 
@@ -295,7 +298,7 @@ class PortalSpider(scrapy.Spider):
             return True
         return False
 
-    async def read_entries(self, page: ListingPage, channel: Channel) -> bool:
+    def read_entries(self, page: ListingPage, channel: Channel) -> bool:
         """Register the page's articles; False when nothing on it is new enough (or unknown enough) to go on."""
         channel.pages_walked += 1
         self.count("listing/pages")
@@ -310,12 +313,11 @@ class PortalSpider(scrapy.Spider):
                 self.count("listing/stopped_empty")
             return channel.empty_pages <= MAX_EMPTY_PAGES
         recent = [entry for entry in articles if self.recent_enough(entry, channel)]
-        known = await self.known_ids([article_id(entry.url) for entry in recent])
         for entry in recent:
-            self.register(entry, channel, known)
+            self.register(entry, channel)
         if len(recent) < len(articles):
             self.count("listing/older_than_cutoff", len(articles) - len(recent))
-        fresh = [entry for entry in recent if article_id(entry.url) not in known]
+        fresh = [entry for entry in recent if article_id(entry.url) not in self.known]
         if not fresh:
             self.count("listing/stopped_since" if not recent else "listing/stopped_known")
         return bool(fresh) or (not recent and self.cutoff(channel) is None)
@@ -342,22 +344,11 @@ class PortalSpider(scrapy.Spider):
             channel.newest_seen = published
         return not (cutoff and published and published < cutoff)
 
-    async def known_ids(self, ids: list[str]) -> set[str]:
-        """Ids already stored by earlier runs (incremental crawls); none when there is no state or `full=1`."""
-        if self.state is None or not ids:
-            return set()
-        try:
-            return await self.state.known(ids)
-        except PyMongoError as error:
-            self.count("incremental/state_unavailable")
-            logger.warning("stored state unavailable, fetching everything: %s", error)
-            return set()
-
-    def register(self, entry: Entry, channel: Channel, known: set[str]) -> None:
+    def register(self, entry: Entry, channel: Channel) -> None:
         url = strip_query(entry.url)
         cms_id = article_id(url)
         self.count("listing/entries")
-        pending = self.pending.setdefault(cms_id, PendingArticle(url, cms_id, known=cms_id in known))
+        pending = self.pending.setdefault(cms_id, PendingArticle(url, cms_id, known=cms_id in self.known))
         if channel.as_ref() not in pending.channels:
             pending.channels.append(channel.as_ref())
 

@@ -37,8 +37,9 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check gansunews tests bench
 	$(BIN)/ruff format --check gansunews tests bench
 
-bench: $(VENV)/.dev
+bench: $(VENV)/.dev $(FERRETDB)
 	$(BIN)/python -m bench.parse_speed
+	$(BIN)/python -m bench.mongo_write
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .ruff_cache articles.jsonl

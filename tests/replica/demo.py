@@ -1,4 +1,4 @@
-"""`make demo`: start the replica of the portal, crawl it through it as a proxy, write articles.jsonl, summarise."""
+"""`make demo`: start the replica of the portal and a FerretDB, crawl the replica through it as a proxy into\narticles.jsonl and MongoDB, and summarise both."""
 
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from pymongo import MongoClient
+
 from tests.replica.server import ReplicaServer
 from tests.replica.site import Site
+from tests.services import FerretDB, ferretdb_binary
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -26,9 +29,20 @@ def main() -> int:
     options = parser.parse_args()
     site = Site(seed=options.seed)
     server = ReplicaServer(site).start()
-    stats_file = Path(tempfile.mkdtemp(prefix="gansunews-demo-")) / "stats.json"
-    env = {**os.environ, "http_proxy": server.proxy_url, "https_proxy": server.proxy_url, "PYTHONPATH": str(PROJECT)}
-    print(f"replica of gscn.com.cn serving as proxy on {server.proxy_url}; crawling since {options.since} …")
+    database = FerretDB(ferretdb_binary()).start()
+    workdir = Path(tempfile.mkdtemp(prefix="gansunews-demo-"))
+    stats_file = workdir / "stats.json"
+    env = {
+        **os.environ,
+        "http_proxy": server.proxy_url,
+        "https_proxy": server.proxy_url,
+        "PYTHONPATH": str(PROJECT),
+        "MONGO_URI": database.uri,
+        "MONGO_DATABASE": "gansunews",
+        "GANSUNEWS_SPOOL_DIR": str(workdir / "spool"),
+    }
+    print(f"replica of gscn.com.cn serving as proxy on {server.proxy_url}; FerretDB on {database.uri}")
+    print(f"crawling since {options.since} …")
     command = [
         sys.executable,
         "-m",
@@ -48,13 +62,25 @@ def main() -> int:
     ]
     try:
         completed = subprocess.run(command, cwd=PROJECT, env=env, check=False)
+        if completed.returncode:
+            return completed.returncode
+        stats = json.loads(stats_file.read_text(encoding="utf-8"))
+        summarise(Path(options.out), stats, site, options.since, offsite=len(server.offsite))
+        summarise_store(MongoClient(database.uri).gansunews)
     finally:
         server.stop()
-    if completed.returncode:
-        return completed.returncode
-    stats = json.loads(stats_file.read_text(encoding="utf-8"))
-    summarise(Path(options.out), stats, site, options.since, offsite=len(server.offsite))
+        database.close()
     return 0
+
+
+def summarise_store(db) -> None:
+    failures = collections.Counter(doc["reason"] for doc in db.failures.find())
+    record = db.crawls.find_one()
+    print(
+        f"\nMongoDB (FerretDB): {db.articles.count_documents({})} articles, {db.channels.count_documents({})} channels,"
+        f" {db.crawls.count_documents({})} crawl record (quality: {record['quality']['verdict']})"
+    )
+    print("  failures by reason:", dict(failures))
 
 
 def summarise(out: Path, stats: dict, site: Site, since: str, offsite: int) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from gansunews.pages import PageError
 from gansunews.pages.article import ArticlePage
 from gansunews.pipelines.clean import clean_article
-from gansunews.pipelines.dedupe import fingerprint
+from gansunews.pipelines.dedupe import encode_minhash, minhash, simhash
 from gansunews.pipelines.regions import article_regions
 
 
@@ -23,7 +23,8 @@ def extract(path: Path, url: str | None) -> dict:
     page = ArticlePage.from_bytes(url or _page_url(path), path.read_bytes())
     article = clean_article(page.article(require_cms_id=False))
     article.regions = article_regions(article)
-    article.simhash = f"{fingerprint(article.content_text).value:016x}"
+    article.simhash = simhash(article.content_text)
+    article.minhash = encode_minhash(minhash(article.content_text))
     record = asdict(article)
     record.pop("crawl")
     return record

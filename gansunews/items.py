@@ -74,7 +74,9 @@ class Article:
     content_hash: str = ""
     """SHA-1 of the normalised body text: exact duplicates."""
     simhash: str = ""
-    """64-bit SimHash of the body's character shingles, 16 hex digits: near duplicates."""
+    """64-bit SimHash of the body's character 4-grams, 16 hex digits (for Hamming-distance comparisons)."""
+    minhash: str = ""
+    """MinHash signature (64 permutations of 4-grams, base64) that near-duplicate detection compares."""
     duplicate_of: str | None = None
     """`article_id` of the earliest-published article this one reposts."""
     crawl: dict[str, Any] = field(default_factory=dict)

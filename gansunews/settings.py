@@ -3,6 +3,8 @@ environment; every project setting is prefixed `GANSUNEWS_` and documented in th
 
 import os
 
+from gansunews.browser import abort_request, context_options, launch_options
+
 BOT_NAME = "gansunews"
 SPIDER_MODULES = ["gansunews.spiders"]
 NEWSPIDER_MODULE = "gansunews.spiders"
@@ -53,3 +55,17 @@ GANSUNEWS_MONGO_TIMEOUT_MS = 5000
 GANSUNEWS_SPOOL_DIR = os.environ.get("GANSUNEWS_SPOOL_DIR", ".gansunews/spool")
 ITEM_PIPELINES["gansunews.pipelines.mongo.MongoPipeline"] = 500
 EXTENSIONS["gansunews.extensions.CrawlRecord"] = 800
+
+# --- JavaScript-drawn listings: rendered in headless Chromium only when a list container has no items --------
+GANSUNEWS_PLAYWRIGHT_ENABLED = os.environ.get("GANSUNEWS_PLAYWRIGHT_ENABLED", "1") == "1"
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = launch_options(os.environ.get("GANSUNEWS_CHROMIUM"))
+GANSUNEWS_PLAYWRIGHT_CONTEXT = context_options()
+PLAYWRIGHT_MAX_CONTEXTS = 1
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+PLAYWRIGHT_ABORT_REQUEST = abort_request

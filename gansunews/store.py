@@ -41,7 +41,7 @@ REVISION_FIELDS = (
     "content_html",
     "content_hash",
 )
-FINGERPRINT_FIELDS = ("simhash", "content_hash", "published_at", "duplicate_of")
+FINGERPRINT_FIELDS = ("minhash", "content_hash", "published_at", "duplicate_of")
 STORED_FIELDS = {"channels": 1, "regions": 1, "crawl.first_seen": 1, **dict.fromkeys(REVISION_FIELDS, 1)}
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 
 import pytest
 
-from tests.conftest import run_crawl
+from tests.conftest import missing_service, run_crawl
 from tests.replica.server import ReplicaServer
 from tests.replica.site import Site
 
@@ -15,6 +16,8 @@ SINCE = "2024-01-01"
 
 @pytest.fixture(scope="module")
 def crawl(replica, tmp_path_factory):
+    if not shutil.which("chromium"):
+        missing_service("Debian's chromium is not installed (apt-get install chromium): JS-drawn lists need it")
     before = len(replica.requests)
     result = run_crawl(replica.proxy_url, tmp_path_factory.mktemp("crawl"), f"since={SINCE}")
     result.requests = replica.requests[before:]
@@ -56,7 +59,7 @@ def test_degraded_pagers_are_counted(crawl):
 
 
 def test_channels_discovered_at_every_level(crawl, site):
-    assert crawl.stat("discovery/channels/province") == 4
+    assert crawl.stat("discovery/channels/province") == 5
     assert crawl.stat("discovery/channels/prefecture") == 14 + 1  # 兰州新区 is attributed to 兰州
     assert crawl.stat("discovery/channels/county") == 5
     assert not any("finance.gscn.com.cn" in url for url in crawl.requests)  # other trees are not walked
@@ -191,3 +194,18 @@ def test_repost_fetched_before_its_original_still_points_at_it(tmp_path):
     items = {item["article_id"]: item for item in result.items}
     assert items[original.article_id]["duplicate_of"] is None
     assert items[exact.article_id]["duplicate_of"] == items[near.article_id]["duplicate_of"] == original.article_id
+
+
+def test_js_drawn_listing_is_rendered_in_chromium(crawl, site):
+    assert crawl.stat("listing/rendered") >= 1
+    drawn = {
+        s.article_id for s in site.tupian.stories if s.kind == "article" and s.published.date() >= date(2024, 1, 1)
+    }
+    assert drawn and drawn <= set(crawl.ids)
+
+
+def test_without_a_browser_js_lists_are_counted_not_lost_silently(replica, site, tmp_path):
+    result = run_crawl(
+        replica.proxy_url, tmp_path, f"since={SINCE}", "max_pages=1", env={"GANSUNEWS_PLAYWRIGHT_ENABLED": "0"}
+    )
+    assert result.stat("listing/needs_browser_disabled") >= 1 and result.stat("listing/rendered") == 0

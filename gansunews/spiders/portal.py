@@ -134,6 +134,8 @@ class PortalSpider(scrapy.Spider):
         spider.seeds = settings.getlist("GANSUNEWS_SEEDS")
         spider.scope_names = set(settings.getlist("GANSUNEWS_SCOPE"))
         spider.max_depth = settings.getint("GANSUNEWS_DISCOVERY_DEPTH")
+        spider.render_js = settings.getbool("GANSUNEWS_PLAYWRIGHT_ENABLED")
+        spider.browser_context = settings.getdict("GANSUNEWS_PLAYWRIGHT_CONTEXT")
         spider.state = None if spider.args.full else StoredState.from_settings(settings)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
@@ -196,6 +198,9 @@ class PortalSpider(scrapy.Spider):
     async def parse_channel(self, response: Response, link_text: str, parent: Channel | None):
         """A candidate channel's live page: keep it when it is a listing in scope, walk it, look further."""
         page = ListingPage.from_response(response)
+        if self.needs_rendering(page, response):
+            yield self.rendered(response)
+            return
         if not page.has_container and page.pager() is None:
             root = self.scope_root(page, link_text)
             if root is None:
@@ -288,9 +293,32 @@ class PortalSpider(scrapy.Spider):
 
     async def parse_archive(self, response: Response, channel: Channel, number: int):
         page = ListingPage.from_response(response)
+        if self.needs_rendering(page, response):
+            yield self.rendered(response)
+            return
         fresh = self.read_entries(page, channel)
         if fresh and number > 1 and not self.enough(channel):
             yield self.archive_request(channel, number - 1)
+
+    def needs_rendering(self, page: ListingPage, response: Response) -> bool:
+        """A list container without items, not rendered yet, and a browser to render it in."""
+        if not page.needs_browser or response.meta.get("playwright"):
+            return False
+        if not self.render_js:
+            self.count("listing/needs_browser_disabled")
+            return False
+        return True
+
+    def rendered(self, response: Response) -> Request:
+        """The same listing request again, through headless Chromium (scrapy-playwright)."""
+        self.count("listing/rendered")
+        meta = {
+            **response.request.meta,
+            "playwright": True,
+            "playwright_context": "render",
+            "playwright_context_kwargs": self.browser_context,
+        }
+        return response.request.replace(meta=meta, dont_filter=True)
 
     def enough(self, channel: Channel) -> bool:
         if self.args.max_pages and channel.pages_walked >= self.args.max_pages:

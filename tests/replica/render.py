@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlsplit
@@ -61,7 +62,9 @@ class Renderer:
     def _nav(self) -> str:
         site = self.site
         links = [(f"https://{HOME_WWW}/", "首页"), (f"http://{HOME_GANSU}/", "甘肃新闻")]
-        links += [(c.live_url, c.link_text) for c in (site.yaowen, site.shizheng, site.shehui, site.shizhou)]
+        links += [
+            (c.live_url, c.link_text) for c in (site.yaowen, site.shizheng, site.shehui, site.tupian, site.shizhou)
+        ]
         links += [(site.finance.live_url, "财经"), (f"https://{HOME_GANSU}/about/contact.shtml", "联系我们")]
         return '<div class="nav">' + " | ".join(f'<a href="{u}">{escape(t)}</a>' for u, t in links) + "</div>"
 
@@ -119,10 +122,14 @@ class Renderer:
             if channel.encoding != "utf-8"
             else '<meta charset="utf-8">'
         )
+        entries = self._entries(channel, stories, extras)
+        if channel.drawn_by_js:  # the items exist only once the page's script has run
+            items = json.dumps(entries.removeprefix("<ul>").removesuffix("</ul>"), ensure_ascii=False)
+            entries = f'<ul id="list"></ul><script>document.getElementById("list").innerHTML = {items};</script>'
         page = (
             f"<html><head>{meta}<title>{escape(channel.name)}_中国甘肃网</title></head><body>{self._nav()}"
             f'{self._crumbs(channel.crumbs)}<div class="subnav">{subnav}</div>'
-            f'<div class="list" id="content">{self._entries(channel, stories, extras)}{script}</div>'
+            f'<div class="list" id="content">{entries}{script}</div>'
             f'<div class="pages" id="pages"></div><!--enorth cms block end--></body></html>'
         )
         return _html(page, channel.encoding, header_charset=channel.encoding == "utf-8")

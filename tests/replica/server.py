@@ -112,7 +112,11 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             return
         self.send_response(200, "Connection Established")
         self.end_headers()
-        self.connection = self.server.tls.wrap_socket(self.connection, server_side=True)
+        try:
+            self.connection = self.server.tls.wrap_socket(self.connection, server_side=True)
+        except (ssl.SSLError, OSError):  # a client that refuses the self-signed certificate: its choice
+            self.close_connection = True
+            return
         self.rfile = self.connection.makefile("rb", buffering=0)
         self.wfile = self.connection.makefile("wb", buffering=0)
         self.tunnel_host = host

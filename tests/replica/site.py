@@ -134,6 +134,7 @@ class ChannelSpec:
     date_format: str = "%Y-%m-%d"
     encoding: str = "utf-8"
     pager: str = "ok"  # ok | garbage | missing
+    drawn_by_js: bool = False  # the list items exist only after the page's script runs
     link_form: str = "index.shtml"
     extra_pages: int = 0  # old padding pages below the stories (the deep channel)
 
@@ -222,6 +223,7 @@ class Site:
             extra_pages=990,
             date_format="(%Y-%m-%d %H:%M)",
         )
+        self.tupian = self._channel("图片", "图片", "620000", [*news, "图片"], stem="tp", drawn_by_js=True)
         self.shizhou = self._channel(
             "市州播报", "市州播报", "620000", [*news, "市州播报"], stem="szbb", link_form="index.html"
         )

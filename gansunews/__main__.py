@@ -1,7 +1,9 @@
-"""`python -m gansunews extract FILE... [--url URL]`: parse saved pages without crawling.
+"""Command line: `python -m gansunews extract|schedule …`.
 
-Prints one JSON object per file, in order, in the data contract (without crawl metadata); a page that cannot be
-read as an article prints `{"file": …, "error": …}` and makes the exit status 1.
+- `extract FILE... [--url URL]` parses saved pages without crawling: one JSON object per file, in order, in the
+  data contract (without crawl metadata); a page that cannot be read as an article prints
+  `{"file": …, "error": …}` and makes the exit status 1.
+- `schedule run PLAN` / `schedule crontab` schedule crawls through scrapyd (see gansunews/schedule.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from gansunews.pages.article import ArticlePage
 from gansunews.pipelines.clean import clean_article
 from gansunews.pipelines.dedupe import encode_minhash, minhash, simhash
 from gansunews.pipelines.regions import article_regions
+from gansunews.schedule import DEFAULT_URL, PLANS, crontab, schedule
 
 
 def extract(path: Path, url: str | None) -> dict:
@@ -48,7 +51,15 @@ def main(argv: list[str] | None = None) -> int:
     extract_cmd = commands.add_parser("extract", help="parse saved article pages and print JSON lines")
     extract_cmd.add_argument("files", nargs="+", type=Path)
     extract_cmd.add_argument("--url", help="the URL the page(s) came from (resolves links, gives the article id)")
+    schedule_cmd = commands.add_parser("schedule", help="schedule crawls through scrapyd, or print crontab lines")
+    schedule_cmd.add_argument("action", choices=["run", "crontab", "plans"])
+    schedule_cmd.add_argument("plan", nargs="?", choices=sorted(PLANS))
+    schedule_cmd.add_argument("--url", default=DEFAULT_URL, help="scrapyd's address")
+    schedule_cmd.add_argument("--project", default="gansunews")
+    schedule_cmd.add_argument("--since-days", type=int, help="override the plan's look-back")
     options = parser.parse_args(argv)
+    if options.command == "schedule":
+        return run_schedule(options, parser)
     status = 0
     for path in options.files:
         try:
@@ -57,6 +68,24 @@ def main(argv: list[str] | None = None) -> int:
             record, status = {"file": str(path), "error": str(error)}, 1
         print(json.dumps(record, ensure_ascii=False), flush=True)
     return status
+
+
+def run_schedule(options: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if options.action == "crontab":
+        print(crontab(options.url, options.project))
+    elif options.action == "plans":
+        for plan in PLANS.values():
+            print(f"{plan.name:18} {plan.cron:14} {plan.description}")
+    else:
+        if not options.plan:
+            parser.error("schedule run needs a plan: " + ", ".join(sorted(PLANS)))
+        try:
+            job = schedule(PLANS[options.plan], options.url, options.project, since_days=options.since_days)
+        except (RuntimeError, OSError) as error:
+            print(f"schedule {options.plan}: {error}", file=sys.stderr)
+            return 1
+        print(json.dumps({"plan": options.plan, "jobid": job}))
+    return 0
 
 
 if __name__ == "__main__":

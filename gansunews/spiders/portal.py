@@ -136,14 +136,14 @@ class PortalSpider(scrapy.Spider):
         spider.max_depth = settings.getint("GANSUNEWS_DISCOVERY_DEPTH")
         spider.render_js = settings.getbool("GANSUNEWS_PLAYWRIGHT_ENABLED")
         spider.browser_context = settings.getdict("GANSUNEWS_PLAYWRIGHT_CONTEXT")
-        spider.state = None if spider.args.full else StoredState.from_settings(settings)
+        spider.stored = None if spider.args.full else StoredState.from_settings(settings)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
         return spider
 
     def on_closed(self) -> None:
-        if self.state is not None:
-            self.state.close()
+        if self.stored is not None:
+            self.stored.close()
 
     def count(self, key: str, value: int = 1) -> None:
         self.crawler.stats.inc_value(f"gansunews/{key}", value)
@@ -151,10 +151,10 @@ class PortalSpider(scrapy.Spider):
     # ------------------------------------------------------------------------------ discovery
 
     async def start(self):
-        if self.state is not None:
+        if self.stored is not None:
             try:
-                self.watermarks = await self.state.watermarks()
-                self.known = await self.state.known_since(self.args.since)
+                self.watermarks = await self.stored.watermarks()
+                self.known = await self.stored.known_since(self.args.since)
             except PyMongoError as error:
                 self.count("incremental/state_unavailable")
                 logger.warning("stored state unavailable, crawling as if nothing were stored: %s", error)
@@ -411,7 +411,7 @@ class PortalSpider(scrapy.Spider):
         if known:
             self.count("incremental/known", len(known))
             try:
-                self.count("incremental/channels_merged", await self.state.add_channels(known))
+                self.count("incremental/channels_merged", await self.stored.add_channels(known))
             except PyMongoError as error:
                 logger.warning("could not merge channels into stored articles: %s", error)
         fetch = [p for p in waiting if not p.known]

@@ -69,3 +69,9 @@ PLAYWRIGHT_MAX_CONTEXTS = 1
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 PLAYWRIGHT_ABORT_REQUEST = abort_request
+
+# --- Distributed crawling: REDIS_URL switches the scheduler and dupefilter to scrapy-redis (gansunews/distributed.py)
+REDIS_URL = os.environ.get("REDIS_URL", "")
+GANSUNEWS_REDIS_RUN = os.environ.get("GANSUNEWS_REDIS_RUN", "gscn")
+GANSUNEWS_REDIS_IDLE_SECONDS = 15.0  # an idle process waits this long for its peers' requests before closing
+ADDONS = {"gansunews.distributed.Distributed": 0}

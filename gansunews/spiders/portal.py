@@ -9,6 +9,7 @@ articles, oldest first, emitted in that order so that near-duplicate detection s
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -81,9 +82,11 @@ class PendingArticle:
 
 
 class InOrder:
-    """Releases results in the order their keys were registered, holding back those that finish early."""
+    """Releases results in the order their keys were registered, holding back those that finish early.
+    `passthrough` releases at once: in a distributed crawl another process may finish a key."""
 
-    def __init__(self) -> None:
+    def __init__(self, passthrough: bool = False) -> None:
+        self.passthrough = passthrough
         self._keys: list[str] = []
         self._done: dict[str, Any] = {}
         self._next = 0
@@ -92,6 +95,8 @@ class InOrder:
         self._keys.append(key)
 
     def finish(self, key: str, result: Any) -> list[Any]:
+        if self.passthrough:
+            return [result] if result is not None else []
         self._done[key] = result
         released = []
         while self._next < len(self._keys) and self._keys[self._next] in self._done:
@@ -135,6 +140,10 @@ class PortalSpider(scrapy.Spider):
         spider.scope_names = set(settings.getlist("GANSUNEWS_SCOPE"))
         spider.max_depth = settings.getint("GANSUNEWS_DISCOVERY_DEPTH")
         spider.render_js = settings.getbool("GANSUNEWS_PLAYWRIGHT_ENABLED")
+        distributed = bool(settings.get("REDIS_URL"))
+        spider.in_order = InOrder(passthrough=distributed)  # another process may fetch what this one listed
+        spider.shared_queue_patience = settings.getfloat("GANSUNEWS_REDIS_IDLE_SECONDS") if distributed else 0.0
+        spider.idle_mark = (-1, time.monotonic())
         spider.browser_context = settings.getdict("GANSUNEWS_PLAYWRIGHT_CONTEXT")
         spider.stored = None if spider.args.full else StoredState.from_settings(settings)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
@@ -404,6 +413,16 @@ class PortalSpider(scrapy.Spider):
         if self.in_order.holding:
             self.crawler.engine.crawl(Request("data:,", callback=self.release_held, dont_filter=True))
             raise DontCloseSpider
+        if self.shared_queue_patience and self.still_waiting_for_peers():
+            raise DontCloseSpider
+
+    def still_waiting_for_peers(self) -> bool:
+        """Distributed crawl: an idle process waits a while for work the others put in the shared queue, and
+        closes only after `GANSUNEWS_REDIS_IDLE_SECONDS` without any response."""
+        seen = self.crawler.stats.get_value("response_received_count", 0)
+        if seen != self.idle_mark[0]:
+            self.idle_mark = (seen, time.monotonic())
+        return time.monotonic() - self.idle_mark[1] < self.shared_queue_patience
 
     async def request_articles(self, response: Response, waiting: list[PendingArticle]):
         """Articles stored by earlier runs are not fetched again; their new listings are merged into them."""
@@ -417,29 +436,33 @@ class PortalSpider(scrapy.Spider):
         fetch = [p for p in waiting if not p.known]
         for position, pending in enumerate(fetch):
             self.in_order.register(pending.cms_id)
-            yield self.article_request(pending.url, pending.cms_id, PRIORITY_ARTICLE - position)
+            yield self.article_request(pending.url, pending.cms_id, pending.channels, PRIORITY_ARTICLE - position)
         self.count("article/requested", len(fetch))
 
-    def article_request(self, url: str, cms_id: str, priority: int, redirects: int = 0) -> Request:
+    def article_request(
+        self, url: str, cms_id: str, channels: list[dict[str, str]], priority: int, redirects: int = 0
+    ) -> Request:
         """Redirects are handled here, not by RedirectMiddleware: an article moved off the site (live streams)
-        must never be requested, and must still finish its place in the emission order."""
+        must never be requested, and must still finish its place in the emission order. The channels travel
+        with the request, so whichever process fetches it (distributed crawl) can build the item."""
         return Request(
             url,
             callback=self.parse_article_or_redirect,
             errback=self.article_failed,
             priority=priority,
-            cb_kwargs={"cms_id": cms_id},
+            cb_kwargs={"cms_id": cms_id, "channels": channels},
             meta={"dont_redirect": True, "handle_httpstatus_list": list(REDIRECT_CODES), "redirects": redirects},
+            dont_filter=redirects > 0,  # the same article at its new address
         )
 
-    def parse_article_or_redirect(self, response: Response, cms_id: str):
+    def parse_article_or_redirect(self, response: Response, cms_id: str, channels: list[dict[str, str]]):
         if response.status not in REDIRECT_CODES:
-            yield from self.parse_article(response, cms_id)
+            yield from self.parse_article(response, cms_id, channels)
             return
         target = strip_query(response.urljoin(response.headers.get("Location", b"").decode("latin-1")))
         redirects = response.meta["redirects"] + 1
         if article_id(target) == cms_id and redirects <= MAX_REDIRECTS:
-            yield self.article_request(target, cms_id, response.request.priority, redirects)
+            yield self.article_request(target, cms_id, channels, response.request.priority, redirects)
             return
         self.count("skip/offsite_redirect" if not is_site_url(target) else "skip/redirect_elsewhere")
         logger.info("article %s redirects to %s: not followed", response.url, target)
@@ -450,7 +473,7 @@ class PortalSpider(scrapy.Spider):
         logger.error("released %d articles whose predecessors never finished", len(held))
         yield from held
 
-    def parse_article(self, response: Response, cms_id: str):
+    def parse_article(self, response: Response, cms_id: str, channels: list[dict[str, str]]):
         page = ArticlePage.from_response(response)
         reason = page.not_article_reason()
         if reason:
@@ -465,7 +488,7 @@ class PortalSpider(scrapy.Spider):
             yield from self.in_order.finish(cms_id, None)
             return
         raw.status = response.status
-        raw.channels = self.pending[cms_id].channels
+        raw.channels = channels
         next_url = page.next_page_url()
         if next_url:
             yield self.continuation_request(raw, next_url, {strip_query(response.url)})

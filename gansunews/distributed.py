@@ -1,0 +1,44 @@
+"""Distributed crawling: with `REDIS_URL`, scrapy-redis' scheduler and dupefilter let several processes share one
+crawl (an existing engine, not a home-made queue).
+
+Processes that cooperate use the same `GANSUNEWS_REDIS_RUN` name; its queue and fingerprints live under
+`gansunews:<run>:…` and persist when one process finishes (the others may still be working). Use a new run
+name per crawl, or delete the keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from scrapy.exceptions import NotConfigured
+from scrapy_redis.dupefilter import RFPDupeFilter
+
+from gansunews.urls import article_match
+
+
+class Distributed:
+    """The add-on: switches the scheduler and dupefilter to Redis when `REDIS_URL` is set."""
+
+    def update_settings(self, settings) -> None:
+        if not settings.get("REDIS_URL"):
+            raise NotConfigured  # silently off: a single-process crawl
+        run = settings.get("GANSUNEWS_REDIS_RUN") or "gscn"
+        for name, value in {
+            "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+            "DUPEFILTER_CLASS": "gansunews.distributed.ArticleDupeFilter",
+            "SCHEDULER_PERSIST": True,
+            "SCHEDULER_QUEUE_KEY": f"gansunews:{run}:requests",
+            "SCHEDULER_DUPEFILTER_KEY": f"gansunews:{run}:dupefilter",
+        }.items():
+            settings.set(name, value, priority="addon")
+
+
+class ArticleDupeFilter(RFPDupeFilter):
+    """One fetch per article page across processes, whichever URL form (http/https, tracking query) a listing
+    used: article pages are identified by their CMS id and continuation number, other pages by URL."""
+
+    def request_fingerprint(self, request) -> str:
+        match = article_match(request.url.split("?", 1)[0])
+        if match is None:
+            return super().request_fingerprint(request)
+        return hashlib.sha1(f"article:{match['id']}:{match['part'] or '01'}".encode()).hexdigest()

@@ -1,0 +1,51 @@
+"""Two crawler processes share one crawl through a real redis-server (scrapy-redis): together they emit the
+expected set, and no article twice."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import uuid
+from datetime import date
+
+import pytest
+
+from tests.conftest import missing_service, run_crawl
+from tests.services import RedisServer
+
+SINCE = "2024-01-01"
+
+
+@pytest.fixture
+def redis_url():
+    if not shutil.which("redis-server"):
+        missing_service("redis-server is not installed (apt-get install redis-server)")
+    server = RedisServer().start()
+    yield server.url
+    server.stop()
+
+
+def test_two_processes_split_one_crawl(redis_url, replica, site, tmp_path):
+    env = {"REDIS_URL": redis_url, "GANSUNEWS_REDIS_RUN": uuid.uuid4().hex}
+    for story in site.stories.values():  # slow enough for both processes to take part
+        replica.delays[story.path] = 0.1
+    results = [None, None]
+
+    def crawl(slot: int) -> None:
+        results[slot] = run_crawl(
+            replica.proxy_url, tmp_path / str(slot), f"since={SINCE}", env=env, settings={"CONCURRENT_REQUESTS": 4}
+        )
+
+    workers = [threading.Thread(target=crawl, args=(slot,)) for slot in (0, 1)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    replica.delays.clear()
+    first, second = results
+    assert first.returncode == 0 and second.returncode == 0, (first.log[-2000:], second.log[-2000:])
+    both = first.ids + second.ids
+    assert len(both) == len(set(both)), "an article was emitted by both processes"
+    assert set(both) == site.expected_ids(date.fromisoformat(SINCE))
+    assert first.ids and second.ids, "one process did all the work: the crawl was not shared"
+    assert "scrapy_redis.scheduler.Scheduler" in first.log

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test crawl lint bench clean ferretdb
+.PHONY: demo test crawl lint bench clean ferretdb system
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,15 @@ $(FERRETDB): tools/ferretdb/main.go tools/ferretdb/go.mod tools/ferretdb/go.sum
 	cd tools/ferretdb && go build -o ../../$(FERRETDB) .
 ferretdb: $(FERRETDB)
 
+# Debian packages: Chromium, redis-server, a CJK font (installed when root and missing).
+system:
+	bash deploy/install-system-packages.sh
+
 # The main job, offline: start the local replica of the portal, crawl it through it as a proxy, summarise.
-demo: $(VENV)/.dev $(FERRETDB)
+demo: system $(VENV)/.dev $(FERRETDB)
 	$(BIN)/python -m tests.replica.demo --out articles.jsonl
 
-test: $(VENV)/.dev $(FERRETDB)
+test: system $(VENV)/.dev $(FERRETDB)
 	$(BIN)/python -m pytest -q
 
 # Crawl the live portal (politely: AutoThrottle, robots.txt). SINCE defaults to the first day of this month.

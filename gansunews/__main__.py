@@ -4,16 +4,22 @@
   data contract (without crawl metadata); a page that cannot be read as an article prints
   `{"file": …, "error": …}` and makes the exit status 1.
 - `schedule run PLAN` / `schedule crontab` schedule crawls through scrapyd (see gansunews/schedule.py).
+- `report [--last | --crawl-id ID]` writes a crawl report from MongoDB (see gansunews/report.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+from gansunews import report
 from gansunews.pages import PageError
 from gansunews.pages.article import ArticlePage
 from gansunews.pipelines.clean import clean_article
@@ -57,9 +63,18 @@ def main(argv: list[str] | None = None) -> int:
     schedule_cmd.add_argument("--url", default=DEFAULT_URL, help="scrapyd's address")
     schedule_cmd.add_argument("--project", default="gansunews")
     schedule_cmd.add_argument("--since-days", type=int, help="override the plan's look-back")
+    report_cmd = commands.add_parser("report", help="crawl report from MongoDB: Markdown and a PNG chart")
+    which = report_cmd.add_mutually_exclusive_group()
+    which.add_argument("--last", action="store_true", help="the latest crawl (the default)")
+    which.add_argument("--crawl-id")
+    report_cmd.add_argument("--out", type=Path, default=Path("reports"))
+    report_cmd.add_argument("--uri", default=os.environ.get("MONGO_URI"), help="default: $MONGO_URI")
+    report_cmd.add_argument("--database", default=os.environ.get("MONGO_DATABASE", "gansunews"))
     options = parser.parse_args(argv)
     if options.command == "schedule":
         return run_schedule(options, parser)
+    if options.command == "report":
+        return run_report(options, parser)
     status = 0
     for path in options.files:
         try:
@@ -68,6 +83,23 @@ def main(argv: list[str] | None = None) -> int:
             record, status = {"file": str(path), "error": str(error)}, 1
         print(json.dumps(record, ensure_ascii=False), flush=True)
     return status
+
+
+def run_report(options: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if not options.uri:
+        parser.error("report needs MongoDB: --uri or MONGO_URI")
+    client = MongoClient(options.uri, serverSelectionTimeoutMS=5000)
+    try:
+        found = report.load(client[options.database], options.crawl_id)
+        text, chart = report.write(found, options.out)
+    except (LookupError, PyMongoError) as error:
+        print(f"report: {error}", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+    print(text)
+    print(chart)
+    return 0
 
 
 def run_schedule(options: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -67,6 +67,15 @@ def main() -> int:
         stats = json.loads(stats_file.read_text(encoding="utf-8"))
         summarise(Path(options.out), stats, site, options.since, offsite=len(server.offsite))
         summarise_store(MongoClient(database.uri).gansunews)
+        report = subprocess.run(
+            [sys.executable, "-m", "gansunews", "report", "--last", "--out", "reports"],
+            cwd=PROJECT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        print("  crawl report:", " and ".join(report.stdout.split()) or report.stderr.strip())
     finally:
         server.stop()
         database.close()

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import ipaddress
+import socket
 import ssl
+import struct
 import tempfile
 import threading
 import time
@@ -22,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.replica.render import Renderer
+from tests.replica.render import Renderer, Reply
 from tests.replica.site import Site
 
 SITE_SUFFIX = "gscn.com.cn"
@@ -73,6 +76,10 @@ class ReplicaServer(ThreadingHTTPServer):
         self.renderer = Renderer(site)
         self.requests: list[str] = []
         self.delays: dict[str, float] = {}  # path → seconds to wait before answering (slow pages)
+        self.faults: dict[str, float] = {}  # kind → share of first attempts: 503, truncate, reset, hang
+        self.hang_seconds = 5.0
+        self.broken: set[str] = set()  # paths that answer 503 every time
+        self.attempts: dict[str, int] = {}
         self.offsite: list[str] = []
         self.lock = threading.Lock()
         self._certdir = tempfile.TemporaryDirectory(prefix="replica-tls-")
@@ -85,6 +92,23 @@ class ReplicaServer(ThreadingHTTPServer):
     def log_request_url(self, url: str, allowed: bool) -> None:
         with self.lock:
             (self.requests if allowed else self.offsite).append(url)
+
+    def handle_error(self, request, client_address) -> None:
+        """Clients that hang up (timeouts, refused certificates, injected faults) are normal here: stay quiet."""
+
+    def fault_for(self, url: str) -> str | None:
+        """The fault a URL's first attempt meets (a fixed draw per URL), None for later attempts and robots.txt."""
+        with self.lock:
+            self.attempts[url] = self.attempts.get(url, 0) + 1
+            first = self.attempts[url] == 1
+        if not first or not self.faults or url.endswith("/robots.txt"):
+            return None
+        draw = int(hashlib.sha1(url.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        for kind, share in self.faults.items():
+            if draw < share:
+                return kind
+            draw -= share
+        return None
 
     def start(self) -> ReplicaServer:
         threading.Thread(target=self.serve_forever, name="replica", daemon=True).start()
@@ -135,8 +159,27 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             self.send_error(403, "replica serves only *.gscn.com.cn")
             return
         self.server.log_request_url(url, allowed=True)
-        time.sleep(self.server.delays.get(urlsplit(url).path, 0))
+        path = urlsplit(url).path
+        time.sleep(self.server.delays.get(path, 0))
         reply = self.server.renderer.reply(url)
+        fault = self.server.fault_for(url)
+        if path in self.server.broken or fault == "503":
+            reply = Reply(503, {"Content-Type": "text/html"}, b"<html><body>Service Unavailable</body></html>")
+        elif fault == "reset":  # RST, no response at all
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
+        elif fault == "hang":
+            time.sleep(self.server.hang_seconds)
+        elif fault == "truncate":  # the promised length, half the bytes, then the connection closes
+            self.send_response(reply.status)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body[: len(reply.body) // 2])
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -431,6 +432,31 @@ class Site:
                 if story.kind == "article" and story.published.date() >= since:
                     found.add(story.article_id)
         return found
+
+    def expected_fields(self, story: Story) -> dict[str, object]:
+        """The data-contract fields a correct crawl reports for a story."""
+        return {
+            "url": story.url,
+            "title": story.title,
+            "source": story.source,
+            "editor": story.editor,
+            "authors": story.authors,
+            "original_title": story.original_title,
+            "page_count": story.pages,
+            "published_at": story.published.isoformat() + "+08:00",
+            "breadcrumb": story.breadcrumb,
+            "content_text": "\n".join(re.sub(r"[(（]本网记者[^)）]*[)）]\s*", "", p) for p in story.paragraphs),
+        }
+
+    def wrong_fields(self, items: list[dict]) -> list[tuple[str, str]]:
+        """(article_id, field) for every field of every item that differs from the site."""
+        stories = {story.article_id: story for story in self.stories.values()}
+        return [
+            (item["article_id"], key)
+            for item in items
+            for key, value in self.expected_fields(stories[item["article_id"]]).items()
+            if item[key] != value
+        ]
 
     def reachable(self, channel: ChannelSpec) -> list[Story]:
         return channel.stories if channel.pager == "ok" else channel.stories[-channel.page_size :]

@@ -1,0 +1,110 @@
+"""Reliability: faults on first attempts (503, truncated bodies, connection resets, hangs past the download
+timeout), a page that never recovers, and `kill -9` mid-crawl followed by a resumed crawl. Stats, the stored
+documents and the emitted ids are asserted, never log text."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+
+import pytest
+
+from tests.conftest import PROJECT
+from tests.replica.server import ReplicaServer
+from tests.replica.site import Site
+from tests.test_mongo import crawl_into
+
+SINCE = "2024-01-01"
+FAULTS = {"503": 0.10, "truncate": 0.05, "reset": 0.03, "hang": 0.03}
+
+
+@pytest.fixture
+def faulty_replica():
+    site = Site(seed=7)
+    server = ReplicaServer(site).start()
+    server.faults = dict(FAULTS)
+    server.hang_seconds = 4.0
+    yield site, server
+    server.stop()
+
+
+def test_faults_on_first_attempts_lose_nothing(mongo_db, faulty_replica, tmp_path):
+    site, server = faulty_replica
+    never = next(
+        s
+        for s in sorted(site.stories.values(), key=lambda s: s.cms_id)
+        if s.kind == "article"
+        and s.published.date() >= date(2024, 1, 1)
+        and site.channel_of(s)
+        and s not in site.finance.stories
+        and s not in site.tupian.stories
+    )
+    server.broken = {never.path}
+    result = crawl_into(
+        mongo_db, server.proxy_url, tmp_path, f"since={SINCE}", settings={"DOWNLOAD_TIMEOUT": 2, "RETRY_TIMES": 3}
+    )
+    expected = site.expected_ids(date.fromisoformat(SINCE)) - {never.article_id}
+    assert result.stats["finish_reason"] == "finished"
+    assert len(result.ids) == len(set(result.ids)) and set(result.ids) == expected
+    assert site.wrong_fields(result.items) == []
+    assert result.stats["retry/count"] > 20  # about a fifth of ~280 first attempts failed
+    assert result.stats["retry/reason_count/503 Service Unavailable"] > 0
+    assert {doc["_id"] for doc in mongo_db.articles.find()} == expected
+    failure = mongo_db.failures.find_one({"url": {"$regex": never.article_id}})
+    assert failure["reason"] == "article/http_503" and failure["attempts"] == 4
+
+
+def test_kill_9_then_resume_stores_every_article_once(mongo_db, tmp_path):
+    site = Site(seed=7)
+    server = ReplicaServer(site).start()
+    for story in site.stories.values():
+        server.delays[story.path] = 0.05
+    host, port = mongo_db.client.address
+    env = {
+        **os.environ,
+        "http_proxy": server.proxy_url,
+        "https_proxy": server.proxy_url,
+        "PYTHONPATH": str(PROJECT),
+        "MONGO_URI": f"mongodb://{host}:{port}/",
+        "MONGO_DATABASE": mongo_db.name,
+        "GANSUNEWS_SPOOL_DIR": str(tmp_path / "spool"),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "gscn",
+        "-a",
+        f"since={SINCE}",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=0",
+        "-s",
+        "CONCURRENT_REQUESTS=2",
+        "-s",
+        "GANSUNEWS_MONGO_BATCH_SIZE=10",
+        "-s",
+        "LOG_LEVEL=WARNING",
+    ]
+    try:
+        victim = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while mongo_db.articles.count_documents({}) < 30 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait()
+        stored_before = {doc["_id"] for doc in mongo_db.articles.find({}, {"_id": 1})}
+        server.delays.clear()
+        resumed = crawl_into(mongo_db, server.proxy_url, tmp_path / "2", f"since={SINCE}")
+    finally:
+        server.stop()
+    expected = site.expected_ids(date.fromisoformat(SINCE))
+    assert 30 <= len(stored_before) < len(expected)
+    assert resumed.stats["finish_reason"] == "finished"
+    assert not set(resumed.ids) & stored_before  # stored articles are not fetched again
+    assert {doc["_id"] for doc in mongo_db.articles.find()} == expected
+    assert mongo_db.articles.count_documents({}) == len(expected)

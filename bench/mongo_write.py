@@ -19,20 +19,10 @@ from scrapy.utils.test import get_crawler
 from gansunews.items import Article
 from gansunews.pipelines.mongo import MongoPipeline, article_document
 from gansunews.spiders.portal import PortalSpider
+from tests.replica.site import _WORDS
 from tests.services import FerretDB, ferretdb_binary
 
-WORDS = [
-    "乡村振兴",
-    "产业发展",
-    "基础设施",
-    "群众增收",
-    "项目建设",
-    "生态保护",
-    "文化旅游",
-    "特色种植",
-    "民生实事",
-    "营商环境",
-]
+WORDS = _WORDS
 
 
 def articles(count: int) -> list[Article]:

@@ -13,6 +13,7 @@ NEWSPIDER_MODULE = "gansunews.spiders"
 GANSUNEWS_SEEDS = os.environ.get("GANSUNEWS_SEEDS", "https://www.gscn.com.cn/,https://gansu.gscn.com.cn/").split(",")
 GANSUNEWS_SCOPE = ["甘肃新闻"]  # breadcrumb names whose channels are crawled
 GANSUNEWS_DISCOVERY_DEPTH = 4  # home → 甘肃新闻 → 市州播报 → 市州 → 县区
+GANSUNEWS_PAGE_LOOKAHEAD = 4  # archive pages of one channel in flight at once
 
 # --- politeness ------------------------------------------------------------------------------------------
 USER_AGENT = "gansunews/0.1 (regional news archive; Scrapy)"
@@ -26,6 +27,13 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
+# A response yields at most a few items; Scrapy starts this many asyncio workers per response (default 100).
+CONCURRENT_ITEMS = 4
+
+# First in, first out within a priority: articles are requested oldest first and emitted in that order.
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 
 # The spider classifies meta refreshes itself (live-stream redirects are non-articles, never followed).
 METAREFRESH_ENABLED = False

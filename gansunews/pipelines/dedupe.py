@@ -36,8 +36,11 @@ def shingles(text: str) -> list[str]:
     return [compact[i : i + SHINGLE] for i in range(max(1, len(compact) - SHINGLE + 1))]
 
 
+_PERMUTATIONS = MinHash(num_perm=PERMUTATIONS, scheme=SCHEME).permutations  # drawn once, not per article
+
+
 def minhash(text: str) -> MinHash:
-    signature = MinHash(num_perm=PERMUTATIONS, scheme=SCHEME)
+    signature = MinHash(num_perm=PERMUTATIONS, scheme=SCHEME, permutations=_PERMUTATIONS)
     signature.update_batch(s.encode("utf-8") for s in shingles(text))
     return signature
 
@@ -48,7 +51,7 @@ def encode_minhash(signature: MinHash) -> str:
 
 def decode_minhash(text: str) -> MinHash:
     values = np.frombuffer(base64.b64decode(text), dtype="<u4")
-    return MinHash(num_perm=PERMUTATIONS, hashvalues=values, scheme=SCHEME)
+    return MinHash(num_perm=PERMUTATIONS, hashvalues=values, scheme=SCHEME, permutations=_PERMUTATIONS)
 
 
 def simhash(text: str) -> str:

@@ -53,6 +53,9 @@ class Channel:
     depth: int
     pager: Pager | None = None
     pages_walked: int = 0
+    pages_requested: int = 1  # the live page
+    lowest_requested: int = 0
+    exhausted: bool = False
     empty_pages: int = 0
     maxpage: int | None = None
     newest_seen: date | None = None
@@ -140,6 +143,7 @@ class PortalSpider(scrapy.Spider):
         spider.scope_names = set(settings.getlist("GANSUNEWS_SCOPE"))
         spider.max_depth = settings.getint("GANSUNEWS_DISCOVERY_DEPTH")
         spider.render_js = settings.getbool("GANSUNEWS_PLAYWRIGHT_ENABLED")
+        spider.page_lookahead = max(1, settings.getint("GANSUNEWS_PAGE_LOOKAHEAD"))
         distributed = bool(settings.get("REDIS_URL"))
         spider.in_order = InOrder(passthrough=distributed)  # another process may fetch what this one listed
         spider.shared_queue_patience = settings.getfloat("GANSUNEWS_REDIS_IDLE_SECONDS") if distributed else 0.0
@@ -271,7 +275,8 @@ class PortalSpider(scrapy.Spider):
         if not fresh or self.enough(channel):
             return
         if pager.maxpage:
-            yield self.archive_request(channel, pager.maxpage)
+            for request in self.walk_down(channel, pager.maxpage):
+                yield request
         else:
             yield Request(
                 pager.script_url,
@@ -288,7 +293,7 @@ class PortalSpider(scrapy.Spider):
             logger.warning("pager script without a usable maxpage: %s", response.url)
             return
         channel.maxpage = maxpage
-        yield self.archive_request(channel, maxpage)
+        yield from self.walk_down(channel, maxpage)
 
     def archive_request(self, channel: Channel, number: int) -> Request:
         assert channel.pager is not None
@@ -305,9 +310,27 @@ class PortalSpider(scrapy.Spider):
         if self.needs_rendering(page, response):
             yield self.rendered(response)
             return
-        fresh = self.read_entries(page, channel)
-        if fresh and number > 1 and not self.enough(channel):
-            yield self.archive_request(channel, number - 1)
+        if self.read_entries(page, channel):
+            for request in self.walk_down(channel, channel.lowest_requested - 1):
+                yield request
+        else:
+            channel.exhausted = True
+
+    def walk_down(self, channel: Channel, start: int):
+        """Archive pages from `start` downwards, keeping `GANSUNEWS_PAGE_LOOKAHEAD` of them in flight: the walk
+        is sequential by nature (it stops at the first page with nothing new), the look-ahead hides latency at
+        the cost of at most that many pages read past the stop."""
+        number = start
+        while (
+            number >= 1
+            and not channel.exhausted
+            and not self.enough(channel)
+            and channel.pages_requested - channel.pages_walked < self.page_lookahead
+        ):
+            channel.pages_requested += 1
+            channel.lowest_requested = number
+            yield self.archive_request(channel, number)
+            number -= 1
 
     def needs_rendering(self, page: ListingPage, response: Response) -> bool:
         """A list container without items, not rendered yet, and a browser to render it in."""
@@ -321,16 +344,12 @@ class PortalSpider(scrapy.Spider):
     def rendered(self, response: Response) -> Request:
         """The same listing request again, through headless Chromium (scrapy-playwright)."""
         self.count("listing/rendered")
-        meta = {
-            **response.request.meta,
-            "playwright": True,
-            "playwright_context": "render",
-            "playwright_context_kwargs": self.browser_context,
-        }
+        meta = {"playwright": True, "playwright_context": "render", "playwright_context_kwargs": self.browser_context}
         return response.request.replace(meta=meta, dont_filter=True)
 
     def enough(self, channel: Channel) -> bool:
-        if self.args.max_pages and channel.pages_walked >= self.args.max_pages:
+        """`max_pages` reached, counting pages requested (the live page is the first)."""
+        if self.args.max_pages and channel.pages_requested >= self.args.max_pages:
             self.count("listing/stopped_max_pages")
             return True
         return False
@@ -434,9 +453,9 @@ class PortalSpider(scrapy.Spider):
             except PyMongoError as error:
                 logger.warning("could not merge channels into stored articles: %s", error)
         fetch = [p for p in waiting if not p.known]
-        for position, pending in enumerate(fetch):
+        for pending in fetch:  # oldest first; one priority level, FIFO (settings): thousands of levels cost O(n)
             self.in_order.register(pending.cms_id)
-            yield self.article_request(pending.url, pending.cms_id, pending.channels, PRIORITY_ARTICLE - position)
+            yield self.article_request(pending.url, pending.cms_id, pending.channels, PRIORITY_ARTICLE)
         self.count("article/requested", len(fetch))
 
     def article_request(

@@ -10,6 +10,7 @@ import argparse
 import datetime
 import hashlib
 import ipaddress
+import os
 import socket
 import ssl
 import struct
@@ -29,6 +30,7 @@ from tests.replica.render import Renderer, Reply
 from tests.replica.site import Site
 
 SITE_SUFFIX = "gscn.com.cn"
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def self_signed_context(directory: Path) -> ssl.SSLContext:
@@ -88,6 +90,9 @@ class ReplicaServer(ThreadingHTTPServer):
     @property
     def proxy_url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def crawl_environment(self, **extra: str) -> dict[str, str]:
+        return crawl_environment(self.proxy_url, **extra)
 
     def log_request_url(self, url: str, allowed: bool) -> None:
         with self.lock:
@@ -186,6 +191,21 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
         self.wfile.write(reply.body)
+
+
+def crawl_environment(proxy_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a `scrapy crawl` that reaches the site through a replica at `proxy_url`, unchanged."""
+    env = {
+        **os.environ,
+        "http_proxy": proxy_url,
+        "https_proxy": proxy_url,
+        "no_proxy": "",
+        "PYTHONPATH": str(PROJECT),
+        **extra,
+    }
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):  # the lower-case ones set here rule
+        env.pop(name, None)
+    return env
 
 
 def _is_site(host: str) -> bool:

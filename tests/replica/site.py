@@ -176,8 +176,10 @@ class ChannelSpec:
 class Site:
     """The whole replica, generated deterministically from a seed."""
 
-    def __init__(self, seed: int = 7, since: date = date(2024, 1, 1)) -> None:
+    def __init__(self, seed: int = 7, since: date = date(2024, 1, 1), scale: int = 1) -> None:
+        """`scale` multiplies the ordinary channels' stories (benchmarks: scale 80 ≈ 20,000 articles)."""
         self.rng = random.Random(seed)
+        self.scale = scale
         self.since = since
         self.stories: dict[str, Story] = {}  # by path
         self.channels: list[ChannelSpec] = []
@@ -322,7 +324,7 @@ class Site:
         for channel in self.channels:
             if channel is self.shehui:
                 continue
-            count = {"环县": 4, "兰州新区": 3}.get(channel.name, self.rng.randint(7, 16))
+            count = {"环县": 4, "兰州新区": 3}.get(channel.name, self.rng.randint(7, 16) * self.scale)
             times = sorted(start + timedelta(seconds=self.rng.uniform(0, span)) for _ in range(count))
             if channel.pager != "ok":  # only the live page is reachable: keep the old ones old
                 times = [datetime(2023, 6, 1, 9) + timedelta(days=i) for i in range(count - 3)] + times[-3:]

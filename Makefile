@@ -44,6 +44,7 @@ lint: $(VENV)/.dev
 bench: $(VENV)/.dev $(FERRETDB)
 	$(BIN)/python -m bench.parse_speed
 	$(BIN)/python -m bench.mongo_write
+	$(BIN)/python -m bench.crawl --scale 80
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .ruff_cache articles.jsonl

@@ -4,8 +4,9 @@ Map of the site it serves (slugs and channel codes are drawn from the seed, so o
 
   www.gscn.com.cn/                 portal home: nav to 甘肃新闻 (gansu host), 财经 (finance host, out of scope),
                                    a quick link to one city channel, an off-site link
-  gansu.gscn.com.cn/               甘肃新闻 home: nav to 要闻, 时政, 社会 and 市州播报 (linked as `/slug/`,
+  gansu.gscn.com.cn/               甘肃新闻 home: nav to 要闻, 时政, 社会, 图片 and 市州播报 (linked as `/slug/`,
                                    `/slug/index.shtml` or `/slug/index.html`)
+  图片                              a listing whose items a script draws (rendered in Chromium)
   …/<slug>/index.shtml             channel live page: breadcrumb, sub-channel nav, `#content ul li` entries,
                                    `<script src="{base}/system/count/{CH7}/{SUB12}/count_page_list_….js">`
   {base}/system/count//CH/SUB/000/001/cCHSUB_000001003.shtml   archive pages, oldest = page 1
@@ -19,7 +20,8 @@ Map of the site it serves (slugs and channel codes are drawn from the seed, so o
   degraded: a channel whose pager script says `maxpage = abc`, one whose pager script is missing (404),
             articles with no date and with no body (must be dropped, not emitted)
 
-`Site.expected_ids(since)` is the exact set of article ids a complete crawl must emit.
+`Site.expected_ids(since)` is the exact set of article ids a complete crawl must emit; `Site.wrong_fields(items)`
+checks every field. `ReplicaServer` (server.py) adds slow pages, injected faults and pages that never recover.
 """
 
 from __future__ import annotations

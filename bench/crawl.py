@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.replica.server import ReplicaServer
+from tests.replica.server import ReplicaServer, crawl_command
 from tests.replica.site import Site
 from tests.services import FerretDB, ferretdb_binary
 
@@ -55,18 +55,13 @@ def main() -> None:
     env = server.crawl_environment(MONGO_URI=database.uri, GANSUNEWS_SPOOL_DIR=str(work / "spool"))
     try:
         full_time, full = timed(
-            [
-                sys.executable,
-                "-m",
-                "scrapy",
-                "crawl",
-                "gscn",
+            crawl_command(
                 "-a",
                 "since=2023-01-01",
                 "-O",
                 str(work / "out.jsonl"),
                 *SETTINGS,
-            ],
+            ),
             env,
             work / "full.json",
         )

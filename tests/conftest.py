@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
 
-from tests.replica.server import ReplicaServer
+from tests.replica.server import ReplicaServer, crawl_command, crawl_environment
 from tests.replica.site import Site
 from tests.services import FerretDB, ferretdb_binary
 
@@ -48,12 +47,7 @@ def run_crawl(
 ) -> CrawlResult:
     workdir.mkdir(parents=True, exist_ok=True)
     out, stats_file, log_file = workdir / "out.jsonl", workdir / "stats.json", workdir / "crawl.log"
-    command = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "gscn",
+    command = crawl_command(
         "-O",
         str(out),
         "-s",
@@ -62,22 +56,19 @@ def run_crawl(
         f"GANSUNEWS_STATS_FILE={stats_file}",
         "-s",
         f"LOG_FILE={log_file}",
-    ]
+    )
     for name, value in (settings or {}).items():
         command += ["-s", f"{name}={value}"]
     for arg in args:
         command += ["-a", arg]
-    environment = {
-        **os.environ,
-        "http_proxy": proxy_url,
-        "https_proxy": proxy_url,
-        "no_proxy": "",
-        "PYTHONPATH": str(PROJECT),
-        **(env or {}),
-    }
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
-        environment.pop(name, None)
-    completed = subprocess.run(command, cwd=PROJECT, env=environment, timeout=timeout, capture_output=True, text=True)
+    completed = subprocess.run(
+        command,
+        cwd=PROJECT,
+        env=crawl_environment(proxy_url, **(env or {})),
+        timeout=timeout,
+        capture_output=True,
+        text=True,
+    )
     items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] if out.exists() else []
     stats = json.loads(stats_file.read_text(encoding="utf-8")) if stats_file.exists() else {}
     log = (log_file.read_text(encoding="utf-8") if log_file.exists() else "") + completed.stderr

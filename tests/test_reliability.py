@@ -7,14 +7,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import date
 
 import pytest
 
 from tests.conftest import PROJECT
-from tests.replica.server import ReplicaServer
+from tests.replica.server import ReplicaServer, crawl_command
 from tests.replica.site import Site
 from tests.test_mongo import crawl_into
 
@@ -73,12 +72,7 @@ def test_kill_9_then_resume_stores_every_article_once(mongo_db, tmp_path):
         "MONGO_DATABASE": mongo_db.name,
         "GANSUNEWS_SPOOL_DIR": str(tmp_path / "spool"),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "gscn",
+    command = crawl_command(
         "-a",
         f"since={SINCE}",
         "-s",
@@ -89,7 +83,7 @@ def test_kill_9_then_resume_stores_every_article_once(mongo_db, tmp_path):
         "GANSUNEWS_MONGO_BATCH_SIZE=10",
         "-s",
         "LOG_LEVEL=WARNING",
-    ]
+    )
     try:
         victim = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pymongo import MongoClient
 
-from tests.replica.server import ReplicaServer
+from tests.replica.server import ReplicaServer, crawl_command
 from tests.replica.site import Site
 from tests.services import FerretDB, ferretdb_binary
 
@@ -43,12 +43,7 @@ def main() -> int:
     }
     print(f"replica of gscn.com.cn serving as proxy on {server.proxy_url}; FerretDB on {database.uri}")
     print(f"crawling since {options.since} …")
-    command = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "gscn",
+    command = crawl_command(
         "-a",
         f"since={options.since}",
         "-O",
@@ -59,7 +54,7 @@ def main() -> int:
         "LOG_LEVEL=WARNING",
         "-s",
         f"GANSUNEWS_STATS_FILE={stats_file}",
-    ]
+    )
     try:
         completed = subprocess.run(command, cwd=PROJECT, env=env, check=False)
         if completed.returncode:

@@ -14,6 +14,7 @@ import os
 import socket
 import ssl
 import struct
+import sys
 import tempfile
 import threading
 import time
@@ -191,6 +192,11 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
         self.wfile.write(reply.body)
+
+
+def crawl_command(*arguments: str) -> list[str]:
+    """`scrapy crawl gscn …` with this interpreter."""
+    return [sys.executable, "-m", "scrapy", "crawl", "gscn", *arguments]
 
 
 def crawl_environment(proxy_url: str, **extra: str) -> dict[str, str]:

@@ -38,19 +38,20 @@ SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 # The spider classifies meta refreshes itself (live-stream redirects are non-articles, never followed).
 METAREFRESH_ENABLED = False
 
+# One job each; MongoPipeline and CrawlRecord are NotConfigured without MONGO_URI.
 ITEM_PIPELINES = {
     "gansunews.pipelines.clean.CleanPipeline": 100,
     "gansunews.pipelines.regions.RegionsPipeline": 200,
     "gansunews.pipelines.validate.ValidatePipeline": 300,
     "gansunews.pipelines.dedupe.DedupePipeline": 400,
+    "gansunews.pipelines.mongo.MongoPipeline": 500,
 }
+EXTENSIONS = {"gansunews.extensions.CrawlRecord": 800, "gansunews.extensions.StatsFile": 900}
 
 FEED_EXPORT_ENCODING = "utf-8"
-FEED_EXPORT_FIELDS = None
 LOG_LEVEL = os.environ.get("GANSUNEWS_LOG_LEVEL", "INFO")
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
-EXTENSIONS = {"gansunews.extensions.StatsFile": 900}
 GANSUNEWS_STATS_FILE = os.environ.get("GANSUNEWS_STATS_FILE", "")
 
 # --- MongoDB (off without MONGO_URI: -O articles.jsonl works alone) ---------------------------------------
@@ -61,8 +62,6 @@ GANSUNEWS_MONGO_BATCH_SIZE = 200
 GANSUNEWS_MONGO_FLUSH_SECONDS = 2.0
 GANSUNEWS_MONGO_TIMEOUT_MS = 5000
 GANSUNEWS_SPOOL_DIR = os.environ.get("GANSUNEWS_SPOOL_DIR", ".gansunews/spool")
-ITEM_PIPELINES["gansunews.pipelines.mongo.MongoPipeline"] = 500
-EXTENSIONS["gansunews.extensions.CrawlRecord"] = 800
 
 # --- JavaScript-drawn listings: rendered in headless Chromium only when a list container has no items --------
 GANSUNEWS_PLAYWRIGHT_ENABLED = os.environ.get("GANSUNEWS_PLAYWRIGHT_ENABLED", "1") == "1"

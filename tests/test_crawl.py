@@ -51,6 +51,7 @@ def test_non_articles_are_counted_not_emitted(crawl):
     assert crawl.stat("skip/topic") == 1
     assert crawl.stat("fail/article/http_404") == 1
     assert crawl.stat("drop/no_date") == 1 and crawl.stat("drop/no_body") == 1
+    assert crawl.stat("drop/unparsable") == 1  # an empty 200 response
 
 
 def test_degraded_pagers_are_counted(crawl):

@@ -178,8 +178,18 @@ class PortalSpider(scrapy.Spider):
 
     def parse_home(self, response: Response):
         """A portal home page: every site link is a possible way into the 甘肃新闻 tree."""
-        page = ListingPage.from_response(response)
-        yield from self.follow_links(page, parent=self.scope_root(page, link_text=""))
+        page = self.listing_page(response)
+        if page is not None:
+            yield from self.follow_links(page, parent=self.scope_root(page, link_text=""))
+
+    def listing_page(self, response: Response) -> ListingPage | None:
+        """The page object, or None (counted, logged) for an empty or unreadable page."""
+        try:
+            return ListingPage.from_response(response)
+        except PageError as error:
+            self.count("listing/unparsable")
+            logger.warning("listing page not parsed: %s", error)
+            return None
 
     def scope_root(self, page: ListingPage, link_text: str) -> Channel | None:
         """The scope's own home page (甘肃新闻's, not a listing itself), known by the link text or its <title>."""
@@ -210,7 +220,9 @@ class PortalSpider(scrapy.Spider):
 
     async def parse_channel(self, response: Response, link_text: str, parent: Channel | None):
         """A candidate channel's live page: keep it when it is a listing in scope, walk it, look further."""
-        page = ListingPage.from_response(response)
+        page = self.listing_page(response)
+        if page is None:
+            return
         if self.needs_rendering(page, response):
             yield self.rendered(response)
             return
@@ -306,7 +318,10 @@ class PortalSpider(scrapy.Spider):
         )
 
     async def parse_archive(self, response: Response, channel: Channel, number: int):
-        page = ListingPage.from_response(response)
+        page = self.listing_page(response)
+        if page is None:
+            channel.pages_walked += 1  # its slot in the look-ahead is free again
+            return
         if self.needs_rendering(page, response):
             yield self.rendered(response)
             return
@@ -493,13 +508,13 @@ class PortalSpider(scrapy.Spider):
         yield from held
 
     def parse_article(self, response: Response, cms_id: str, channels: list[dict[str, str]]):
-        page = ArticlePage.from_response(response)
-        reason = page.not_article_reason()
-        if reason:
-            self.count(f"skip/{reason}")
-            yield from self.in_order.finish(cms_id, None)
-            return
         try:
+            page = ArticlePage.from_response(response)
+            reason = page.not_article_reason()
+            if reason:
+                self.count(f"skip/{reason}")
+                yield from self.in_order.finish(cms_id, None)
+                return
             raw = page.article()
         except PageError as error:
             self.count("drop/unparsable")
@@ -524,7 +539,13 @@ class PortalSpider(scrapy.Spider):
         )
 
     def parse_continuation(self, response: Response, raw: RawArticle, visited: set[str]):
-        page = ArticlePage.from_response(response)
+        try:
+            page = ArticlePage.from_response(response)
+        except PageError as error:  # the article keeps the pages it has; the loss is counted
+            self.count("fail/continuation/unparsable")
+            logger.warning("continuation page not parsed: %s", error)
+            yield from self.in_order.finish(raw.article_id, raw)
+            return
         body = page.continuation()
         raw.paragraphs += body.paragraphs
         raw.content_html += "\n" + body.html

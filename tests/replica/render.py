@@ -171,6 +171,8 @@ class Renderer:
     def _story(self, story: Story, page: int) -> Reply:
         if story.kind == "dead":
             return _html("<html><head><title>404 Not Found</title></head><body>Not Found</body></html>", status=404)
+        if story.kind == "empty":
+            return Reply(200, {"Content-Type": "text/html"}, b"")
         if story.kind == "live_302":
             return Reply(302, {"Location": LIVE_URL, "Content-Type": "text/html"}, b"")
         if story.kind == "live_refresh":

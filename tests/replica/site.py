@@ -18,7 +18,7 @@ Map of the site it serves (slugs and channel codes are drawn from the seed, so o
   non-articles in listings: meta refresh to live.xinhuaapp.com, a 302 to it, a soft 404 (status 200),
             a dead link (404), a `cms_udf` topic, an off-site link
   degraded: a channel whose pager script says `maxpage = abc`, one whose pager script is missing (404),
-            articles with no date and with no body (must be dropped, not emitted)
+            articles with no date and with no body (must be dropped, not emitted), an empty 200 response
 
 `Site.expected_ids(since)` is the exact set of article ids a complete crawl must emit; `Site.wrong_fields(items)`
 checks every field. `ReplicaServer` (server.py) adds slow pages, injected faults and pages that never recover.
@@ -95,7 +95,7 @@ class Story:
     directory: str
     published: datetime
     title: str
-    kind: str = "article"  # article | live_refresh | live_302 | soft_404 | dead | no_date | no_body
+    kind: str = "article"  # article | live_refresh | live_302 | soft_404 | dead | no_date | no_body | empty
     template: str = "A"
     encoding: str = "utf-8"
     source: str = "中国甘肃网"
@@ -415,6 +415,7 @@ class Site:
             ("dead", lanzhou),
             ("no_date", self.yaowen),
             ("no_body", self.shizheng),
+            ("empty", self.shehui),
         ):
             self._story(channel, datetime(2024, 3, 10, 12, 0), kind=kind, template="A")
         # articles outside the 甘肃新闻 tree are never expected

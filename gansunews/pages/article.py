@@ -51,6 +51,13 @@ _FURNITURE = re.compile(
     r"(?:$|[\s_-])",
     re.I,
 )
+
+
+def has_class(name: str) -> str:
+    """XPath predicate: the element's class list contains `name` as a whole word (not `data-name`)."""
+    return f"contains(concat(' ',normalize-space(@class),' '),' {name} ')"
+
+
 _SOFT_404 = ("页面没有找到", "页面不存在", "404 Not Found")
 _SANITIZE_TAGS = {
     "p",
@@ -151,19 +158,18 @@ class ArticlePage(HtmlPage):
         return squash(value) or None
 
     def _template_a(self) -> Fields | None:
-        title = self._text("//div[contains(@class,'a-header')]/h1")
+        title = self._text(f"//div[{has_class('a-header')}]/h1")
         if not title:
             return None
-        info = self._text("//div[contains(concat(' ',normalize-space(@class),' '),' info ')]") or ""
+        info = self._text(f"//div[{has_class('info')}]") or ""
         return Fields(
             template="A",
             title=title,
-            date_raw=self._text("//span[contains(@class,'m-frt')]") or info,
+            date_raw=self._text(f"//span[{has_class('m-frt')}]") or info,
             source=labelled(info, "来源"),
             editor=labelled(info, "责任编辑", "编辑"),
             body=self._first(
-                "//div[contains(@class,'a-container')] | //div[contains(@class,'artical')]"
-                "//div[contains(concat(' ',normalize-space(@class),' '),' container ')]"
+                f"//div[{has_class('a-container')}] | //div[{has_class('artical')}]//div[{has_class('container')}]"
             ),
         )
 
@@ -184,12 +190,12 @@ class ArticlePage(HtmlPage):
         title = self._text("//div[@id='info']//h1")
         if not title:
             return None
-        line = self._text("//span[contains(@class,'source')]") or ""
+        line = self._text(f"//span[{has_class('source')}]") or ""
         return Fields(
             template="C",
             title=title,
             date_raw=line,
-            source=self._text("//span[contains(@class,'source')]//a") or labelled(line, "来源"),
+            source=self._text(f"//span[{has_class('source')}]//a") or labelled(line, "来源"),
             editor=labelled(line, "责任编辑", "编辑") or labelled(self._page_text(), "责任编辑", "编辑"),
             body=self._first("//div[@id='pic_mainbox']/.."),
         )

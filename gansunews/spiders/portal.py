@@ -519,6 +519,7 @@ class PortalSpider(scrapy.Spider):
         except PageError as error:
             self.count("drop/unparsable")
             logger.warning("article page not parsed: %s", error)
+            self.signal_failure(response.url, "drop", "unparsable", response.status, 1, str(error))
             yield from self.in_order.finish(cms_id, None)
             return
         raw.status = response.status
@@ -572,13 +573,13 @@ class PortalSpider(scrapy.Spider):
         response = getattr(failure.value, "response", None)
         reason = f"http_{response.status}" if response is not None else type(failure.value).__name__
         self.count(f"fail/{kind}/{reason}")
-        self.crawler.signals.send_catch_log(
-            failure_recorded,
-            url=failure.request.url,
-            kind=kind,
-            reason=reason,
-            status=response.status if response is not None else None,
-            attempts=failure.request.meta.get("retry_times", 0) + 1,
-            error=failure.getErrorMessage(),
-        )
+        status = response.status if response is not None else None
+        attempts = failure.request.meta.get("retry_times", 0) + 1
+        self.signal_failure(failure.request.url, kind, reason, status, attempts, failure.getErrorMessage())
         logger.warning("%s failed (%s): %s — %s", kind, reason, failure.request.url, failure.getErrorMessage())
+
+    def signal_failure(self, url: str, kind: str, reason: str, status: int | None, attempts: int, error: str) -> None:
+        """Tell the crawl record (MongoDB `failures`) about a URL that yielded nothing, and why."""
+        self.crawler.signals.send_catch_log(
+            failure_recorded, url=url, kind=kind, reason=reason, status=status, attempts=attempts, error=error
+        )

@@ -145,15 +145,6 @@ def find_in_text(text: str) -> list[Division]:
     return list(found.values())
 
 
-def with_ancestors(division: Division) -> list[Division]:
-    """The division and the prefecture above it (the province is named by channels and text, not implied)."""
-    chain = [division]
-    parent = divisions().get(division.parent_code or "")
-    if parent and parent.level == PREFECTURE:
-        chain.append(parent)
-    return chain
-
-
 def is_within(division: Division, roots: set[str]) -> bool:
     """True when the division is one of `roots` or lies under one of them."""
     current: Division | None = division

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import nh3
@@ -279,16 +279,11 @@ class ArticlePage(HtmlPage):
 class Body:
     """A body's kept lines, lead fields, sanitised HTML and images."""
 
-    paragraphs: list[str] | None = None
+    paragraphs: list[str] = field(default_factory=list)
     html: str = ""
-    images: list[dict[str, str | None]] | None = None
+    images: list[dict[str, str | None]] = field(default_factory=list)
     original_title: str | None = None
-    authors: list[str] | None = None
-
-    def __post_init__(self) -> None:
-        self.paragraphs = self.paragraphs or []
-        self.images = self.images or []
-        self.authors = self.authors or []
+    authors: list[str] = field(default_factory=list)
 
     @classmethod
     def from_element(cls, element: lxml_html.HtmlElement, url: str, lead: bool) -> Body:

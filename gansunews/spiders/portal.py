@@ -70,7 +70,7 @@ class Channel:
             "depth": self.depth,
             "channel_code": self.pager.channel_code if self.pager else None,
             "sub_code": self.pager.sub_code if self.pager else None,
-            "maxpage": self.maxpage or (self.pager.maxpage if self.pager else None),
+            "maxpage": self.maxpage,
             "newest_seen": self.newest_seen.isoformat() if self.newest_seen else None,
         }
 
@@ -284,6 +284,7 @@ class PortalSpider(scrapy.Spider):
             self.count("pager/missing")
             return
         channel.pager = pager
+        channel.maxpage = pager.maxpage  # set by the page itself, or later from the pager script
         if not fresh or self.enough(channel):
             return
         if pager.maxpage:

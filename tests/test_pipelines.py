@@ -93,7 +93,7 @@ def test_newspaper_source_is_not_a_place_but_county_media_centre_is():
 
 
 def test_repost_points_at_earlier_copy_and_exact_copy_shares_hash(crawler):
-    dedupe = DedupePipeline(crawler)
+    dedupe = DedupePipeline.from_crawler(crawler)
     original = dedupe.process_item(clean_article(raw("013000001", "2024-01-15 09:00")))
     exact = dedupe.process_item(
         clean_article(
@@ -122,7 +122,7 @@ def test_repost_points_at_earlier_copy_and_exact_copy_shares_hash(crawler):
 
 
 def test_same_id_twice_is_dropped(crawler):
-    dedupe = DedupePipeline(crawler)
+    dedupe = DedupePipeline.from_crawler(crawler)
     dedupe.process_item(clean_article(raw()))
     with pytest.raises(DropItem, match="duplicate_id"):
         dedupe.process_item(clean_article(raw()))

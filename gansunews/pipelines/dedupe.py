@@ -59,8 +59,9 @@ def simhash(text: str) -> str:
 
 
 class DedupePipeline:
-    def __init__(self, crawler) -> None:
+    def __init__(self, crawler, stored: MongoConfig | None) -> None:
         self.crawler = crawler
+        self.stored = stored  # where earlier runs' fingerprints are, if anywhere
         self.seen_ids: set[str] = set()
         self.by_hash: dict[str, str] = {}
         self.index = MinHashLSH(threshold=SIMILAR, num_perm=PERMUTATIONS)
@@ -69,14 +70,13 @@ class DedupePipeline:
 
     @classmethod
     def from_crawler(cls, crawler) -> DedupePipeline:
-        return cls(crawler)
+        return cls(crawler, MongoConfig.from_settings(crawler.settings))
 
     async def open_spider(self) -> None:
         """Across runs: stored articles join the index."""
-        config = MongoConfig.from_settings(self.crawler.settings)
-        if config is None:
+        if self.stored is None:
             return
-        store = Store(config)
+        store = Store(self.stored)
         try:
             stored = await store.run(store.fingerprints)
         except PyMongoError as error:

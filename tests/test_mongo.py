@@ -8,10 +8,12 @@ import time
 from datetime import date, datetime
 
 import pytest
+from pymongo import MongoClient
 
 from tests.conftest import run_crawl
 from tests.replica.server import ReplicaServer
 from tests.replica.site import Site
+from tests.services import FerretDB
 
 SINCE = "2024-01-01"
 
@@ -202,27 +204,25 @@ def own_ferretdb(mongo_server):
     """A server this test may stop and start (FerretDB only)."""
     if mongo_server is None:
         pytest.skip("stopping the server mid-crawl needs the FerretDB harness, not an external MONGO_URI")
-    from tests.services import FerretDB
-
     server = FerretDB(mongo_server.binary).start()
     yield server
     server.close()
 
 
-def slow_site(server: ReplicaServer, site: Site) -> None:
+def crawl_through_outage(database, replica, workdir, restart: bool):
+    """A slowed crawl during which the database stops once it holds 20 articles (and restarts after 0.8 s)."""
+    site, server = replica
     for story in site.stories.values():
         server.delays[story.path] = 0.06
+    db = MongoClient(database.uri).gansunews
+    watcher = stop_after(database, db, articles=20, downtime=0.8 if restart else 0, restart=restart)
+    result = crawl_into(db, server.proxy_url, workdir, f"since={SINCE}", settings=SLOW)
+    watcher.join()
+    return site, server, db, result
 
 
 def test_server_gone_mid_crawl_loses_nothing(own_ferretdb, fresh_replica, tmp_path):
-    from pymongo import MongoClient
-
-    site, server = fresh_replica
-    slow_site(server, site)
-    db = MongoClient(own_ferretdb.uri).gansunews
-    watcher = stop_after(own_ferretdb, db, articles=20, downtime=0.8, restart=True)
-    result = crawl_into(db, server.proxy_url, tmp_path, f"since={SINCE}", settings=SLOW)
-    watcher.join()
+    site, _, db, result = crawl_through_outage(own_ferretdb, fresh_replica, tmp_path, restart=True)
     expected = site.expected_ids(date.fromisoformat(SINCE))
     assert result.stat("mongo/spooled") > 0 and result.stat("mongo/replayed") > 0, result.stats
     assert {doc["_id"] for doc in db.articles.find()} == expected
@@ -230,14 +230,7 @@ def test_server_gone_mid_crawl_loses_nothing(own_ferretdb, fresh_replica, tmp_pa
 
 
 def test_spool_is_replayed_at_the_next_start(own_ferretdb, fresh_replica, tmp_path):
-    from pymongo import MongoClient
-
-    site, server = fresh_replica
-    slow_site(server, site)
-    db = MongoClient(own_ferretdb.uri).gansunews
-    watcher = stop_after(own_ferretdb, db, articles=20, downtime=0, restart=False)
-    first = crawl_into(db, server.proxy_url, tmp_path, f"since={SINCE}", settings=SLOW)
-    watcher.join()
+    site, server, db, first = crawl_through_outage(own_ferretdb, fresh_replica, tmp_path, restart=False)
     assert first.stat("mongo/spooled") > 0 and list((tmp_path / "spool").iterdir())
     own_ferretdb.start()
     second = crawl_into(db, server.proxy_url, tmp_path, f"since={SINCE}", "max_pages=1")

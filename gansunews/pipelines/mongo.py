@@ -96,7 +96,9 @@ class MongoPipeline:
     async def _flush_periodically(self) -> None:
         while True:
             await asyncio.sleep(self.config.flush_seconds)
-            await self.flush()
+            # Shielded: close_spider cancels this loop, and cancelling a flush that has taken its batch from the
+            # buffer but still waits for the writer thread would drop that batch.
+            await asyncio.shield(self.flush())
 
     async def flush(self) -> None:
         async with self.lock:

@@ -20,10 +20,10 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 from gansunews import report
+from gansunews.fingerprints import encode_signature, signature, simhash
 from gansunews.pages import PageError
 from gansunews.pages.article import ArticlePage
 from gansunews.pipelines.clean import clean_article
-from gansunews.pipelines.dedupe import encode_minhash, minhash, simhash
 from gansunews.pipelines.regions import article_regions
 from gansunews.schedule import DEFAULT_URL, PLANS, crontab, schedule
 
@@ -33,7 +33,7 @@ def extract(path: Path, url: str | None) -> dict:
     article = clean_article(page.article(require_cms_id=False))
     article.regions = article_regions(article)
     article.simhash = simhash(article.content_text)
-    article.minhash = encode_minhash(minhash(article.content_text))
+    article.minhash = encode_signature(signature(article.content_text))
     record = asdict(article)
     record.pop("crawl")
     return record

@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -216,9 +216,10 @@ class Store:
             self.db.articles.bulk_write(updates, ordered=False)
         return len(updates)
 
-    def fingerprints(self) -> list[dict[str, Any]]:
-        """Stored articles' fingerprints, for near-duplicate detection across runs."""
-        return list(self.db.articles.find({}, dict.fromkeys(FINGERPRINT_FIELDS, 1)))
+    def fingerprints(self) -> Iterator[dict[str, Any]]:
+        """Stored articles' fingerprints, for near-duplicate detection across runs (a cursor: read it here,
+        on the store's thread, one batch at a time)."""
+        return self.db.articles.find({}, dict.fromkeys(FINGERPRINT_FIELDS, 1), batch_size=2000)
 
     # ------------------------------------------------------------------------- crawls, failures
 

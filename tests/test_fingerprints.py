@@ -1,0 +1,111 @@
+"""Body fingerprints and the repost index: estimates, stored formats, and lookups among thousands of articles."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from gansunews.fingerprints import (
+    RepostIndex,
+    decode_signature,
+    encode_signature,
+    signature,
+    simhash,
+    similarity,
+)
+
+ORIGINAL = (
+    "兰州新区今年计划实施重点项目一百二十个，总投资超过八百亿元，涵盖新能源、新材料和数字经济等领域。"
+    "截至目前，已有四十五个项目开工建设，完成投资一百六十亿元。新区管委会表示，将持续优化营商环境，"
+    "为项目建设提供全流程服务，确保全年目标任务顺利完成。"
+)
+EDITED = ORIGINAL.replace("。", "。\n").replace("顺利完成", "圆满完成")  # re-wrapped, one phrase changed
+
+
+def random_body(rng: random.Random, length: int = 240) -> str:
+    return "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(length))
+
+
+def grams(text: str) -> set[str]:
+    compact = "".join(text.split())
+    return {compact[i : i + 4] for i in range(len(compact) - 3)}
+
+
+def test_signature_estimates_jaccard_similarity():
+    rng = random.Random(3)
+    errors = []
+    for _ in range(100):
+        body = random_body(rng)
+        cut = rng.randint(20, 120)
+        edited = body[:cut] + random_body(rng, rng.randint(1, 40)) + body[cut + 10 :]
+        exact = len(grams(body) & grams(edited)) / len(grams(body) | grams(edited))
+        errors.append(similarity(signature(body), signature(edited)) - exact)
+    assert abs(np.mean(errors)) < 0.02 and np.std(errors) < 0.07  # 64 values: standard error ≈ 0.06 at worst
+
+
+def test_repost_is_similar_and_unrelated_is_not():
+    assert similarity(signature(ORIGINAL), signature(EDITED)) >= 0.7
+    assert similarity(signature(ORIGINAL), signature(random_body(random.Random(1)))) <= 0.1
+    assert signature("天气").shape == (64,)  # shorter than one 4-gram: still a signature
+
+
+def test_signature_ignores_whitespace_and_is_stable_across_processes():
+    assert np.array_equal(signature(ORIGINAL), signature(ORIGINAL.replace("。", "。\n  ")))
+    assert encode_signature(signature("中国甘肃网")) == encode_signature(signature("中国甘肃网"))
+    assert encode_signature(signature("中国甘肃网")).startswith("m1:")  # fixed seeds: no per-process salt
+
+
+def test_stored_signatures_round_trip_and_other_schemes_are_ignored():
+    values = signature(ORIGINAL)
+    assert np.array_equal(decode_signature(encode_signature(values)), values)
+    assert decode_signature("AAAA" * 20) is None  # an older scheme: not comparable
+    assert decode_signature(None) is None and decode_signature("m1:AAAA") is None
+
+
+def test_simhash_is_64_bits_and_close_for_an_edit():
+    a, b = int(simhash(ORIGINAL), 16), int(simhash(EDITED), 16)
+    c = int(simhash(random_body(random.Random(2))), 16)
+    assert len(simhash(ORIGINAL)) == 16
+    assert (a ^ b).bit_count() < (a ^ c).bit_count()
+
+
+@pytest.fixture(scope="module")
+def crowded_index():
+    """5,000 unrelated articles (enough for several merges of the key table), then the original."""
+    rng = random.Random(5)
+    index = RepostIndex()
+    for number in range(5000):
+        body = random_body(rng)
+        index.add(f"0130{number:05d}", "2024-01-01T08:00:00+08:00", f"hash{number}", signature(body), None)
+    index.add("013999999", "2024-02-01T08:00:00+08:00", "original-hash", signature(ORIGINAL), None)
+    return index
+
+
+def test_index_finds_a_near_copy_among_thousands(crowded_index):
+    found = crowded_index.original_of("014000001", "2024-02-02T08:00:00+08:00", "other-hash", signature(EDITED))
+    assert found == ("013999999", False)
+    unrelated = random_body(random.Random(99))
+    assert crowded_index.original_of("014000002", "2024-02-02T08:00:00+08:00", "x", signature(unrelated)) == (
+        None,
+        False,
+    )
+
+
+def test_short_bodies_match_only_when_identical():
+    index = RepostIndex()
+    index.add("013000001", "2024-01-01T08:00:00+08:00", "same", None, None)
+    assert index.original_of("013000002", "2024-01-02T08:00:00+08:00", "same", None) == ("013000001", False)
+    assert index.original_of("013000003", "2024-01-02T08:00:00+08:00", "different", None) == (None, False)
+
+
+def test_copies_point_at_the_root_and_never_at_a_later_article():
+    index = RepostIndex()
+    index.add("013000001", "2024-01-01T08:00:00+08:00", "a", signature(ORIGINAL), None)
+    index.add("013000002", "2024-01-02T08:00:00+08:00", "b", signature(EDITED), "013000001")
+    third = EDITED.replace("新区管委会", "管委会")
+    assert index.original_of("013000003", "2024-01-03T08:00:00+08:00", "c", signature(third)) == ("013000001", False)
+    # an article published before every copy it resembles is nobody's repost
+    assert index.original_of("013000000", "2023-12-31T08:00:00+08:00", "d", signature(third)) == (None, True)
+    assert len(index) == 2 and "013000002" in index

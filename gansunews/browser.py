@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.http import Request, Response
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -52,3 +56,39 @@ def context_options() -> dict:
 def abort_request(request) -> bool:
     """Images, fonts and media are never needed to read a list."""
     return request.resource_type in BLOCKED_RESOURCES
+
+
+class BrowserWhenNeeded(HTTP11DownloadHandler):
+    """Download handler for http(s): Scrapy's own, except for requests marked `playwright`, which go to the
+    scrapy-playwright handler. That handler is built at the first such request: installed directly it imports
+    Playwright (≈ 20 MiB) and starts a Node driver per scheme at engine start, though most crawls render nothing."""
+
+    lazy = False
+
+    def __init__(self, crawler) -> None:
+        super().__init__(crawler=crawler)
+        self.crawler = crawler
+        self.browser = None
+        self.starting = asyncio.Lock()
+
+    async def download_request(self, request: Request) -> Response:
+        if not request.meta.get("playwright"):
+            return await super().download_request(request)
+        return await (await self.browser_handler()).download_request(request)
+
+    async def browser_handler(self):
+        async with self.starting:
+            if self.browser is None:
+                from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+                handler = ScrapyPlaywrightDownloadHandler.from_crawler(self.crawler)
+                # What the handler does on `engine_started`, which has passed (scrapy-playwright 0.0.48, pinned;
+                # the rendering tests use it with a real Chromium).
+                await handler._maybe_launch_in_thread()
+                self.browser = handler
+        return self.browser
+
+    async def close(self) -> None:
+        await super().close()
+        if self.browser is not None:
+            await self.browser.close()

@@ -13,7 +13,8 @@ NEWSPIDER_MODULE = "gansunews.spiders"
 GANSUNEWS_SEEDS = os.environ.get("GANSUNEWS_SEEDS", "https://www.gscn.com.cn/,https://gansu.gscn.com.cn/").split(",")
 GANSUNEWS_SCOPE = ["甘肃新闻"]  # breadcrumb names whose channels are crawled
 GANSUNEWS_DISCOVERY_DEPTH = 4  # home → 甘肃新闻 → 市州播报 → 市州 → 县区
-GANSUNEWS_PAGE_LOOKAHEAD = 4  # archive pages of one channel in flight at once
+GANSUNEWS_PAGE_LOOKAHEAD = 16  # archive pages of one channel in flight at most (the window opens 1, 2, 4 …)
+GANSUNEWS_QUEUED_ARTICLES = 500  # article requests waiting in the scheduler at most (≈ 2.5 KB each)
 
 # --- politeness ------------------------------------------------------------------------------------------
 USER_AGENT = "gansunews/0.1 (regional news archive; Scrapy)"
@@ -65,10 +66,7 @@ GANSUNEWS_SPOOL_DIR = os.environ.get("GANSUNEWS_SPOOL_DIR", ".gansunews/spool")
 
 # --- JavaScript-drawn listings: rendered in headless Chromium only when a list container has no items --------
 GANSUNEWS_PLAYWRIGHT_ENABLED = os.environ.get("GANSUNEWS_PLAYWRIGHT_ENABLED", "1") == "1"
-DOWNLOAD_HANDLERS = {
-    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-}
+DOWNLOAD_HANDLERS = {"http": "gansunews.browser.BrowserWhenNeeded", "https": "gansunews.browser.BrowserWhenNeeded"}
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = launch_options(os.environ.get("GANSUNEWS_CHROMIUM"))
 GANSUNEWS_PLAYWRIGHT_CONTEXT = context_options()

@@ -193,3 +193,21 @@ def test_without_a_browser_js_lists_are_counted_not_lost_silently(replica, site,
         replica.proxy_url, tmp_path, f"since={SINCE}", "max_pages=1", env={"GANSUNEWS_PLAYWRIGHT_ENABLED": "0"}
     )
     assert result.stat("listing/needs_browser_disabled") >= 1 and result.stat("listing/rendered") == 0
+
+
+def test_articles_fed_a_few_at_a_time_are_all_emitted_once(replica, site, tmp_path):
+    """The spider hands article requests to the scheduler as it drains (bounded memory): with a queue of 2,
+    nothing is lost, nothing is fetched twice."""
+    before = len(replica.requests)
+    result = run_crawl(
+        replica.proxy_url,
+        tmp_path,
+        f"since={SINCE}",
+        settings={"GANSUNEWS_QUEUED_ARTICLES": 2},
+        env={"GANSUNEWS_PLAYWRIGHT_ENABLED": "0"},
+    )
+    drawn_by_js = {s.article_id for s in site.tupian.stories}
+    assert set(result.ids) == site.expected_ids(date.fromisoformat(SINCE)) - drawn_by_js
+    assert len(result.ids) == len(set(result.ids))
+    fetched = [url for url in replica.requests[before:] if "/system/20" in url]
+    assert len(fetched) == len(set(fetched)) >= len(result.ids)

@@ -8,10 +8,13 @@ articles, oldest first, emitted in that order so that near-duplicate detection s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,7 +42,7 @@ PRIORITY_ARTICLE = 0
 MAX_CONTINUATION_PAGES = 50
 MAX_EMPTY_PAGES = 3
 MAX_REDIRECTS = 5
-REDIRECT_CODES = (301, 302, 303, 307, 308)
+REDIRECT_CODES = [301, 302, 303, 307, 308]  # one list shared by every article request's meta
 PROVINCE_CODE = "620000"
 
 
@@ -59,14 +62,17 @@ class Channel:
     empty_pages: int = 0
     maxpage: int | None = None
     newest_seen: date | None = None
+    window: int = 1  # archive pages in flight: doubles with every page worth reading, up to the look-ahead
 
-    def as_ref(self) -> dict[str, str]:
+    @cached_property
+    def ref(self) -> dict[str, str]:
+        """How an article names this channel: one dict shared by all of them (read-only downstream)."""
         return {"name": self.name, "url": self.url, "region_code": self.region_code}
 
     def as_record(self, key: str) -> dict[str, Any]:
         return {
             "_id": key,
-            **self.as_ref(),
+            **self.ref,
             "depth": self.depth,
             "channel_code": self.pager.channel_code if self.pager else None,
             "sub_code": self.pager.sub_code if self.pager else None,
@@ -75,7 +81,7 @@ class Channel:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class PendingArticle:
     url: str
     cms_id: str
@@ -131,6 +137,7 @@ class PortalSpider(scrapy.Spider):
         self.pending: dict[str, PendingArticle] = {}
         self.requested: set[str] = set()
         self.in_order = InOrder()
+        self.distributed = False
         self.seen_links: set[str] = set()
         self.watermarks: dict[str, str] = {}
         self.known: set[str] = set()  # ids stored by earlier runs: not fetched again
@@ -144,9 +151,10 @@ class PortalSpider(scrapy.Spider):
         spider.max_depth = settings.getint("GANSUNEWS_DISCOVERY_DEPTH")
         spider.render_js = settings.getbool("GANSUNEWS_PLAYWRIGHT_ENABLED")
         spider.page_lookahead = max(1, settings.getint("GANSUNEWS_PAGE_LOOKAHEAD"))
-        distributed = bool(settings.get("REDIS_URL"))
-        spider.in_order = InOrder(passthrough=distributed)  # another process may fetch what this one listed
-        spider.shared_queue_patience = settings.getfloat("GANSUNEWS_REDIS_IDLE_SECONDS") if distributed else 0.0
+        spider.queued_articles = max(1, settings.getint("GANSUNEWS_QUEUED_ARTICLES"))
+        spider.distributed = bool(settings.get("REDIS_URL"))
+        spider.in_order = InOrder(passthrough=spider.distributed)  # another process may fetch what this one listed
+        spider.shared_queue_patience = settings.getfloat("GANSUNEWS_REDIS_IDLE_SECONDS") if spider.distributed else 0.0
         spider.idle_mark = (-1, time.monotonic())
         spider.browser_context = settings.getdict("GANSUNEWS_PLAYWRIGHT_CONTEXT")
         spider.stored = None if spider.args.full else StoredState.from_settings(settings)
@@ -327,21 +335,23 @@ class PortalSpider(scrapy.Spider):
             yield self.rendered(response)
             return
         if self.read_entries(page, channel):
+            channel.window = min(2 * channel.window, self.page_lookahead)
             for request in self.walk_down(channel, channel.lowest_requested - 1):
                 yield request
         else:
             channel.exhausted = True
 
     def walk_down(self, channel: Channel, start: int):
-        """Archive pages from `start` downwards, keeping `GANSUNEWS_PAGE_LOOKAHEAD` of them in flight: the walk
-        is sequential by nature (it stops at the first page with nothing new), the look-ahead hides latency at
-        the cost of at most that many pages read past the stop."""
+        """Archive pages from `start` downwards, keeping `channel.window` of them in flight: the walk is sequential
+        by nature (it stops at the first page with nothing new). The window opens like TCP's slow start, one
+        page, then 2, 4 … up to `GANSUNEWS_PAGE_LOOKAHEAD`: a long walk hides its latency, while a walk that
+        stops early (an incremental crawl) reads at most a page or two past the stop."""
         number = start
         while (
             number >= 1
             and not channel.exhausted
             and not self.enough(channel)
-            and channel.pages_requested - channel.pages_walked < self.page_lookahead
+            and channel.pages_requested - channel.pages_walked < channel.window
         ):
             channel.pages_requested += 1
             channel.lowest_requested = number
@@ -420,9 +430,11 @@ class PortalSpider(scrapy.Spider):
         url = strip_query(entry.url)
         cms_id = article_id(url)
         self.count("listing/entries")
+        if cms_id in self.requested:  # listed again after its request went out (by a peer, in a distributed crawl)
+            return
         pending = self.pending.setdefault(cms_id, PendingArticle(url, cms_id, known=cms_id in self.known))
-        if channel.as_ref() not in pending.channels:
-            pending.channels.append(channel.as_ref())
+        if channel.ref not in pending.channels:
+            pending.channels.append(channel.ref)
 
     def listing_failed(self, failure: Failure):
         self.record_failure("listing", failure)
@@ -435,11 +447,9 @@ class PortalSpider(scrapy.Spider):
 
     def on_idle(self) -> None:
         """Listings are exhausted: fetch the articles not yet requested, oldest first."""
-        waiting = sorted(
-            (p for cms_id, p in self.pending.items() if cms_id not in self.requested),
-            key=lambda p: (article_url_date(p.url) or date.min, p.cms_id),
-        )
+        waiting = sorted(self.pending.values(), key=lambda p: (article_url_date(p.url) or date.min, p.cms_id))
         if waiting:
+            self.pending = {}
             self.requested.update(p.cms_id for p in waiting)
             self.crawler.engine.crawl(
                 Request("data:,", callback=self.request_articles, cb_kwargs={"waiting": waiting}, dont_filter=True)
@@ -468,11 +478,24 @@ class PortalSpider(scrapy.Spider):
                 self.count("incremental/channels_merged", await self.stored.add_channels(known))
             except PyMongoError as error:
                 logger.warning("could not merge channels into stored articles: %s", error)
-        fetch = [p for p in waiting if not p.known]
-        for pending in fetch:  # oldest first; one priority level, FIFO (settings): thousands of levels cost O(n)
-            self.in_order.register(pending.cms_id)
-            yield self.article_request(pending.url, pending.cms_id, pending.channels, PRIORITY_ARTICLE)
+        fetch = deque(p for p in waiting if not p.known)
+        waiting.clear()  # each entry now lives in `fetch` only, until its request is made
+        known.clear()
         self.count("article/requested", len(fetch))
+        for pending in fetch:
+            self.in_order.register(pending.cms_id)
+        while fetch:  # oldest first; one priority level, FIFO (settings): thousands of levels cost O(n)
+            await self.room_in_queue()
+            pending = fetch.popleft()
+            yield self.article_request(pending.url, pending.cms_id, pending.channels, PRIORITY_ARTICLE)
+
+    async def room_in_queue(self) -> None:
+        """Holds the next article request back while the scheduler has plenty queued, so that memory does not
+        grow with the number of articles (100k queued requests would take ≈ 250 MB). A distributed crawl queues
+        in Redis, not here."""
+        scheduler = self.crawler.engine.scheduler
+        while not self.distributed and scheduler is not None and len(scheduler) >= self.queued_articles:
+            await asyncio.sleep(0.05)
 
     def article_request(
         self, url: str, cms_id: str, channels: list[dict[str, str]], priority: int, redirects: int = 0
@@ -486,8 +509,10 @@ class PortalSpider(scrapy.Spider):
             errback=self.article_failed,
             priority=priority,
             cb_kwargs={"cms_id": cms_id, "channels": channels},
-            meta={"dont_redirect": True, "handle_httpstatus_list": list(REDIRECT_CODES), "redirects": redirects},
-            dont_filter=redirects > 0,  # the same article at its new address
+            meta={"dont_redirect": True, "handle_httpstatus_list": REDIRECT_CODES, "redirects": redirects},
+            # One request per id is the spider's own bookkeeping (`pending`, `requested`): the dupefilter's set
+            # would only grow. Across processes (distributed) it is the shared dupefilter that decides.
+            dont_filter=redirects > 0 or not self.distributed,
         )
 
     def parse_article_or_redirect(self, response: Response, cms_id: str, channels: list[dict[str, str]]):

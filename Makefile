@@ -45,6 +45,7 @@ bench: $(VENV)/.dev $(FERRETDB)
 	$(BIN)/python -m bench.parse_speed
 	$(BIN)/python -m bench.mongo_write
 	$(BIN)/python -m bench.crawl --scale 80
+	$(BIN)/python -m bench.memory
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .ruff_cache articles.jsonl

@@ -1,0 +1,52 @@
+"""Peak memory (RSS) of the full crawl as the archive grows, against the smallest replica measured in the same run.
+
+    python -m bench.memory [--scales 40,200,400]     # ≈ 10k, 50k and 100k articles (the last takes ≈ 12 min)
+
+Each scale is a fresh replica and a fresh FerretDB; the crawl is the one users run (parse, clean, dedupe,
+store). Scrapy's `memusage/max` is sampled every second. Prints peak RSS per scale, and its growth against
+the first scale next to the growth in articles (sub-linear: the first ratio stays well below the second).
+Aim: ≤ 300 MB at 100k articles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from bench.crawl import full_crawl
+from tests.replica.server import ReplicaServer
+from tests.replica.site import Site
+from tests.services import FerretDB, ferretdb_binary
+
+
+def peak(scale: int) -> tuple[int, float]:
+    """(articles, peak RSS in MiB) of a full crawl of a replica at `scale`."""
+    server = ReplicaServer(Site(seed=7, scale=scale)).start()
+    database = FerretDB(ferretdb_binary()).start()
+    try:
+        run = full_crawl(server, database, Path(tempfile.mkdtemp(prefix="gansunews-bench-")))
+    finally:
+        server.stop()
+        database.close()
+    return run.stats.get("item_scraped_count", 0), run.peak_mib
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", default="40,200,400")
+    options = parser.parse_args()
+    results = []
+    for scale in (int(s) for s in options.scales.split(",")):
+        results.append(peak(scale))
+        articles, mib = results[-1]
+        base_articles, base_mib = results[0]
+        print(
+            f"{articles:7d} articles: peak RSS {mib:5.0f} MiB ({mib * 2**20 / 1e6:.0f} MB); against the first scale "
+            f"{mib / base_mib:.2f}× the memory for {articles / base_articles:.2f}× the articles",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -20,7 +20,7 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 from gansunews import report
-from gansunews.fingerprints import encode_signature, signature, simhash
+from gansunews.fingerprints import encode_signature, signature_and_simhash
 from gansunews.pages import PageError
 from gansunews.pages.article import ArticlePage
 from gansunews.pipelines.clean import clean_article
@@ -32,8 +32,8 @@ def extract(path: Path, url: str | None) -> dict:
     page = ArticlePage.from_bytes(url or _page_url(path), path.read_bytes())
     article = clean_article(page.article(require_cms_id=False))
     article.regions = article_regions(article)
-    article.simhash = simhash(article.content_text)
-    article.minhash = encode_signature(signature(article.content_text))
+    values, article.simhash = signature_and_simhash(article.content_text)
+    article.minhash = encode_signature(values)
     record = asdict(article)
     record.pop("crawl")
     return record

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -32,6 +33,8 @@ _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 _rng = np.random.default_rng(20240101)  # fixed: stored signatures must stay comparable across runs
 _MULTIPLIERS = _rng.integers(1, 2**63, PERMUTATIONS, dtype=np.uint64) | np.uint64(1)
 _OFFSETS = _rng.integers(0, 2**63, PERMUTATIONS, dtype=np.uint64)
+_ROW_WEIGHTS = _rng.integers(1, 2**63, ROWS, dtype=np.uint64) | np.uint64(1)
+_BAND_NUMBERS = np.arange(BANDS, dtype=np.uint64) << np.uint64(56)
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -57,15 +60,28 @@ def shingle_hashes(text: str) -> np.ndarray:
 
 def signature(text: str) -> np.ndarray:
     """MinHash: for each of 64 hash functions (a·h + b, top 32 bits), the minimum over the body's 4-grams."""
-    permuted = shingle_hashes(text)[:, None] * _MULTIPLIERS  # one row per 4-gram, one column per function
+    return _minhash(shingle_hashes(text))
+
+
+def simhash(text: str) -> str:
+    """64-bit SimHash over the 4-gram hashes, as 16 hex digits."""
+    return _simhash(shingle_hashes(text))
+
+
+def signature_and_simhash(text: str) -> tuple[np.ndarray, str]:
+    """Both, from one pass over the body."""
+    hashes = shingle_hashes(text)
+    return _minhash(hashes), _simhash(hashes)
+
+
+def _minhash(hashes: np.ndarray) -> np.ndarray:
+    permuted = hashes[:, None] * _MULTIPLIERS  # one row per 4-gram, one column per function
     permuted += _OFFSETS
     permuted >>= np.uint64(32)
     return permuted.min(axis=0).astype(np.uint32)
 
 
-def simhash(text: str) -> str:
-    """64-bit SimHash over the 4-gram hashes, as 16 hex digits."""
-    hashes = shingle_hashes(text)
+def _simhash(hashes: np.ndarray) -> str:
     bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
     majority = bits.sum(axis=0, dtype=np.int64) * 2 > len(hashes)
     return f"{int.from_bytes(np.packbits(majority, bitorder='little').tobytes(), 'little'):016x}"
@@ -91,17 +107,27 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _band_keys(values: np.ndarray) -> np.ndarray:
-    """One 64-bit key per band (band number mixed in, so equal values in different bands do not meet)."""
-    bands = values.astype(np.uint64).reshape(BANDS, ROWS)
-    keys = np.arange(BANDS, dtype=np.uint64) << np.uint64(56)
-    for column in range(ROWS):
-        keys = _mix(keys ^ bands[:, column])
-    return keys
+    """One 64-bit key per band: its values weighted by random odd numbers and summed (wrapping), the band
+    number added so that equal values in different bands do not meet, then mixed."""
+    bands = values.astype(np.uint64).reshape(BANDS, ROWS) * _ROW_WEIGHTS
+    return _mix(bands.sum(axis=1, dtype=np.uint64) + _BAND_NUMBERS)
 
 
-def _exact_key(content_hash: str) -> np.ndarray:
-    digest = hashlib.blake2b(content_hash.encode("ascii"), digest_size=8).digest()
-    return np.frombuffer(digest, dtype=np.uint64)
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What the index knows of a body: its exact-content key, its signature (None for short bodies, which
+    match only when identical) and the keys it is filed under."""
+
+    content_key: int
+    values: np.ndarray | None
+    keys: np.ndarray
+
+    @classmethod
+    def of(cls, content_hash: str, values: np.ndarray | None) -> Fingerprint:
+        digest = hashlib.blake2b(content_hash.encode("utf-8"), digest_size=8).digest() if content_hash else None
+        exact = np.frombuffer(digest, dtype=np.uint64) if digest else np.empty(0, dtype=np.uint64)
+        keys = np.concatenate([exact, _band_keys(values)]) if values is not None else exact
+        return cls(int(exact[0]) if digest else 0, values, keys)
 
 
 def _timestamp(published_at: str) -> float:
@@ -112,48 +138,46 @@ def _timestamp(published_at: str) -> float:
 
 
 class _Keys:
-    """A multimap uint64 key → row in flat arrays: a sorted part searched by bisection, and an unsorted tail
-    scanned in one vector operation, merged into the sorted part when it outgrows an eighth of it (12 bytes a key)."""
+    """A multimap uint64 key → row: sorted arrays searched by bisection (12 bytes a key), and a small dict of
+    recent keys, merged into the arrays in one O(n) insertion every `TAIL` keys."""
+
+    TAIL = 4096
 
     def __init__(self) -> None:
         self.sorted_keys = np.empty(0, dtype=np.uint64)
         self.sorted_rows = np.empty(0, dtype=np.int32)
-        self.tail_keys = np.empty(0, dtype=np.uint64)
-        self.tail_rows = np.empty(0, dtype=np.int32)
+        self.tail: dict[int, list[int]] = {}
         self.tail_size = 0
 
     def add(self, keys: np.ndarray, row: int) -> None:
-        end = self.tail_size + len(keys)
-        if end > len(self.tail_keys):
-            self.tail_keys = _grown(self.tail_keys, end)
-            self.tail_rows = _grown(self.tail_rows, end)
-        self.tail_keys[self.tail_size : end] = keys
-        self.tail_rows[self.tail_size : end] = row
-        self.tail_size = end
-        if self.tail_size > max(4096, len(self.sorted_keys) // 8):
+        for key in keys.tolist():
+            self.tail.setdefault(key, []).append(row)
+        self.tail_size += len(keys)
+        if self.tail_size >= self.TAIL:
             self._merge()
 
     def rows(self, keys: np.ndarray) -> set[int]:
-        starts = np.searchsorted(self.sorted_keys, keys, side="left")
-        ends = np.searchsorted(self.sorted_keys, keys, side="right")
+        starts = np.searchsorted(self.sorted_keys, keys, side="left").tolist()
+        ends = np.searchsorted(self.sorted_keys, keys, side="right").tolist()
         found = set()
-        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-            found.update(self.sorted_rows[start:end].tolist())
-        tail = np.isin(self.tail_keys[: self.tail_size], keys)
-        found.update(self.tail_rows[: self.tail_size][tail].tolist())
+        for key, start, end in zip(keys.tolist(), starts, ends, strict=True):
+            if end > start:
+                found.update(self.sorted_rows[start:end].tolist())
+            found.update(self.tail.get(key, ()))
         return found
 
     def _merge(self) -> None:
-        keys = np.concatenate([self.sorted_keys, self.tail_keys[: self.tail_size]])
-        rows = np.concatenate([self.sorted_rows, self.tail_rows[: self.tail_size]])
-        order = np.argsort(keys, kind="stable")
-        self.sorted_keys, self.sorted_rows = keys[order], rows[order]
-        self.tail_size = 0
+        pairs = sorted((key, row) for key, rows in self.tail.items() for row in rows)
+        keys = np.array([key for key, _ in pairs], dtype=np.uint64)
+        at = np.searchsorted(self.sorted_keys, keys, side="right")
+        self.sorted_keys = np.insert(self.sorted_keys, at, keys)
+        self.sorted_rows = np.insert(self.sorted_rows, at, np.array([row for _, row in pairs], dtype=np.int32))
+        self.tail, self.tail_size = {}, 0
 
 
 def _grown(array: np.ndarray, size: int) -> np.ndarray:
     """`array` with room for at least `size` rows (doubling, so appends are amortised O(1))."""
-    bigger = np.zeros((max(1024, size, 2 * len(array)), *array.shape[1:]), dtype=array.dtype)
+    bigger = np.zeros(max(1024, size, 2 * len(array)), dtype=array.dtype)
     bigger[: len(array)] = array
     return bigger
 
@@ -169,7 +193,7 @@ class RepostIndex:
         self.rows: dict[str, int] = {}
         self.ids: list[str] = []
         self.times = np.empty(0, dtype=np.float64)
-        self.hashes = np.empty(0, dtype=np.uint64)
+        self.content_keys = np.empty(0, dtype=np.uint64)
         self.signature_blocks: list[np.ndarray] = []  # fixed blocks: growing never copies or over-allocates
         self.has_signature = np.empty(0, dtype=bool)
         self.duplicate_of: dict[int, str] = {}  # sparse: only rows that are copies
@@ -181,9 +205,7 @@ class RepostIndex:
     def __contains__(self, cms_id: str) -> bool:
         return cms_id in self.rows
 
-    def add(
-        self, cms_id: str, published_at: str, content_hash: str, values: np.ndarray | None, duplicate_of: str | None
-    ) -> None:
+    def add(self, cms_id: str, published_at: str, body: Fingerprint, duplicate_of: str | None) -> None:
         if cms_id in self.rows:
             return
         row = len(self.ids)
@@ -191,34 +213,23 @@ class RepostIndex:
         self.rows[cms_id] = row
         self.ids.append(cms_id)
         self.times[row] = _timestamp(published_at)
-        keys = [_exact_key(content_hash)] if content_hash else []
-        self.hashes[row] = keys[0][0] if keys else 0
-        self.has_signature[row] = values is not None
-        if values is not None:
-            self._store_signature(row, values)
-            keys.append(_band_keys(values))
+        self.content_keys[row] = body.content_key
+        self.has_signature[row] = body.values is not None
+        if body.values is not None:
+            self._store_signature(row, body.values)
         if duplicate_of:
             self.duplicate_of[row] = duplicate_of
-        if keys:
-            self.keys.add(np.concatenate(keys), row)
+        self.keys.add(body.keys, row)
 
-    def original_of(
-        self, cms_id: str, published_at: str, content_hash: str, values: np.ndarray | None
-    ) -> tuple[str | None, bool]:
+    def original_of(self, cms_id: str, published_at: str, body: Fingerprint) -> tuple[str | None, bool]:
         """(the root id of the earliest-published earlier copy or None, whether only later copies exist)."""
-        exact = _exact_key(content_hash)[0] if content_hash else None
-        keys = [np.array([exact], dtype=np.uint64)] if exact is not None else []
-        if values is not None:
-            keys.append(_band_keys(values))
-        if not keys:
-            return None, False
         roots = set()
-        for row in self.keys.rows(np.concatenate(keys)):
-            same = exact is not None and self.hashes[row] == exact
+        for row in self.keys.rows(body.keys):
+            same = body.content_key != 0 and self.content_keys[row] == body.content_key
             near = (
-                values is not None
+                body.values is not None
                 and self.has_signature[row]
-                and similarity(self._stored_signature(row), values) >= SIMILAR
+                and similarity(self._stored_signature(row), body.values) >= SIMILAR
             )
             if same or near:
                 roots.add(self.duplicate_of.get(row, self.ids[row]))
@@ -240,5 +251,5 @@ class RepostIndex:
     def _grow(self, size: int) -> None:
         if size > len(self.times):
             self.times = _grown(self.times, size)
-            self.hashes = _grown(self.hashes, size)
+            self.content_keys = _grown(self.content_keys, size)
             self.has_signature = _grown(self.has_signature, size)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from gansunews.fingerprints import RepostIndex, decode_signature, encode_signature, signature, simhash
+from gansunews.fingerprints import Fingerprint, RepostIndex, decode_signature, encode_signature, signature_and_simhash
 from gansunews.items import Article
 from gansunews.pipelines import drop
 from gansunews.store import MongoConfig, PyMongoError, Store
@@ -46,13 +46,8 @@ class DedupePipeline:
 
     def load(self, store: Store) -> None:
         for doc in store.fingerprints():
-            self.index.add(
-                doc["_id"],
-                doc.get("published_at", ""),
-                doc.get("content_hash", ""),
-                decode_signature(doc.get("minhash")),
-                doc.get("duplicate_of"),
-            )
+            body = Fingerprint.of(doc.get("content_hash", ""), decode_signature(doc.get("minhash")))
+            self.index.add(doc["_id"], doc.get("published_at", ""), body, doc.get("duplicate_of"))
 
     def process_item(self, item):
         if not isinstance(item, Article):
@@ -60,16 +55,13 @@ class DedupePipeline:
         if item.article_id in self.seen_ids:
             raise drop(self.crawler, "duplicate_id", item.article_id)
         self.seen_ids.add(item.article_id)
-        values = signature(item.content_text)
+        values, item.simhash = signature_and_simhash(item.content_text)
         item.minhash = encode_signature(values)
-        item.simhash = simhash(item.content_text)
-        near = values if len(item.content_text) >= MIN_NEAR_DUP_CHARS else None
-        item.duplicate_of, only_later = self.index.original_of(
-            item.article_id, item.published_at, item.content_hash, near
-        )
+        body = Fingerprint.of(item.content_hash, values if len(item.content_text) >= MIN_NEAR_DUP_CHARS else None)
+        item.duplicate_of, only_later = self.index.original_of(item.article_id, item.published_at, body)
         if item.duplicate_of:
             self.crawler.stats.inc_value("gansunews/dedupe/reposts")
         if only_later:
             self.crawler.stats.inc_value("gansunews/dedupe/later_original")
-        self.index.add(item.article_id, item.published_at, item.content_hash, near, item.duplicate_of)
+        self.index.add(item.article_id, item.published_at, body, item.duplicate_of)
         return item

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -335,17 +336,27 @@ class PortalSpider(scrapy.Spider):
             yield self.rendered(response)
             return
         if self.read_entries(page, channel):
-            channel.window = min(2 * channel.window, self.page_lookahead)
+            channel.window = min(2 * channel.window, self.page_lookahead, self.pages_before_cutoff(page, channel))
             for request in self.walk_down(channel, channel.lowest_requested - 1):
                 yield request
         else:
             channel.exhausted = True
 
+    def pages_before_cutoff(self, page: ListingPage, channel: Channel) -> int:
+        """How many more pages are likely newer than the cutoff, from the days this page spans: a window that
+        opens past the cutoff would only fetch pages to throw away."""
+        cutoff = self.cutoff(channel)
+        days = [d for d in (e.date.date() if e.date else article_url_date(e.url) for e in page.entries()) if d]
+        if cutoff is None or not days:
+            return self.page_lookahead
+        days_left = (min(days) - cutoff).days
+        return max(1, math.ceil(days_left / max(1, (max(days) - min(days)).days)))
+
     def walk_down(self, channel: Channel, start: int):
         """Archive pages from `start` downwards, keeping `channel.window` of them in flight: the walk is sequential
         by nature (it stops at the first page with nothing new). The window opens like TCP's slow start, one
-        page, then 2, 4 … up to `GANSUNEWS_PAGE_LOOKAHEAD`: a long walk hides its latency, while a walk that
-        stops early (an incremental crawl) reads at most a page or two past the stop."""
+        page, then 2, 4 … up to `GANSUNEWS_PAGE_LOOKAHEAD`, and never past the pages the dates predict before
+        the cutoff: a long walk hides its latency, a walk that stops early reads a page or two past the stop."""
         number = start
         while (
             number >= 1

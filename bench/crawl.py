@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -44,6 +46,7 @@ SETTINGS = [
 class Run:
     seconds: float
     stats: dict
+    crawler_cpu: float = 0.0  # seconds of CPU the crawl process used (user + system)
 
     @property
     def requests(self) -> int:
@@ -59,11 +62,23 @@ class Run:
 
 
 def timed(command: list[str], env: dict[str, str], stats: Path) -> Run:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), children_cpu()
     subprocess.run(
         [*command, "-s", f"GANSUNEWS_STATS_FILE={stats}"], cwd=PROJECT, env=env, check=True, stdout=subprocess.DEVNULL
     )
-    return Run(time.perf_counter() - start, json.loads(stats.read_text(encoding="utf-8")))
+    seconds = time.perf_counter() - start
+    return Run(seconds, json.loads(stats.read_text(encoding="utf-8")), children_cpu() - cpu)
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds a running process has used so far (user + system, from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def full_crawl(server: ReplicaServer, database: FerretDB, work: Path, name: str = "full") -> Run:
@@ -97,8 +112,12 @@ def main() -> None:
     database = FerretDB(ferretdb_binary()).start()
     work = Path(tempfile.mkdtemp(prefix="gansunews-bench-"))
     try:
+        replica_cpu, database_cpu = time.process_time(), process_cpu(database.process.pid)
         full = full_crawl(server, database, work)
+        replica_cpu, database_cpu = time.process_time() - replica_cpu, process_cpu(database.process.pid) - database_cpu
+        bare_replica_cpu = time.process_time()
         bare = bare_crawl(list(server.requests), server, work)
+        bare_replica_cpu = time.process_time() - bare_replica_cpu
         again = full_crawl(server, database, work, "again")
     finally:
         server.stop()
@@ -111,6 +130,12 @@ def main() -> None:
     print(f"full crawl (parse, clean, dedupe, store): {full.rate:7.1f} requests/s, peak RSS {full.peak_mib:.0f} MiB")
     print(f"bare spider, same URLs (baseline):       {bare.rate:7.1f} requests/s, peak RSS {bare.peak_mib:.0f} MiB")
     print(f"ratio full / bare: {full.rate / bare.rate:.2f}×  (aim ≥ 0.8×)")
+    print(
+        f"CPU seconds on {os.cpu_count()} cores: full crawl {full.crawler_cpu:.0f} (crawler) + {database_cpu:.0f} "
+        f"(FerretDB) + {replica_cpu:.0f} (replica); bare {bare.crawler_cpu:.0f} (crawler) + {bare_replica_cpu:.0f} "
+        f"(replica); crawler CPU per request {1000 * full.crawler_cpu / full.requests:.2f} ms vs "
+        f"{1000 * bare.crawler_cpu / bare.requests:.2f} ms"
+    )
     print(
         f"re-crawl of the unchanged replica: {again.requests} / {full.requests} requests = "
         f"{again.requests / full.requests:.1%}  (aim ≤ 10%), {again.stats.get('item_scraped_count', 0)} articles"

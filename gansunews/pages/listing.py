@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 
 from gansunews.pages import HtmlPage
@@ -23,6 +23,11 @@ class Entry:
     title: str
     date_raw: str
     date: datetime | None
+
+    @property
+    def day(self) -> date | None:
+        """The publish day: the listed date, else the one in the article URL."""
+        return self.date.date() if self.date else article_url_date(self.url)
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,10 @@ class ListingPage(HtmlPage):
         return self.has_container and not self._items
 
     def entries(self) -> list[Entry]:
+        return self._entries
+
+    @cached_property
+    def _entries(self) -> list[Entry]:  # parsed once: the spider reads a page's entries more than once
         found = []
         for item in self._items:
             url = self.absolute(item.xpath(".//a/@href").get())

@@ -346,7 +346,7 @@ class PortalSpider(scrapy.Spider):
         """How many more pages are likely newer than the cutoff, from the days this page spans: a window that
         opens past the cutoff would only fetch pages to throw away."""
         cutoff = self.cutoff(channel)
-        days = [d for d in (e.date.date() if e.date else article_url_date(e.url) for e in page.entries()) if d]
+        days = [day for day in (entry.day for entry in page.entries()) if day]
         if cutoff is None or not days:
             return self.page_lookahead
         days_left = (min(days) - cutoff).days
@@ -431,7 +431,7 @@ class PortalSpider(scrapy.Spider):
         return max(days) if days else None
 
     def recent_enough(self, entry: Entry, channel: Channel) -> bool:
-        published = entry.date.date() if entry.date else article_url_date(entry.url)
+        published = entry.day
         cutoff = self.cutoff(channel)
         if published and (channel.newest_seen is None or published > channel.newest_seen):
             channel.newest_seen = published

@@ -76,7 +76,7 @@ class Article:
     simhash: str = ""
     """64-bit SimHash of the body's character 4-grams, 16 hex digits (for Hamming-distance comparisons)."""
     minhash: str = ""
-    """MinHash signature (64 permutations of 4-grams, base64) that near-duplicate detection compares."""
+    """MinHash signature near-duplicate detection compares: `m1:` + base64 of 64 little-endian uint32."""
     duplicate_of: str | None = None
     """`article_id` of the earliest-published article this one reposts."""
     crawl: dict[str, Any] = field(default_factory=dict)

@@ -193,6 +193,7 @@ def test_without_a_browser_js_lists_are_counted_not_lost_silently(replica, site,
         replica.proxy_url, tmp_path, f"since={SINCE}", "max_pages=1", env={"GANSUNEWS_PLAYWRIGHT_ENABLED": "0"}
     )
     assert result.stat("listing/needs_browser_disabled") >= 1 and result.stat("listing/rendered") == 0
+    assert "Starting download handler" not in result.log  # scrapy-playwright is never built when nothing renders
 
 
 def test_articles_fed_a_few_at_a_time_are_all_emitted_once(replica, site, tmp_path):

@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.parse
 import urllib.request
 import uuid
 import zipfile

@@ -55,6 +55,7 @@ EXTENSIONS = {"gansunews.extensions.CrawlRecord": 800, "gansunews.extensions.Sta
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("GANSUNEWS_LOG_LEVEL", "INFO")
+LOG_FORMATTER = "gansunews.extensions.LogFormatter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 GANSUNEWS_STATS_FILE = os.environ.get("GANSUNEWS_STATS_FILE", "")

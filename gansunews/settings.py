@@ -15,6 +15,7 @@ GANSUNEWS_SCOPE = ["甘肃新闻"]  # breadcrumb names whose channels are crawle
 GANSUNEWS_DISCOVERY_DEPTH = 4  # home → 甘肃新闻 → 市州播报 → 市州 → 县区
 GANSUNEWS_PAGE_LOOKAHEAD = 16  # archive pages of one channel in flight at most (the window opens 1, 2, 4 …)
 GANSUNEWS_QUEUED_ARTICLES = 500  # article requests waiting in the scheduler at most (≈ 2.5 KB each)
+GANSUNEWS_READ_WORKERS = 1  # processes reading article pages beside the crawl (0: read in the crawl process)
 
 # --- politeness ------------------------------------------------------------------------------------------
 USER_AGENT = "gansunews/0.1 (regional news archive; Scrapy)"

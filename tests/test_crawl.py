@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from gansunews.urls import article_url_date
 from tests.conftest import missing_service, run_crawl
 from tests.replica.server import ReplicaServer
 from tests.replica.site import Site
@@ -34,6 +35,15 @@ def test_finishes_cleanly(crawl):
 def test_exactly_the_expected_articles_once(crawl, site):
     assert len(crawl.ids) == len(set(crawl.ids))
     assert set(crawl.ids) == site.expected_ids(date.fromisoformat(SINCE))
+
+
+def test_articles_reach_the_pipelines_oldest_first(crawl):
+    """Pages are read in a worker process and finish in any order; the funnel still hands the pipelines (here
+    all synchronous, so the feed shows their order) every article in (URL date, id) order, so that DedupePipeline
+    meets originals before their reposts."""
+    keys = [(article_url_date(item["url"]), item["article_id"]) for item in crawl.items]
+    assert keys == sorted(keys)
+    assert crawl.stat("readers/peak_rss") > 0  # the pages were read by a worker
 
 
 def test_nothing_older_than_since(crawl):

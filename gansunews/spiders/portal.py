@@ -9,10 +9,12 @@ articles, oldest first, emitted in that order so that near-duplicate detection s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -29,8 +31,8 @@ from gansunews.args import CrawlArgs
 from gansunews.crawlinfo import failure_recorded
 from gansunews.items import RawArticle
 from gansunews.pages import PageError
-from gansunews.pages.article import ArticlePage
 from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
+from gansunews.readers import PageReaders, Reader, Reading, read_article, read_continuation
 from gansunews.regions import PROVINCE, Division, divisions, is_within, lookup
 from gansunews.store import PyMongoError, StoredState
 from gansunews.urls import Pager, article_id, article_match, article_url_date, channel_key, is_site_url, strip_query
@@ -43,6 +45,7 @@ PRIORITY_ARTICLE = 0
 MAX_CONTINUATION_PAGES = 50
 MAX_EMPTY_PAGES = 3
 MAX_REDIRECTS = 5
+FUNNEL_POLL_SECONDS = 0.05  # how often the funnel looks at the scheduler's length while nothing is released
 REDIRECT_CODES = [301, 302, 303, 307, 308]  # one list shared by every article request's meta
 PROVINCE_CODE = "620000"
 
@@ -126,6 +129,11 @@ class InOrder:
     def holding(self) -> bool:
         return bool(self._done)
 
+    @property
+    def unfinished(self) -> bool:
+        """Keys registered and not released yet."""
+        return not self.passthrough and self._next < len(self._keys)
+
 
 class PortalSpider(scrapy.Spider):
     name = "gscn"
@@ -138,6 +146,9 @@ class PortalSpider(scrapy.Spider):
         self.pending: dict[str, PendingArticle] = {}
         self.requested: set[str] = set()
         self.in_order = InOrder()
+        self.outbox: deque[RawArticle] = deque()  # released articles, waiting for the funnel (`emit_released`)
+        self.released = asyncio.Event()
+        self.emitting = False
         self.distributed = False
         self.seen_links: set[str] = set()
         self.watermarks: dict[str, str] = {}
@@ -159,11 +170,13 @@ class PortalSpider(scrapy.Spider):
         spider.idle_mark = (-1, time.monotonic())
         spider.browser_context = settings.getdict("GANSUNEWS_PLAYWRIGHT_CONTEXT")
         spider.stored = None if spider.args.full else StoredState.from_settings(settings)
+        spider.readers = PageReaders(max(0, settings.getint("GANSUNEWS_READ_WORKERS")))
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
         return spider
 
     def on_closed(self) -> None:
+        self.readers.close()
         if self.stored is not None:
             self.stored.close()
 
@@ -458,6 +471,7 @@ class PortalSpider(scrapy.Spider):
 
     def on_idle(self) -> None:
         """Listings are exhausted: fetch the articles not yet requested, oldest first."""
+        self.crawler.stats.max_value("gansunews/readers/peak_rss", self.readers.peak_rss())
         waiting = sorted(self.pending.values(), key=lambda p: (article_url_date(p.url) or date.min, p.cms_id))
         if waiting:
             self.pending = {}
@@ -495,18 +509,58 @@ class PortalSpider(scrapy.Spider):
         self.count("article/requested", len(fetch))
         for pending in fetch:
             self.in_order.register(pending.cms_id)
+        self.emitting = not self.distributed
         while fetch:  # oldest first; one priority level, FIFO (settings): thousands of levels cost O(n)
-            await self.room_in_queue()
+            async for item in self.emit_released(until=self.room_in_queue):
+                yield item
             pending = fetch.popleft()
             yield self.article_request(pending.url, pending.cms_id, pending.channels, PRIORITY_ARTICLE)
+        async for item in self.emit_released(until=self.articles_settled):
+            yield item
+        self.emitting = False
 
-    async def room_in_queue(self) -> None:
+    async def emit_released(self, until: Callable[[], bool]):
+        """The funnel: articles leave the spider here, in the order `in_order` released them, from this one
+        long-running callback until `until()`. Yielded by the many callbacks that finish them, they would enter
+        the pipelines interleaved, and a repost could reach DedupePipeline before its original."""
+        while True:
+            while self.outbox:
+                yield self.outbox.popleft()
+            if until():
+                return
+            self.released.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.released.wait(), FUNNEL_POLL_SECONDS)
+
+    def finish(self, cms_id: str, raw: RawArticle | None) -> list[RawArticle]:
+        """An article is done (`None`: it yielded nothing). What that releases goes to the funnel while it runs,
+        else (distributed crawl; a request outliving the funnel) back to the callback to yield."""
+        released = self.in_order.finish(cms_id, raw)
+        if not self.emitting:
+            return released
+        self.outbox.extend(released)
+        self.released.set()
+        return []
+
+    def room_in_queue(self) -> bool:
         """Holds the next article request back while the scheduler has plenty queued, so that memory does not
         grow with the number of articles (100k queued requests would take ≈ 250 MB). A distributed crawl queues
         in Redis, not here."""
         scheduler = self.crawler.engine.scheduler
-        while not self.distributed and scheduler is not None and len(scheduler) >= self.queued_articles:
-            await asyncio.sleep(0.05)
+        return self.distributed or scheduler is None or len(scheduler) < self.queued_articles
+
+    def articles_settled(self) -> bool:
+        """Every article released, or nothing left that could finish one: no request downloading or waiting,
+        no response but the funnel's own in the scraper (a request lost for good: `release_held` drains the
+        rest at idle)."""
+        if not self.in_order.unfinished:
+            return True
+        engine = self.crawler.engine
+        return (
+            not engine.downloader.active
+            and not engine.scheduler.has_pending_requests()
+            and len(engine.scraper.slot.active) <= 1
+        )
 
     def article_request(
         self, url: str, cms_id: str, channels: list[dict[str, str]], priority: int, redirects: int = 0
@@ -526,9 +580,10 @@ class PortalSpider(scrapy.Spider):
             dont_filter=redirects > 0 or not self.distributed,
         )
 
-    def parse_article_or_redirect(self, response: Response, cms_id: str, channels: list[dict[str, str]]):
+    async def parse_article_or_redirect(self, response: Response, cms_id: str, channels: list[dict[str, str]]):
         if response.status not in REDIRECT_CODES:
-            yield from self.parse_article(response, cms_id, channels)
+            async for result in self.parse_article(response, cms_id, channels):
+                yield result
             return
         target = strip_query(response.urljoin(response.headers.get("Location", b"").decode("latin-1")))
         redirects = response.meta["redirects"] + 1
@@ -537,35 +592,40 @@ class PortalSpider(scrapy.Spider):
             return
         self.count("skip/offsite_redirect" if not is_site_url(target) else "skip/redirect_elsewhere")
         logger.info("article %s redirects to %s: not followed", response.url, target)
-        yield from self.in_order.finish(cms_id, None)
+        for item in self.finish(cms_id, None):
+            yield item
 
     def release_held(self, response: Response):
         held = self.in_order.drain()
         logger.error("released %d articles whose predecessors never finished", len(held))
         yield from held
 
-    def parse_article(self, response: Response, cms_id: str, channels: list[dict[str, str]]):
-        try:
-            page = ArticlePage.from_response(response)
-            reason = page.not_article_reason()
-            if reason:
-                self.count(f"skip/{reason}")
-                yield from self.in_order.finish(cms_id, None)
-                return
-            raw = page.article()
-        except PageError as error:
+    async def parse_article(self, response: Response, cms_id: str, channels: list[dict[str, str]]):
+        reading = await self.read(read_article, response)
+        if reading.not_article:
+            self.count(f"skip/{reading.not_article}")
+        elif reading.error:
             self.count("drop/unparsable")
-            logger.warning("article page not parsed: %s", error)
-            self.signal_failure(response.url, "drop", "unparsable", response.status, 1, str(error))
-            yield from self.in_order.finish(cms_id, None)
-            return
-        raw.status = response.status
-        raw.channels = channels
-        next_url = page.next_page_url()
-        if next_url:
-            yield self.continuation_request(raw, next_url, {strip_query(response.url)})
-        else:
-            yield from self.in_order.finish(cms_id, raw)
+            logger.warning("article page not parsed: %s", reading.error)
+            self.signal_failure(response.url, "drop", "unparsable", response.status, 1, reading.error)
+        raw = reading.article
+        if raw is not None:
+            raw.status = response.status
+            raw.channels = channels
+            if reading.next_url:
+                yield self.continuation_request(raw, reading.next_url, {strip_query(response.url)})
+                return
+        for item in self.finish(cms_id, raw):
+            yield item
+
+    async def read(self, reader: Reader, response: Response) -> Reading:
+        """The page read by a worker process (gansunews/readers.py)."""
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        try:
+            return await self.readers.read(reader, response.url, response.body, content_type)
+        except Exception as error:  # a bug, not the page: lose this page, not the order of those after it
+            logger.exception("reading %s failed", response.url)
+            return Reading(error=f"{type(error).__name__}: {error}")
 
     def continuation_request(self, raw: RawArticle, url: str, visited: set[str]) -> Request:
         return Request(
@@ -576,34 +636,32 @@ class PortalSpider(scrapy.Spider):
             cb_kwargs={"raw": raw, "visited": visited | {url}},
         )
 
-    def parse_continuation(self, response: Response, raw: RawArticle, visited: set[str]):
-        try:
-            page = ArticlePage.from_response(response)
-        except PageError as error:  # the article keeps the pages it has; the loss is counted
+    async def parse_continuation(self, response: Response, raw: RawArticle, visited: set[str]):
+        reading = await self.read(read_continuation, response)
+        if reading.body is None:  # the article keeps the pages it has; the loss is counted
             self.count("fail/continuation/unparsable")
-            logger.warning("continuation page not parsed: %s", error)
-            yield from self.in_order.finish(raw.article_id, raw)
-            return
-        body = page.continuation()
-        raw.paragraphs += body.paragraphs
-        raw.content_html += "\n" + body.html
-        raw.images += [image for image in body.images if image not in raw.images]
-        raw.page_count += 1
-        next_url = page.next_page_url()
-        if next_url and next_url not in visited and len(visited) < MAX_CONTINUATION_PAGES:
-            yield self.continuation_request(raw, next_url, visited)
+            logger.warning("continuation page not parsed: %s", reading.error)
         else:
-            yield from self.in_order.finish(raw.article_id, raw)
+            raw.paragraphs += reading.body.paragraphs
+            raw.content_html += "\n" + reading.body.html
+            raw.images += [image for image in reading.body.images if image not in raw.images]
+            raw.page_count += 1
+            next_url = reading.next_url
+            if next_url and next_url not in visited and len(visited) < MAX_CONTINUATION_PAGES:
+                yield self.continuation_request(raw, next_url, visited)
+                return
+        for item in self.finish(raw.article_id, raw):
+            yield item
 
     def continuation_failed(self, failure: Failure):
         """A lost continuation page: the article is emitted with the pages it has, and the loss is counted."""
         self.record_failure("continuation", failure)
         raw = failure.request.cb_kwargs["raw"]
-        yield from self.in_order.finish(raw.article_id, raw)
+        yield from self.finish(raw.article_id, raw)
 
     def article_failed(self, failure: Failure):
         self.record_failure("article", failure)
-        yield from self.in_order.finish(failure.request.cb_kwargs["cms_id"], None)
+        yield from self.finish(failure.request.cb_kwargs["cms_id"], None)
 
     def record_failure(self, kind: str, failure: Failure) -> None:
         """Every request that failed for good: counted by kind and reason, logged with its URL."""

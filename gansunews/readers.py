@@ -1,0 +1,101 @@
+"""Article pages read in worker processes. Page objects are pure functions of a page's bytes, so the reading —
+the largest part of the crawl's own CPU — can run beside the crawl process, which Scrapy keeps on one core.
+
+`GANSUNEWS_READ_WORKERS` processes (spawned: the crawl process has threads) read the pages; with 0, or when a
+worker dies, pages are read in the crawl process itself, so a lost worker costs time, never a page."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+from gansunews.items import RawArticle
+from gansunews.pages import PageError
+from gansunews.pages.article import ArticlePage, Body
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """An article page, read: the article (first page) or its body (continuation page) with the URL of the next
+    page; or why the page is not an article; or why it could not be read."""
+
+    article: RawArticle | None = None
+    body: Body | None = None
+    next_url: str | None = None
+    not_article: str | None = None
+    error: str | None = None
+
+
+def read_article(url: str, body: bytes, content_type: str) -> Reading:
+    try:
+        page = ArticlePage.from_bytes(url, body, {"content-type": content_type})
+        reason = page.not_article_reason()
+        if reason:
+            return Reading(not_article=reason)
+        return Reading(article=page.article(), next_url=page.next_page_url())
+    except PageError as error:
+        return Reading(error=str(error))
+
+
+def read_continuation(url: str, body: bytes, content_type: str) -> Reading:
+    try:
+        page = ArticlePage.from_bytes(url, body, {"content-type": content_type})
+        return Reading(body=page.continuation(), next_url=page.next_page_url())
+    except PageError as error:
+        return Reading(error=str(error))
+
+
+Reader = Callable[[str, bytes, str], Reading]
+
+
+class PageReaders:
+    """Runs readers in `workers` processes, or in this one when `workers` is 0."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.lost_pools = 0
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def read(self, reader: Reader, url: str, body: bytes, content_type: str) -> Reading:
+        if self.workers:
+            pool = self._running_pool()
+            try:
+                return await asyncio.get_running_loop().run_in_executor(pool, reader, url, body, content_type)
+            except BrokenProcessPool:  # a worker died (killed, out of memory): its pages are read here instead
+                if pool is self._pool:
+                    logger.error("a page-reading worker died; starting new workers")
+                    self.lost_pools += 1
+                    self._pool = None
+        return reader(url, body, content_type)
+
+    def _running_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        return self._pool
+
+    def peak_rss(self) -> int:
+        """Bytes: the sum of the workers' peak resident sets, for the crawl's memory accounting."""
+        return sum(_peak_rss(child.pid) for child in multiprocessing.active_children())
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _peak_rss(pid: int | None) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:  # gone, or not Linux
+        return 0
+    kilobytes = next((line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")), "0")
+    return int(kilobytes) * 1024

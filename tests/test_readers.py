@@ -1,0 +1,72 @@
+"""Reading article pages in worker processes: the same readings as in the crawl process, and a worker that dies
+costs no page."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+
+import pytest
+
+from gansunews.readers import PageReaders, Reading, read_article, read_continuation
+from tests.fixtures import load
+
+
+def arguments(name: str) -> tuple[str, bytes, str]:
+    url, body, headers = load(name)
+    content_type = next((value for key, value in headers.items() if key.lower() == "content-type"), "")
+    return url, body, content_type
+
+
+def test_an_article_page_is_read_with_its_next_page():
+    reading = read_article(*arguments("article/multipage_1"))
+    assert reading.article is not None and reading.article.title
+    assert reading.next_url and reading.next_url.endswith("013001772_02.shtml")
+    assert reading.not_article is None and reading.error is None
+
+
+def test_non_articles_and_unreadable_pages_say_why():
+    assert read_article(*arguments("article/soft_404")) == Reading(not_article="soft_404")
+    empty = read_article(*arguments("article/empty"))
+    assert empty.article is None and "empty page" in empty.error
+
+
+def test_a_continuation_page_gives_its_body():
+    reading = read_continuation(*arguments("article/multipage_3"))
+    assert reading.body is not None and reading.body.paragraphs and reading.next_url is None
+
+
+def test_a_worker_reads_what_the_crawl_process_reads():
+    async def both():
+        readers = PageReaders(workers=1)
+        try:
+            return [await readers.read(read_article, *arguments(name)) for name in ("article/template_b_gbk",) * 2]
+        finally:
+            readers.close()
+
+    in_worker = asyncio.run(both())
+    assert in_worker == [read_article(*arguments("article/template_b_gbk"))] * 2
+    assert in_worker[0].article.title
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="peak RSS is read from /proc")
+def test_a_dead_worker_costs_time_not_pages():
+    async def kill_then_read():
+        readers = PageReaders(workers=1)
+        try:
+            await readers.read(read_article, *arguments("article/template_a_sample"))  # the worker is up
+            assert readers.peak_rss() > 10 * 2**20
+            for worker in multiprocessing.active_children():
+                os.kill(worker.pid, signal.SIGKILL)
+                worker.join(10)
+            after = await readers.read(read_article, *arguments("article/template_a_sample"))
+            again = await readers.read(read_article, *arguments("article/template_a_sample"))
+            return readers.lost_pools, after, again
+        finally:
+            readers.close()
+
+    lost, after, again = asyncio.run(kill_then_read())
+    expected = read_article(*arguments("article/template_a_sample"))
+    assert lost == 1 and after == expected and again == expected

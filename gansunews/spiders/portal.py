@@ -67,6 +67,7 @@ class Channel:
     maxpage: int | None = None
     newest_seen: date | None = None
     window: int = 1  # archive pages in flight: doubles with every page worth reading, up to the look-ahead
+    drawn_by_js: bool = False  # its live page had to be rendered: so will its archive pages
 
     @cached_property
     def ref(self) -> dict[str, str]:
@@ -262,6 +263,7 @@ class PortalSpider(scrapy.Spider):
         key = channel_key(response.url)
         if key in self.channels:
             return
+        channel.drawn_by_js = bool(response.meta.get("playwright"))
         self.channels[key] = channel
         self.count("discovery/channels")
         self.count(f"discovery/channels/{divisions()[channel.region_code].level}")
@@ -331,13 +333,17 @@ class PortalSpider(scrapy.Spider):
         yield from self.walk_down(channel, maxpage)
 
     def archive_request(self, channel: Channel, number: int) -> Request:
+        """An archive page; through the browser at once when the channel is drawn by JavaScript."""
         assert channel.pager is not None
+        if channel.drawn_by_js:
+            self.count("listing/rendered")
         return Request(
             channel.pager.page_url(number),
             callback=self.parse_archive,
             errback=self.listing_failed,
             priority=PRIORITY_LISTING,
             cb_kwargs={"channel": channel, "number": number},
+            meta=self.browser_meta() if channel.drawn_by_js else None,
         )
 
     async def parse_archive(self, response: Response, channel: Channel, number: int):
@@ -392,10 +398,15 @@ class PortalSpider(scrapy.Spider):
         return True
 
     def rendered(self, response: Response) -> Request:
-        """The same listing request again, through headless Chromium (scrapy-playwright)."""
+        """The same listing request again, through headless Chromium (scrapy-playwright), ahead of its peers:
+        it has already waited its turn once."""
         self.count("listing/rendered")
-        meta = {"playwright": True, "playwright_context": "render", "playwright_context_kwargs": self.browser_context}
-        return response.request.replace(meta=meta, dont_filter=True)
+        return response.request.replace(
+            meta=self.browser_meta(), dont_filter=True, priority=response.request.priority + 1
+        )
+
+    def browser_meta(self) -> dict[str, Any]:
+        return {"playwright": True, "playwright_context": "render", "playwright_context_kwargs": self.browser_context}
 
     def enough(self, channel: Channel) -> bool:
         """`max_pages` reached, counting pages requested (the live page is the first)."""

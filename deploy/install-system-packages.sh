@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Debian packages the crawler and its tests use: Chromium (JS-drawn listings), redis-server (distributed crawls,
-# tests), a CJK font (region names in report charts). Installs what is missing when run as root; otherwise
-# prints the command to run.
+# Debian packages the crawler and its tests use: Chromium and its headless shell (JS-drawn listings; the shell
+# renders for about half the CPU), redis-server (distributed crawls, tests), a CJK font (region names in report
+# charts). Installs what is missing when run as root; otherwise prints the command to run.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromium-headless-shell >/dev/null 2>&1 || missing+=(chromium-headless-shell)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -19,9 +19,10 @@ SINCE = "2024-01-01"
 def crawl(replica, tmp_path_factory):
     if not shutil.which("chromium"):
         missing_service("Debian's chromium is not installed (apt-get install chromium): JS-drawn lists need it")
-    before = len(replica.requests)
+    before, before_browser = len(replica.requests), len(replica.browser_requests)
     result = run_crawl(replica.proxy_url, tmp_path_factory.mktemp("crawl"), f"since={SINCE}")
     result.requests = replica.requests[before:]
+    result.browser_requests = replica.browser_requests[before_browser:]
     result.offsite = list(replica.offsite)
     assert result.returncode == 0, result.log[-3000:]
     return result
@@ -196,6 +197,14 @@ def test_js_drawn_listing_is_rendered_in_chromium(crawl, site):
         s.article_id for s in site.tupian.stories if s.kind == "article" and s.published.date() >= date(2024, 1, 1)
     }
     assert drawn and drawn <= set(crawl.ids)
+
+
+def test_a_js_drawn_channel_sends_its_archive_pages_straight_to_the_browser(crawl, site):
+    """Its live page showed the list is drawn by JavaScript: no archive page is fetched over HTTP first."""
+    archive = f"/c{site.tupian.code}{site.tupian.sub}_"
+    rendered = [url for url, dest in crawl.browser_requests if dest == "document" and archive in url]
+    fetched = [url for url in crawl.requests if archive in url]
+    assert rendered and len(fetched) == len(rendered)  # every fetch of an archive page was the browser's
 
 
 def test_without_a_browser_js_lists_are_counted_not_lost_silently(replica, site, tmp_path):

@@ -1,4 +1,5 @@
-"""The baseline of bench/crawl.py: a bare Scrapy spider that fetches a list of URLs and does nothing else."""
+"""The baseline of bench/crawl.py: a bare Scrapy spider that fetches a list of URLs and does nothing else.
+`rendered` lists pages it fetches through the browser, as the crawl had to (JavaScript-drawn listings)."""
 
 from pathlib import Path
 from typing import ClassVar
@@ -15,19 +16,30 @@ class BareSpider(scrapy.Spider):
         "ROBOTSTXT_OBEY": False,
     }
 
-    def __init__(self, urls: str = "", **kwargs) -> None:
+    def __init__(self, urls: str = "", rendered: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
         self.urls = Path(urls).read_text(encoding="utf-8").split()
+        self.rendered = Path(rendered).read_text(encoding="utf-8").split() if rendered else []
 
     async def start(self):
+        browser = {
+            "playwright": True,
+            "playwright_context": "render",
+            "playwright_context_kwargs": self.settings.getdict("GANSUNEWS_PLAYWRIGHT_CONTEXT"),
+        }
         for url in self.urls:
-            yield scrapy.Request(
-                url,
-                callback=self.fetched,
-                errback=self.fetched,
-                dont_filter=True,
-                meta={"dont_redirect": True, "handle_httpstatus_all": True},
-            )
+            yield self.fetch(url)
+        for url in self.rendered:
+            yield self.fetch(url, browser)
+
+    def fetch(self, url: str, meta: dict | None = None) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.fetched,
+            errback=self.fetched,
+            dont_filter=True,
+            meta={"dont_redirect": True, "handle_httpstatus_all": True, **(meta or {})},
+        )
 
     def fetched(self, _):
         return None

@@ -3,8 +3,9 @@
     python -m bench.memory [--scales 40,200,400]     # ≈ 10k, 50k and 100k articles (the last takes ≈ 12 min)
 
 Each scale is a fresh replica and a fresh FerretDB; the crawl is the one users run (parse, clean, dedupe,
-store). Scrapy's `memusage/max` is sampled every second. Prints peak RSS per scale, and its growth against
-the first scale next to the growth in articles (sub-linear: the first ratio stays well below the second).
+store). Scrapy's `memusage/max` is sampled every second; the page-reading worker's peak (VmHWM) is added. Prints
+peak RSS per scale, and its growth against the first scale next to the growth in articles (sub-linear: the first
+ratio stays well below the second).
 Aim: ≤ 300 MB at 100k articles.
 """
 
@@ -20,8 +21,8 @@ from tests.replica.site import Site
 from tests.services import FerretDB, ferretdb_binary
 
 
-def peak(scale: int) -> tuple[int, float]:
-    """(articles, peak RSS in MiB) of a full crawl of a replica at `scale`."""
+def peak(scale: int) -> tuple[int, float, float]:
+    """(articles, peak RSS in MiB of the crawl process, of its page readers) of a full crawl at `scale`."""
     server = ReplicaServer(Site(seed=7, scale=scale)).start()
     database = FerretDB(ferretdb_binary()).start()
     try:
@@ -29,7 +30,7 @@ def peak(scale: int) -> tuple[int, float]:
     finally:
         server.stop()
         database.close()
-    return run.stats.get("item_scraped_count", 0), run.peak_mib
+    return run.stats.get("item_scraped_count", 0), run.peak_mib, run.readers_mib
 
 
 def main() -> None:
@@ -38,12 +39,14 @@ def main() -> None:
     options = parser.parse_args()
     results = []
     for scale in (int(s) for s in options.scales.split(",")):
-        results.append(peak(scale))
-        articles, mib = results[-1]
+        articles, crawl, readers = peak(scale)
+        results.append((articles, crawl + readers))
         base_articles, base_mib = results[0]
+        mib = crawl + readers
         print(
-            f"{articles:7d} articles: peak RSS {mib:5.0f} MiB ({mib * 2**20 / 1e6:.0f} MB); against the first scale "
-            f"{mib / base_mib:.2f}× the memory for {articles / base_articles:.2f}× the articles",
+            f"{articles:7d} articles: peak RSS {mib:5.0f} MiB ({mib * 2**20 / 1e6:.0f} MB) = crawl process "
+            f"{crawl:.0f} + page reader {readers:.0f}; against the first scale {mib / base_mib:.2f}× the memory for "
+            f"{articles / base_articles:.2f}× the articles",
             flush=True,
         )
 

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -78,6 +79,7 @@ class ReplicaServer(ThreadingHTTPServer):
         self.site = site
         self.renderer = Renderer(site)
         self.requests: list[str] = []
+        self.browser_requests: list[tuple[str, str]] = []  # (url, Sec-Fetch-Dest) of those a browser made
         self.delays: dict[str, float] = {}  # path → seconds to wait before answering (slow pages)
         self.faults: dict[str, float] = {}  # kind → share of first attempts: 503, truncate, reset, hang
         self.hang_seconds = 5.0
@@ -95,9 +97,26 @@ class ReplicaServer(ThreadingHTTPServer):
     def crawl_environment(self, **extra: str) -> dict[str, str]:
         return crawl_environment(self.proxy_url, **extra)
 
-    def log_request_url(self, url: str, allowed: bool) -> None:
+    def log_request_url(self, url: str, allowed: bool, browser_dest: str | None = None) -> None:
         with self.lock:
             (self.requests if allowed else self.offsite).append(url)
+            if allowed and browser_dest:
+                self.browser_requests.append((url, browser_dest))
+
+    def rendered_pages(self) -> list[str]:
+        """Pages a browser navigated to (its own sub-requests, scripts, are not counted)."""
+        return [url for url, dest in self.browser_requests if dest == "document"]
+
+    def plain_requests(self) -> list[str]:
+        """Requests not made by a browser, in order."""
+        by_browser = Counter(url for url, _ in self.browser_requests)
+        plain = []
+        for url in self.requests:
+            if by_browser[url]:
+                by_browser[url] -= 1
+            else:
+                plain.append(url)
+        return plain
 
     def handle_error(self, request, client_address) -> None:
         """Clients that hang up (timeouts, refused certificates, injected faults) are normal here: stay quiet."""
@@ -164,7 +183,7 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             self.server.log_request_url(url, allowed=False)
             self.send_error(403, "replica serves only *.gscn.com.cn")
             return
-        self.server.log_request_url(url, allowed=True)
+        self.server.log_request_url(url, allowed=True, browser_dest=self.headers.get("Sec-Fetch-Dest"))
         path = urlsplit(url).path
         time.sleep(self.server.delays.get(path, 0))
         reply = self.server.renderer.reply(url)

@@ -4,6 +4,7 @@ documents and the emitted ids are asserted, never log text."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -57,9 +58,8 @@ def test_faults_on_first_attempts_lose_nothing(mongo_db, faulty_replica, tmp_pat
     assert failure["reason"] == "article/http_503" and failure["attempts"] == 4
 
 
-def test_kill_9_then_resume_stores_every_article_once(mongo_db, tmp_path):
-    site = Site(seed=7)
-    server = ReplicaServer(site).start()
+def slow_crawl(site: Site, server: ReplicaServer, mongo_db, tmp_path) -> tuple[list[str], dict[str, str]]:
+    """A crawl of `site` into `mongo_db` that takes a while: every page 50 ms, two requests at a time."""
     for story in site.stories.values():
         server.delays[story.path] = 0.05
     host, port = mongo_db.client.address
@@ -83,13 +83,26 @@ def test_kill_9_then_resume_stores_every_article_once(mongo_db, tmp_path):
         "GANSUNEWS_MONGO_BATCH_SIZE=10",
         "-s",
         "LOG_LEVEL=WARNING",
+        "-s",
+        f"GANSUNEWS_STATS_FILE={tmp_path / 'stopped.json'}",
     )
+    return command, env
+
+
+def stop_after_stored(victim: subprocess.Popen, mongo_db, stored: int, how: signal.Signals) -> None:
+    deadline = time.monotonic() + 120
+    while mongo_db.articles.count_documents({}) < stored and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.kill(victim.pid, how)
+
+
+def test_kill_9_then_resume_stores_every_article_once(mongo_db, tmp_path):
+    site = Site(seed=7)
+    server = ReplicaServer(site).start()
+    command, env = slow_crawl(site, server, mongo_db, tmp_path)
     try:
         victim = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 120
-        while mongo_db.articles.count_documents({}) < 30 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        os.kill(victim.pid, signal.SIGKILL)
+        stop_after_stored(victim, mongo_db, 30, signal.SIGKILL)
         victim.wait()
         stored_before = {doc["_id"] for doc in mongo_db.articles.find({}, {"_id": 1})}
         server.delays.clear()
@@ -102,3 +115,32 @@ def test_kill_9_then_resume_stores_every_article_once(mongo_db, tmp_path):
     assert not set(resumed.ids) & stored_before  # stored articles are not fetched again
     assert {doc["_id"] for doc in mongo_db.articles.find()} == expected
     assert mongo_db.articles.count_documents({}) == len(expected)
+
+
+def test_sigterm_stops_promptly_and_loses_nothing(mongo_db, tmp_path):
+    """scrapyd's cancel: a graceful stop mid-way through the articles ends within seconds (the funnel does not
+    wait for requests that will never be downloaded), stores what it emitted, and the next run completes."""
+    site = Site(seed=7)
+    server = ReplicaServer(site).start()
+    command, env = slow_crawl(site, server, mongo_db, tmp_path)
+    try:
+        stopped = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stop_after_stored(stopped, mongo_db, 30, signal.SIGTERM)
+        asked = time.monotonic()
+        try:
+            stopped.wait(timeout=60)
+        finally:
+            stopped.kill()  # a crawl that did not stop is not left behind
+        seconds = time.monotonic() - asked
+        stored_before = {doc["_id"] for doc in mongo_db.articles.find({}, {"_id": 1})}
+        server.delays.clear()
+        resumed = crawl_into(mongo_db, server.proxy_url, tmp_path / "2", f"since={SINCE}")
+    finally:
+        server.stop()
+    expected = site.expected_ids(date.fromisoformat(SINCE))
+    stats = json.loads((tmp_path / "stopped.json").read_text(encoding="utf-8"))
+    assert stopped.returncode == 0 and stats["finish_reason"] == "shutdown" and seconds < 20
+    assert 30 <= len(stored_before) < len(expected)
+    assert stats["item_scraped_count"] == len(stored_before)  # what it emitted, it stored
+    assert {doc["_id"] for doc in mongo_db.articles.find()} == expected
+    assert mongo_db.articles.count_documents({}) == len(expected) and resumed.stats["finish_reason"] == "finished"

@@ -1,9 +1,10 @@
 """The `gscn` spider: discovers the 甘肃新闻 channels, walks their listings newest first, then fetches articles.
 
-Navigation only: page objects read the pages, pipelines clean the items. The crawl has two phases so that an
-article listed in several channels is emitted once with all of them: (1) discovery and listing walks, which
-collect article URLs and the channels that list them; (2) when the listings are exhausted (`spider_idle`), the
-articles, oldest first, emitted in that order so that near-duplicate detection sees originals before reposts.
+Navigation only: page objects read the pages (article pages in worker processes, gansunews/readers.py),
+pipelines clean the items. The crawl has two phases so that an article listed in several channels is emitted
+once with all of them: (1) discovery and listing walks, which collect article URLs and the channels that list
+them; (2) when the listings are exhausted (`spider_idle`), the articles, oldest first, emitted in that order
+through one funnel so that near-duplicate detection sees originals before reposts.
 """
 
 from __future__ import annotations
@@ -521,14 +522,16 @@ class PortalSpider(scrapy.Spider):
         for pending in fetch:
             self.in_order.register(pending.cms_id)
         self.emitting = not self.distributed
-        while fetch:  # oldest first; one priority level, FIFO (settings): thousands of levels cost O(n)
-            async for item in self.emit_released(until=self.room_in_queue):
+        try:
+            while fetch and not self.closing():  # oldest first; one priority level, FIFO (settings)
+                async for item in self.emit_released(until=self.may_request):
+                    yield item
+                pending = fetch.popleft()
+                yield self.article_request(pending.url, pending.cms_id, pending.channels, PRIORITY_ARTICLE)
+            async for item in self.emit_released(until=self.articles_settled):
                 yield item
-            pending = fetch.popleft()
-            yield self.article_request(pending.url, pending.cms_id, pending.channels, PRIORITY_ARTICLE)
-        async for item in self.emit_released(until=self.articles_settled):
-            yield item
-        self.emitting = False
+        finally:
+            self.emitting = False
 
     async def emit_released(self, until: Callable[[], bool]):
         """The funnel: articles leave the spider here, in the order `in_order` released them, from this one
@@ -553,18 +556,24 @@ class PortalSpider(scrapy.Spider):
         self.released.set()
         return []
 
-    def room_in_queue(self) -> bool:
+    def may_request(self) -> bool:
         """Holds the next article request back while the scheduler has plenty queued, so that memory does not
         grow with the number of articles (100k queued requests would take ≈ 250 MB). A distributed crawl queues
         in Redis, not here."""
         scheduler = self.crawler.engine.scheduler
-        return self.distributed or scheduler is None or len(scheduler) < self.queued_articles
+        return self.distributed or scheduler is None or len(scheduler) < self.queued_articles or self.closing()
+
+    def closing(self) -> bool:
+        """Scrapy is shutting down (CloseSpider, SIGTERM, scrapyd's cancel): nothing more will be downloaded, so
+        the funnel must not wait for it. The engine's slot says so (private in Scrapy 2.19: no public flag)."""
+        slot = getattr(self.crawler.engine, "_slot", None)
+        return slot is None or slot.closing is not None
 
     def articles_settled(self) -> bool:
-        """Every article released, or nothing left that could finish one: no request downloading or waiting,
-        no response but the funnel's own in the scraper (a request lost for good: `release_held` drains the
-        rest at idle)."""
-        if not self.in_order.unfinished:
+        """Every article released, or nothing left that could finish one: the crawl is closing, or no request is
+        downloading or waiting and no response but the funnel's own is in the scraper (a request lost for good:
+        `release_held` drains the rest at idle)."""
+        if not self.in_order.unfinished or self.closing():
             return True
         engine = self.crawler.engine
         return (

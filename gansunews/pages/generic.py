@@ -31,6 +31,9 @@ def generic_fields(page: ArticlePage) -> Fields:
         with_metadata=True,
         include_comments=False,
         include_tables=False,
+        # No readability/justext comparison: justext has no Chinese stop-word list, so on these pages it builds
+        # one from every language it knows (≈ 33 MB at first use) to classify text it cannot read.
+        fast=True,
     )
     text = getattr(document, "text", None) or ""
     if not text.strip():

@@ -41,7 +41,7 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check gansunews tests bench
 	$(BIN)/ruff format --check gansunews tests bench
 
-bench: $(VENV)/.dev $(FERRETDB)
+bench: system $(VENV)/.dev $(FERRETDB)
 	$(BIN)/python -m bench.parse_speed
 	$(BIN)/python -m bench.mongo_write
 	$(BIN)/python -m bench.crawl --scale 80

@@ -23,8 +23,8 @@ class DedupePipeline:
     def __init__(self, crawler, stored: MongoConfig | None) -> None:
         self.crawler = crawler
         self.stored = stored  # where earlier runs' fingerprints are, if anywhere
-        self.seen_ids: set[str] = set()
         self.index = RepostIndex()
+        self.first_row_of_run = 0  # index rows from here on are this run's articles; those before, stored ones
 
     @classmethod
     def from_crawler(cls, crawler) -> DedupePipeline:
@@ -43,6 +43,7 @@ class DedupePipeline:
         finally:
             store.close()
         self.crawler.stats.set_value("gansunews/dedupe/stored_fingerprints", len(self.index))
+        self.first_row_of_run = len(self.index)
 
     def load(self, store: Store) -> None:
         for doc in store.fingerprints():
@@ -52,9 +53,8 @@ class DedupePipeline:
     def process_item(self, item):
         if not isinstance(item, Article):
             return item
-        if item.article_id in self.seen_ids:
+        if self.index.rows.get(item.article_id, -1) >= self.first_row_of_run:  # already emitted by this run
             raise drop(self.crawler, "duplicate_id", item.article_id)
-        self.seen_ids.add(item.article_id)
         values, item.simhash = signature_and_simhash(item.content_text)
         item.minhash = encode_signature(values)
         body = Fingerprint.of(item.content_hash, values if len(item.content_text) >= MIN_NEAR_DUP_CHARS else None)

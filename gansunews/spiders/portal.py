@@ -97,14 +97,14 @@ class PendingArticle:
 
 
 class InOrder:
-    """Releases results in the order their keys were registered, holding back those that finish early.
-    `passthrough` releases at once: in a distributed crawl another process may finish a key."""
+    """Releases results in the order their keys were registered, holding back those that finish early; keys are
+    forgotten once released. `passthrough` releases at once: in a distributed crawl another process may finish
+    a key."""
 
     def __init__(self, passthrough: bool = False) -> None:
         self.passthrough = passthrough
-        self._keys: list[str] = []
+        self._keys: deque[str] = deque()  # registered, not released yet
         self._done: dict[str, Any] = {}
-        self._next = 0
 
     def register(self, key: str) -> None:
         self._keys.append(key)
@@ -114,17 +114,16 @@ class InOrder:
             return [result] if result is not None else []
         self._done[key] = result
         released = []
-        while self._next < len(self._keys) and self._keys[self._next] in self._done:
-            value = self._done.pop(self._keys[self._next])
-            self._next += 1
+        while self._keys and self._keys[0] in self._done:
+            value = self._done.pop(self._keys.popleft())
             if value is not None:
                 released.append(value)
         return released
 
     def drain(self) -> list[Any]:
         """Everything still held, in order, for keys that will never finish (a lost request)."""
-        held = [self._done.pop(key) for key in self._keys[self._next :] if key in self._done]
-        self._next = len(self._keys)
+        held = [self._done.pop(key) for key in self._keys if key in self._done]
+        self._keys.clear()
         return [value for value in held if value is not None]
 
     @property
@@ -134,7 +133,7 @@ class InOrder:
     @property
     def unfinished(self) -> bool:
         """Keys registered and not released yet."""
-        return not self.passthrough and self._next < len(self._keys)
+        return not self.passthrough and bool(self._keys)
 
 
 class PortalSpider(scrapy.Spider):
@@ -146,7 +145,7 @@ class PortalSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self.channels: dict[str, Channel] = {}
         self.pending: dict[str, PendingArticle] = {}
-        self.requested: set[str] = set()
+        self.requested: set[str] = set()  # ids requested while peers may still list them (distributed crawl)
         self.in_order = InOrder()
         self.outbox: deque[RawArticle] = deque()  # released articles, waiting for the funnel (`emit_released`)
         self.released = asyncio.Event()
@@ -488,7 +487,8 @@ class PortalSpider(scrapy.Spider):
         waiting = sorted(self.pending.values(), key=lambda p: (article_url_date(p.url) or date.min, p.cms_id))
         if waiting:
             self.pending = {}
-            self.requested.update(p.cms_id for p in waiting)
+            if self.distributed:  # alone, nothing is listed once the listings are exhausted: no need to remember
+                self.requested.update(p.cms_id for p in waiting)
             self.crawler.engine.crawl(
                 Request("data:,", callback=self.request_articles, cb_kwargs={"waiting": waiting}, dont_filter=True)
             )

@@ -6,6 +6,8 @@ from typing import ClassVar
 
 import scrapy
 
+from gansunews.browser import browser_meta
+
 
 class BareSpider(scrapy.Spider):
     name = "bare"
@@ -22,11 +24,7 @@ class BareSpider(scrapy.Spider):
         self.rendered = Path(rendered).read_text(encoding="utf-8").split() if rendered else []
 
     async def start(self):
-        browser = {
-            "playwright": True,
-            "playwright_context": "render",
-            "playwright_context_kwargs": self.settings.getdict("GANSUNEWS_PLAYWRIGHT_CONTEXT"),
-        }
+        browser = browser_meta(self.settings.getdict("GANSUNEWS_PLAYWRIGHT_CONTEXT"))  # as the crawl renders
         for url in self.urls:
             yield self.fetch(url)
         for url in self.rendered:

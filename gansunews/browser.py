@@ -59,6 +59,11 @@ def context_options() -> dict:
     return {"ignore_https_errors": True, **({"proxy": {"server": proxy}} if proxy else {})}
 
 
+def browser_meta(context: dict) -> dict:
+    """Request meta that sends a request through Chromium, in a context with these options."""
+    return {"playwright": True, "playwright_context": "render", "playwright_context_kwargs": context}
+
+
 def abort_request(request) -> bool:
     """Images, fonts and media are never needed to read a list."""
     return request.resource_type in BLOCKED_RESOURCES

@@ -29,6 +29,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from gansunews.args import CrawlArgs
+from gansunews.browser import browser_meta
 from gansunews.crawlinfo import failure_recorded
 from gansunews.items import RawArticle
 from gansunews.pages import PageError
@@ -343,7 +344,7 @@ class PortalSpider(scrapy.Spider):
             errback=self.listing_failed,
             priority=PRIORITY_LISTING,
             cb_kwargs={"channel": channel, "number": number},
-            meta=self.browser_meta() if channel.drawn_by_js else None,
+            meta=browser_meta(self.browser_context) if channel.drawn_by_js else None,
         )
 
     async def parse_archive(self, response: Response, channel: Channel, number: int):
@@ -402,11 +403,8 @@ class PortalSpider(scrapy.Spider):
         it has already waited its turn once."""
         self.count("listing/rendered")
         return response.request.replace(
-            meta=self.browser_meta(), dont_filter=True, priority=response.request.priority + 1
+            meta=browser_meta(self.browser_context), dont_filter=True, priority=response.request.priority + 1
         )
-
-    def browser_meta(self) -> dict[str, Any]:
-        return {"playwright": True, "playwright_context": "render", "playwright_context_kwargs": self.browser_context}
 
     def enough(self, channel: Channel) -> bool:
         """`max_pages` reached, counting pages requested (the live page is the first)."""

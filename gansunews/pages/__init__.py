@@ -48,8 +48,7 @@ class HtmlPage:
 
     @classmethod
     def from_response(cls, response) -> HtmlPage:
-        headers = {"content-type": (response.headers.get("Content-Type") or b"").decode("latin-1")}
-        return cls.from_bytes(response.url, response.body, headers)
+        return cls.from_bytes(response.url, response.body, {"content-type": content_type(response)})
 
     def absolute(self, href: str | None) -> str | None:
         href = (href or "").strip()
@@ -75,6 +74,11 @@ class HtmlPage:
         ]
         names = [n.strip(" :：") for n in names if n.strip(" :：")]
         return names[names.index("中国甘肃网") :] if "中国甘肃网" in names else names
+
+
+def content_type(response) -> str:
+    """A Scrapy response's Content-Type header as text ('' when absent)."""
+    return (response.headers.get("Content-Type") or b"").decode("latin-1")
 
 
 def _node_text(node: Selector) -> str:

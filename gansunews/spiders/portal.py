@@ -32,7 +32,7 @@ from gansunews.args import CrawlArgs
 from gansunews.browser import browser_meta
 from gansunews.crawlinfo import failure_recorded
 from gansunews.items import RawArticle
-from gansunews.pages import PageError
+from gansunews.pages import PageError, content_type
 from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
 from gansunews.readers import PageReaders, Reader, Reading, read_article, read_continuation
 from gansunews.regions import PROVINCE, Division, divisions, is_within, lookup
@@ -639,9 +639,8 @@ class PortalSpider(scrapy.Spider):
 
     async def read(self, reader: Reader, response: Response) -> Reading:
         """The page read by a worker process (gansunews/readers.py)."""
-        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
         try:
-            return await self.readers.read(reader, response.url, response.body, content_type)
+            return await self.readers.read(reader, response.url, response.body, content_type(response))
         except Exception as error:  # a bug, not the page: lose this page, not the order of those after it
             logger.exception("reading %s failed", response.url)
             return Reading(error=f"{type(error).__name__}: {error}")

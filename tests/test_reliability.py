@@ -9,11 +9,12 @@ import os
 import signal
 import subprocess
 import time
+from dataclasses import dataclass
 from datetime import date
 
 import pytest
 
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, CrawlResult
 from tests.replica.server import ReplicaServer, crawl_command
 from tests.replica.site import Site
 from tests.test_mongo import crawl_into
@@ -89,30 +90,45 @@ def slow_crawl(site: Site, server: ReplicaServer, mongo_db, tmp_path) -> tuple[l
     return command, env
 
 
-def stop_after_stored(victim: subprocess.Popen, mongo_db, stored: int, how: signal.Signals) -> None:
-    deadline = time.monotonic() + 120
-    while mongo_db.articles.count_documents({}) < stored and time.monotonic() < deadline:
-        time.sleep(0.1)
-    os.kill(victim.pid, how)
+@dataclass
+class Interrupted:
+    stored_before: set[str]  # ids in MongoDB when the stopped crawl had exited
+    resumed: CrawlResult  # the ordinary crawl run afterwards
+    returncode: int
+    seconds: float  # from the signal to the stopped crawl's exit
 
 
-def test_kill_9_then_resume_stores_every_article_once(mongo_db, tmp_path):
-    site = Site(seed=7)
+def interrupted_then_resumed(site: Site, mongo_db, tmp_path, how: signal.Signals) -> Interrupted:
+    """A slow crawl sent `how` once 30 articles are stored, then an ordinary crawl of the same site."""
     server = ReplicaServer(site).start()
     command, env = slow_crawl(site, server, mongo_db, tmp_path)
     try:
-        victim = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        stop_after_stored(victim, mongo_db, 30, signal.SIGKILL)
-        victim.wait()
+        crawl = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while mongo_db.articles.count_documents({}) < 30 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.kill(crawl.pid, how)
+        asked = time.monotonic()
+        try:
+            crawl.wait(timeout=60)
+        finally:
+            crawl.kill()  # a crawl that did not stop is not left behind
+        seconds = time.monotonic() - asked
         stored_before = {doc["_id"] for doc in mongo_db.articles.find({}, {"_id": 1})}
         server.delays.clear()
         resumed = crawl_into(mongo_db, server.proxy_url, tmp_path / "2", f"since={SINCE}")
     finally:
         server.stop()
+    return Interrupted(stored_before, resumed, crawl.returncode, seconds)
+
+
+def test_kill_9_then_resume_stores_every_article_once(mongo_db, tmp_path):
+    site = Site(seed=7)
+    run = interrupted_then_resumed(site, mongo_db, tmp_path, signal.SIGKILL)
     expected = site.expected_ids(date.fromisoformat(SINCE))
-    assert 30 <= len(stored_before) < len(expected)
-    assert resumed.stats["finish_reason"] == "finished"
-    assert not set(resumed.ids) & stored_before  # stored articles are not fetched again
+    assert 30 <= len(run.stored_before) < len(expected)
+    assert run.resumed.stats["finish_reason"] == "finished"
+    assert not set(run.resumed.ids) & run.stored_before  # stored articles are not fetched again
     assert {doc["_id"] for doc in mongo_db.articles.find()} == expected
     assert mongo_db.articles.count_documents({}) == len(expected)
 
@@ -121,26 +137,11 @@ def test_sigterm_stops_promptly_and_loses_nothing(mongo_db, tmp_path):
     """scrapyd's cancel: a graceful stop mid-way through the articles ends within seconds (the funnel does not
     wait for requests that will never be downloaded), stores what it emitted, and the next run completes."""
     site = Site(seed=7)
-    server = ReplicaServer(site).start()
-    command, env = slow_crawl(site, server, mongo_db, tmp_path)
-    try:
-        stopped = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        stop_after_stored(stopped, mongo_db, 30, signal.SIGTERM)
-        asked = time.monotonic()
-        try:
-            stopped.wait(timeout=60)
-        finally:
-            stopped.kill()  # a crawl that did not stop is not left behind
-        seconds = time.monotonic() - asked
-        stored_before = {doc["_id"] for doc in mongo_db.articles.find({}, {"_id": 1})}
-        server.delays.clear()
-        resumed = crawl_into(mongo_db, server.proxy_url, tmp_path / "2", f"since={SINCE}")
-    finally:
-        server.stop()
+    run = interrupted_then_resumed(site, mongo_db, tmp_path, signal.SIGTERM)
     expected = site.expected_ids(date.fromisoformat(SINCE))
     stats = json.loads((tmp_path / "stopped.json").read_text(encoding="utf-8"))
-    assert stopped.returncode == 0 and stats["finish_reason"] == "shutdown" and seconds < 20
-    assert 30 <= len(stored_before) < len(expected)
-    assert stats["item_scraped_count"] == len(stored_before)  # what it emitted, it stored
+    assert run.returncode == 0 and stats["finish_reason"] == "shutdown" and run.seconds < 20
+    assert 30 <= len(run.stored_before) < len(expected)
+    assert stats["item_scraped_count"] == len(run.stored_before)  # what it emitted, it stored
     assert {doc["_id"] for doc in mongo_db.articles.find()} == expected
-    assert mongo_db.articles.count_documents({}) == len(expected) and resumed.stats["finish_reason"] == "finished"
+    assert mongo_db.articles.count_documents({}) == len(expected) and run.resumed.stats["finish_reason"] == "finished"

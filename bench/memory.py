@@ -40,9 +40,9 @@ def main() -> None:
     results = []
     for scale in (int(s) for s in options.scales.split(",")):
         articles, crawl, readers = peak(scale)
-        results.append((articles, crawl + readers))
-        base_articles, base_mib = results[0]
         mib = crawl + readers
+        results.append((articles, mib))
+        base_articles, base_mib = results[0]
         print(
             f"{articles:7d} articles: peak RSS {mib:5.0f} MiB ({mib * 2**20 / 1e6:.0f} MB) = crawl process "
             f"{crawl:.0f} + page reader {readers:.0f}; against the first scale {mib / base_mib:.2f}× the memory for "

@@ -10,14 +10,14 @@ import signal
 
 import pytest
 
+from gansunews.pages import _header
 from gansunews.readers import PageReaders, Reading, read_article, read_continuation
 from tests.fixtures import load
 
 
 def arguments(name: str) -> tuple[str, bytes, str]:
     url, body, headers = load(name)
-    content_type = next((value for key, value in headers.items() if key.lower() == "content-type"), "")
-    return url, body, content_type
+    return url, body, _header(headers, "content-type") or ""
 
 
 def test_an_article_page_is_read_with_its_next_page():

@@ -112,6 +112,10 @@ class ArticlePage(HtmlPage):
 
     def not_article_reason(self) -> str | None:
         """Why this page is not an article (live-stream redirect, soft 404, bare refresh), or None."""
+        return self._not_article_reason
+
+    @cached_property
+    def _not_article_reason(self) -> str | None:  # asked by the reader, then again by `article()`
         if any(marker in self.title for marker in _SOFT_404):
             return NOT_ARTICLE_SOFT_404
         target = self.refresh_target()

@@ -13,7 +13,7 @@ class BareSpider(scrapy.Spider):
     name = "bare"
     custom_settings: ClassVar[dict] = {
         "ITEM_PIPELINES": {},
-        "EXTENSIONS": {"gansunews.extensions.StatsFile": 900},
+        "EXTENSIONS": {"gansunews.extensions.PeakMemory": 700, "gansunews.extensions.StatsFile": 900},
         "ADDONS": {},
         "ROBOTSTXT_OBEY": False,
     }

@@ -3,7 +3,9 @@
     python -m bench.memory [--scales 40,200,400]     # ≈ 10k, 50k and 100k articles (the last takes ≈ 12 min)
 
 Each scale is a fresh replica and a fresh FerretDB; the crawl is the one users run (parse, clean, dedupe,
-store). Scrapy's `memusage/max` is sampled every second; the page-reading worker's peak (VmHWM) is added. Prints
+store). Peak RSS is each process's own high-water mark (VmHWM, `gansunews/memory/peak_rss`), the crawl process's
+plus the page-reading worker's: not Scrapy's `memusage/max`, which on Linux starts from the RSS of the process
+that launched the crawl (this one, holding a 100k-story replica, is larger than the crawl). Prints
 peak RSS per scale, and its growth against the first scale next to the growth in articles (sub-linear: the first
 ratio stays well below the second).
 Aim: ≤ 300 MB at 100k articles.

@@ -13,6 +13,7 @@ from scrapy.exceptions import NotConfigured
 
 from gansunews import __version__
 from gansunews.crawlinfo import crawl_id, failure_recorded, job_id
+from gansunews.readers import peak_rss
 from gansunews.store import MongoConfig, PyMongoError, Spool, Store, utc_now
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,24 @@ class LogFormatter(logformatter.LogFormatter):
 
     def scraped(self, *args, **kwargs):
         return super().scraped(*args, **kwargs) if self.debug else None
+
+
+class PeakMemory:
+    """`gansunews/memory/peak_rss`: the crawl process's own peak resident set, in bytes. Scrapy's `memusage/max`
+    reads getrusage's `ru_maxrss`, which on Linux never starts below the size of the process that launched the
+    crawl (the kernel carries it across exec): a crawl started by a large process reports that process's size."""
+
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler) -> PeakMemory:
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self) -> None:
+        self.crawler.stats.set_value("gansunews/memory/peak_rss", peak_rss())
 
 
 class StatsFile:

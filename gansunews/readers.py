@@ -84,7 +84,7 @@ class PageReaders:
 
     def peak_rss(self) -> int:
         """Bytes: the sum of the workers' peak resident sets, for the crawl's memory accounting."""
-        return sum(_peak_rss(child.pid) for child in multiprocessing.active_children())
+        return sum(peak_rss(child.pid) for child in multiprocessing.active_children())
 
     def close(self) -> None:
         if self._pool is not None:
@@ -92,7 +92,9 @@ class PageReaders:
             self._pool = None
 
 
-def _peak_rss(pid: int | None) -> int:
+def peak_rss(pid: int | str | None = "self") -> int:
+    """Bytes: a process's peak resident set, VmHWM (0 when gone, or not Linux). Not getrusage's `ru_maxrss`: on
+    Linux that starts from the resident size of the process that launched this one (exec keeps it)."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:  # gone, or not Linux

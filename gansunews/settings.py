@@ -52,7 +52,11 @@ ITEM_PIPELINES = {
     "gansunews.pipelines.dedupe.DedupePipeline": 400,
     "gansunews.pipelines.mongo.MongoPipeline": 500,
 }
-EXTENSIONS = {"gansunews.extensions.CrawlRecord": 800, "gansunews.extensions.StatsFile": 900}
+EXTENSIONS = {
+    "gansunews.extensions.PeakMemory": 700,  # before the two that record the stats
+    "gansunews.extensions.CrawlRecord": 800,
+    "gansunews.extensions.StatsFile": 900,
+}
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("GANSUNEWS_LOG_LEVEL", "INFO")

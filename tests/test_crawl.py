@@ -45,6 +45,7 @@ def test_articles_reach_the_pipelines_oldest_first(crawl):
     keys = [(article_url_date(item["url"]), item["article_id"]) for item in crawl.items]
     assert keys == sorted(keys)
     assert crawl.stat("readers/peak_rss") > 0  # the pages were read by a worker
+    assert crawl.stat("memory/peak_rss") > 20 * 2**20  # the crawl process's own peak (test_readers: not its launcher's)
 
 
 def test_nothing_older_than_since(crawl):

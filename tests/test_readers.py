@@ -7,11 +7,13 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 
 import pytest
 
 from gansunews.pages import _header
-from gansunews.readers import PageReaders, Reading, read_article, read_continuation
+from gansunews.readers import PageReaders, Reading, peak_rss, read_article, read_continuation
 from tests.fixtures import load
 
 
@@ -70,3 +72,16 @@ def test_a_dead_worker_costs_time_not_pages():
     lost, after, again = asyncio.run(kill_then_read())
     expected = read_article(*arguments("article/template_a_sample"))
     assert lost == 1 and after == expected and again == expected
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="peak RSS is read from /proc")
+def test_peak_rss_is_the_process_own_not_its_launchers():
+    """getrusage's `ru_maxrss` of a new process starts from the size of the process that launched it (Linux keeps it
+    across exec), so Scrapy's `memusage/max` of a crawl started by a large process is that process's size."""
+    ballast = b"x" * (256 * 2**20)  # written, so resident in this process
+    code = "import resource; from gansunews.readers import peak_rss; print(peak_rss(), resource.getrusage(0).ru_maxrss)"
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    own, inherited_kib = map(int, child.stdout.split())
+    assert inherited_kib * 1024 >= len(ballast)
+    assert 0 < own < 128 * 2**20
+    assert peak_rss() >= len(ballast)

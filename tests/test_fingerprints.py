@@ -128,3 +128,21 @@ def test_many_exact_copies_are_all_found_across_merges():
     copy = body(str(len(ORIGINAL)) + ORIGINAL[:20], ORIGINAL)
     assert index.keys.rows(copy.keys) >= {0, 1000, 2000}
     assert index.original_of("014000000", JAN_2, copy) == ("013000000", False)
+
+
+def test_keys_that_meet_only_in_their_low_32_bits_are_candidates_not_copies():
+    """The key table keeps 32 bits of each key: two different bodies may meet there, in the table or its recent
+    tail, and the full content key still tells them apart."""
+    low = 0x1234_5678
+
+    def fingerprint(high: int) -> Fingerprint:
+        key = (high << 32) | low
+        return Fingerprint(key, None, np.array([key], dtype=np.uint64))
+
+    index = RepostIndex()
+    index.add("013000001", JAN_1, fingerprint(1), None)
+    index.keys._merge()  # the first in the sorted table, the second in the tail
+    index.add("013000002", JAN_1, fingerprint(2), None)
+    assert index.keys.rows(fingerprint(3).keys) == {0, 1}
+    assert index.original_of("013000003", JAN_2, fingerprint(3)) == (None, False)
+    assert index.original_of("013000004", JAN_2, fingerprint(2)) == ("013000002", False)

@@ -7,8 +7,11 @@ worker dies, pages are read in the crawl process itself, so a lost worker costs 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
+import sys
+import types
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -68,7 +71,9 @@ class PageReaders:
         if self.workers:
             pool = self._running_pool()
             try:
-                return await asyncio.get_running_loop().run_in_executor(pool, reader, url, body, content_type)
+                with _main_module_hidden():  # workers start in submit()
+                    future = pool.submit(reader, url, body, content_type)
+                return await asyncio.wrap_future(future)
             except BrokenProcessPool:  # a worker died (killed, out of memory): its pages are read here instead
                 if pool is self._pool:
                     logger.error("a page-reading worker died; starting new workers")
@@ -90,6 +95,19 @@ class PageReaders:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+@contextlib.contextmanager
+def _main_module_hidden():
+    """A spawned worker runs the parent's main module again (for functions defined there) unless it is a package's
+    `__main__`. Ours are defined here, and the main module is the `scrapy` script or scrapyd's runner, which import
+    all of Scrapy and Twisted: measured, a worker of 66 instead of 44 MiB. Workers start with a bare stand-in."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def peak_rss(pid: int | str | None = "self") -> int:

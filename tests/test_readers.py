@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
@@ -85,3 +86,37 @@ def test_peak_rss_is_the_process_own_not_its_launchers():
     assert inherited_kib * 1024 >= len(ballast)
     assert 0 < own < 128 * 2**20
     assert peak_rss() >= len(ballast)
+
+
+def test_workers_do_not_run_the_main_script_again(tmp_path):
+    """Started from a script (the `scrapy` command is one), a spawned worker would run it again as `__mp_main__`
+    (for Scrapy's script: import all of Scrapy and Twisted, ≈ 22 MiB per worker)."""
+    script = tmp_path / "main_script.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import asyncio, sys
+            from gansunews.readers import PageReaders, read_article
+            print("script run as", __name__, file=sys.stderr)
+
+            async def read():
+                readers = PageReaders(workers=1)
+                try:
+                    page = b"<html><body><p>x</p></body></html>"
+                    await readers.read(read_article, "https://gansu.gscn.com.cn/a.shtml", page, "text/html")
+                    print(readers.lost_pools)
+                finally:
+                    readers.close()
+
+            if __name__ == "__main__":
+                asyncio.run(read())
+            """
+        ),
+        encoding="utf-8",
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": root}
+    child = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.strip() == "0"  # read by the worker, which did not die
+    assert child.stderr.count("script run as") == 1, child.stderr

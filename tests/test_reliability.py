@@ -59,6 +59,24 @@ def test_faults_on_first_attempts_lose_nothing(mongo_db, faulty_replica, tmp_pat
     assert failure["reason"] == "article/http_503" and failure["attempts"] == 4
 
 
+def test_a_lost_archive_page_does_not_end_its_channels_walk(mongo_db, tmp_path):
+    """A channel's first archive page (the walk has one page in flight then) answers 503 for good: the walk goes on
+    below it, and only that page's articles may be missing (they are found if listed elsewhere)."""
+    site = Site(seed=7)
+    channel = next(c for c in site.channels if c.name == "要闻")
+    server = ReplicaServer(site).start()
+    server.broken = {channel.page_path(channel.maxpage)}
+    try:
+        result = crawl_into(mongo_db, server.proxy_url, tmp_path, f"since={SINCE}", settings={"RETRY_TIMES": 1})
+    finally:
+        server.stop()
+    expected = site.expected_ids(date.fromisoformat(SINCE))
+    on_lost_page = {story.article_id for story in channel.page_stories(channel.maxpage)}
+    assert expected - on_lost_page <= set(result.ids) <= expected
+    assert result.stats["gansunews/fail/listing/http_503"] == 1
+    assert result.stats["finish_reason"] == "finished"
+
+
 def slow_crawl(site: Site, server: ReplicaServer, mongo_db, tmp_path) -> tuple[list[str], dict[str, str]]:
     """A crawl of `site` into `mongo_db` that takes a while: every page 50 ms, two requests at a time."""
     for story in site.stories.values():

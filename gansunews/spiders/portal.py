@@ -341,7 +341,7 @@ class PortalSpider(scrapy.Spider):
         return Request(
             channel.pager.page_url(number),
             callback=self.parse_archive,
-            errback=self.listing_failed,
+            errback=self.archive_failed,
             priority=PRIORITY_LISTING,
             cb_kwargs={"channel": channel, "number": number},
             meta=browser_meta(self.browser_context) if channel.drawn_by_js else None,
@@ -350,7 +350,8 @@ class PortalSpider(scrapy.Spider):
     async def parse_archive(self, response: Response, channel: Channel, number: int):
         page = self.listing_page(response)
         if page is None:
-            channel.pages_walked += 1  # its slot in the look-ahead is free again
+            for request in self.archive_lost(channel):
+                yield request
             return
         if self.needs_rendering(page, response):
             yield self.rendered(response)
@@ -361,6 +362,26 @@ class PortalSpider(scrapy.Spider):
                 yield request
         else:
             channel.exhausted = True
+
+    def archive_failed(self, failure: Failure):
+        self.record_failure("listing", failure)
+        yield from self.archive_lost(failure.request.cb_kwargs["channel"])
+
+    def archive_lost(self, channel: Channel):
+        """An archive page that failed for good or could not be read: its slot in the look-ahead is free again, and
+        the walk goes on below it, as below an empty page (it says nothing about dates), but not forever."""
+        channel.pages_walked += 1
+        if self.past_a_page_without_entries(channel):
+            yield from self.walk_down(channel, channel.lowest_requested - 1)
+        else:
+            channel.exhausted = True
+
+    def past_a_page_without_entries(self, channel: Channel) -> bool:
+        """Whether the walk goes on after a page that says nothing about dates: yes, up to `MAX_EMPTY_PAGES`."""
+        channel.empty_pages += 1
+        if channel.empty_pages > MAX_EMPTY_PAGES:
+            self.count("listing/stopped_empty")
+        return channel.empty_pages <= MAX_EMPTY_PAGES
 
     def pages_before_cutoff(self, page: ListingPage, channel: Channel) -> int:
         """How many more pages are likely newer than the cutoff, from the days this page spans: a window that
@@ -423,10 +444,7 @@ class PortalSpider(scrapy.Spider):
             if page.needs_browser:
                 self.count("listing/needs_browser")
             logger.warning("listing page without article entries: %s", page.url)
-            channel.empty_pages += 1  # says nothing about dates: go on, but not forever
-            if channel.empty_pages > MAX_EMPTY_PAGES:
-                self.count("listing/stopped_empty")
-            return channel.empty_pages <= MAX_EMPTY_PAGES
+            return self.past_a_page_without_entries(channel)
         recent = [entry for entry in articles if self.recent_enough(entry, channel)]
         for entry in recent:
             self.register(entry, channel)

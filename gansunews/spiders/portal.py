@@ -178,6 +178,9 @@ class PortalSpider(scrapy.Spider):
         return spider
 
     def on_closed(self) -> None:
+        stats = self.crawler.stats
+        stats.set_value("gansunews/readers/peak_rss", self.readers.peak_rss())  # while the workers still run
+        stats.set_value("gansunews/readers/lost_pools", self.readers.lost_pools)
         self.readers.close()
         if self.stored is not None:
             self.stored.close()
@@ -498,8 +501,6 @@ class PortalSpider(scrapy.Spider):
 
     def on_idle(self) -> None:
         """Listings are exhausted: fetch the articles not yet requested, oldest first."""
-        self.crawler.stats.max_value("gansunews/readers/peak_rss", self.readers.peak_rss())
-        self.crawler.stats.set_value("gansunews/readers/lost_pools", self.readers.lost_pools)
         waiting = sorted(self.pending.values(), key=lambda p: (article_url_date(p.url) or date.min, p.cms_id))
         if waiting:
             self.pending = {}

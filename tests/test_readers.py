@@ -15,6 +15,7 @@ import pytest
 
 from gansunews.pages import _header
 from gansunews.readers import PageReaders, Reading, peak_rss, read_article, read_continuation
+from tests.conftest import PROJECT
 from tests.fixtures import load
 
 
@@ -81,7 +82,7 @@ def test_peak_rss_is_the_process_own_not_its_launchers():
     across exec), so Scrapy's `memusage/max` of a crawl started by a large process is that process's size."""
     ballast = b"x" * (256 * 2**20)  # written, so resident in this process
     code = "import resource; from gansunews.readers import peak_rss; print(peak_rss(), resource.getrusage(0).ru_maxrss)"
-    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT)
     own, inherited_kib = map(int, child.stdout.split())
     assert inherited_kib * 1024 >= len(ballast)
     assert 0 < own < 128 * 2**20
@@ -114,8 +115,7 @@ def test_workers_do_not_run_the_main_script_again(tmp_path):
         ),
         encoding="utf-8",
     )
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = {**os.environ, "PYTHONPATH": root}
+    env = {**os.environ, "PYTHONPATH": str(PROJECT)}
     child = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
     assert child.returncode == 0, child.stderr
     assert child.stdout.strip() == "0"  # read by the worker, which did not die

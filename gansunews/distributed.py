@@ -41,4 +41,4 @@ class ArticleDupeFilter(RFPDupeFilter):
         match = article_match(request.url.split("?", 1)[0])
         if match is None:
             return super().request_fingerprint(request)
-        return hashlib.sha1(f"article:{match['id']}:{match['part'] or '01'}".encode()).hexdigest()
+        return hashlib.sha1(f"article:{match['id']}:{int(match['part'] or 1):02d}".encode()).hexdigest()

@@ -18,6 +18,9 @@ class RawArticle:
     """Which extractor produced the fields: `A`, `B`, `C`, `meta` (metadata tags only) or `generic`."""
     title: str | None = None
     published_at_raw: str | None = None
+    date_from: str = "page"
+    """Where the date was read: `page` (the template's date line), `meta` (metadata tags) or `url` (the date path,
+    day precision; `published_at_raw` is then that path)."""
     source: str | None = None
     editor: str | None = None
     original_title: str | None = None

@@ -117,10 +117,26 @@ def _names() -> tuple[dict[str, str], dict[str, str]]:
     return every, prose
 
 
+# What portals add to a place's name to name its channel: 庆阳新闻, 庆阳频道, 庆阳播报, 陇东·庆阳.
+_CHANNEL_SUFFIX = re.compile(r"(?:新闻网|新闻|频道|播报|资讯|动态|在线|快讯|要闻|之窗|视窗)$")
+_NAME_PARTS = re.compile(r"[·•・|｜/]")
+
+
 def lookup(name: str) -> Division | None:
-    """The division a whole name denotes (a channel's link text or a breadcrumb entry), or None."""
-    code = _names()[0].get(re.sub(r"\s+", "", name))
-    return divisions()[code] if code else None
+    """The division a whole name denotes (a channel's link text or a breadcrumb entry), or None: a name in
+    full or short form, with or without a channel suffix (庆阳新闻, 庆阳频道), or the last part of a compound
+    name that is one (陇东·庆阳). Nothing is searched inside words: 白银价格 and 合作社 name nothing."""
+    every = _names()[0]
+    for part in reversed(_NAME_PARTS.split(re.sub(r"\s+", "", name))):
+        code = every.get(part) or every.get(_CHANNEL_SUFFIX.sub("", part))
+        if code:
+            return divisions()[code]
+    return None
+
+
+def name_form(name: str) -> str:
+    """How a division was named: `exact` (a full or short form), else `variant` (suffix or compound)."""
+    return "exact" if re.sub(r"\s+", "", name) in _names()[0] else "variant"
 
 
 @cache

@@ -93,7 +93,7 @@ def _checked(value: datetime, now: datetime, text: str) -> datetime:
 def parse_listing_date(raw: str | None, year_hint: int | None) -> datetime | None:
     """A listing date (YYYY-MM-DD, YYYY/MM/DD, MM-DD …); `MM-DD` takes its year from the article URL."""
     text = squash(raw).strip("()[]（）【】")
-    short = re.fullmatch(r"(\d{1,2})[-/](\d{1,2})(?:\s+\d{1,2}:\d{2})?", text)
+    short = re.fullmatch(r"(\d{1,2})\s*[-/.月]\s*(\d{1,2})日?(?:\s+\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?", text)
     if short:
         if year_hint is None:
             return None

@@ -11,7 +11,7 @@ SITE_DOMAIN = "gscn.com.cn"
 
 # …/system/YYYY/MM/DD/NNNNNNNNN[_NN].shtml, optionally under a directory of the host.
 ARTICLE_RE = re.compile(
-    r"^/(?:[\w.-]+/)*system/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<id>\d{9})(?:_(?P<part>\d{2}))?\.shtml$"
+    r"^/(?:[\w.-]+/)*system/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<id>\d{9})(?:_(?P<part>\d{1,2}))?\.shtml$"
 )
 PAGER_SCRIPT_RE = re.compile(
     r"^(?P<base>.*?)/system/count/+(?P<ch>\d{7})/(?P<sub>\d{12})/count_page_list_(?P=ch)(?P=sub)\.js$"
@@ -53,7 +53,7 @@ def article_url_date(url: str) -> date | None:
 def canonical_article_url(url: str) -> str:
     """`https://<host>/<path>`: no query, no fragment, no `_NN` continuation suffix."""
     parts = urlsplit(url)
-    path = re.sub(r"_\d{2}\.shtml$", ".shtml", parts.path)
+    path = re.sub(r"_\d{1,2}\.shtml$", ".shtml", parts.path)
     return urlunsplit(("https", (parts.hostname or "").lower(), path, "", ""))
 
 
@@ -84,7 +84,8 @@ class Pager:
 
     @classmethod
     def from_script_src(cls, src: str, maxpage: int | None = None) -> Pager | None:
-        match = PAGER_SCRIPT_RE.match(src)
+        """From the script's absolute URL; a cache-busting query (`?v=…`) is kept for the request, not matched."""
+        match = PAGER_SCRIPT_RE.match(src.split("?", 1)[0].split("#", 1)[0])
         if not match:
             return None
         return cls(src, base=match["base"], channel_code=match["ch"], sub_code=match["sub"], maxpage=maxpage)

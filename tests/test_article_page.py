@@ -6,7 +6,10 @@ import pytest
 
 from gansunews.pages import PageError
 from gansunews.pages.article import NOT_ARTICLE_LIVE, NOT_ARTICLE_SOFT_404, ArticlePage
+from gansunews.pipelines.clean import clean_article
 from tests.fixtures import ROOT, load
+
+URL_A = "https://gansu.gscn.com.cn/system/2020/08/05/012429584.shtml"
 
 
 def page(name):
@@ -166,11 +169,39 @@ def test_soft_404_is_not_an_article():
     assert page("article/soft_404").not_article_reason() == NOT_ARTICLE_SOFT_404
 
 
-def test_page_without_date_has_no_date_text():
+def test_page_without_a_date_takes_the_urls_day():
     article = page("article/no_date").article()
-    assert (
-        article.title and article.paragraphs and article.published_at_raw and "20" not in article.published_at_raw[:2]
+    assert article.title and article.paragraphs
+    assert (article.published_at_raw, article.date_from) == ("/system/2024/03/10/", "url")
+    assert clean_article(article).published_at == "2024-03-10T00:00:00+08:00"
+
+
+@pytest.mark.parametrize(
+    ("info", "expected"),
+    [
+        ("发布时间：2020-08-05 08:44 来源:陇东报 编辑:程建", "2020-08-05T08:44:00+08:00"),
+        ("来源：陇东报　时间：20-08-05 08:44", "2020-08-05T08:44:00+08:00"),
+        ("日期:2020年8月5日 8:44 编辑:程建", "2020-08-05T08:44:00+08:00"),
+        ("来源:陇东报 <span>2020/08/05</span>", "2020-08-05T00:00:00+08:00"),
+    ],
+)
+def test_template_a_date_anywhere_in_the_info_line(info, expected):
+    html = (
+        f'<html><body><div class="artical"><div class="a-header"><h1>标题</h1><div class="info">{info}</div></div>'
+        '<div class="a-container"><p>正文第一段。</p></div></div></body></html>'
     )
+    article = ArticlePage.from_bytes(URL_A, html.encode(), {}).article()
+    assert (clean_article(article).published_at, article.date_from) == (expected, "page")
+
+
+def test_metadata_date_before_the_urls():
+    html = (
+        '<html><head><meta name="PubDate" content="2020-08-05 09:10"></head><body><div class="artical">'
+        '<div class="a-header"><h1>标题</h1><div class="info">来源:陇东报</div></div>'
+        '<div class="a-container"><p>正文第一段。</p></div></div></body></html>'
+    )
+    article = ArticlePage.from_bytes(URL_A, html.encode(), {}).article()
+    assert (article.published_at_raw, article.date_from) == ("2020-08-05 09:10", "meta")
 
 
 def test_page_without_body_has_no_paragraphs():

@@ -61,19 +61,36 @@ class HtmlPage:
         return self.selector.xpath("normalize-space(//title)").get() or ""
 
     def breadcrumb(self) -> list[str]:
-        """`中国甘肃网 >> 甘肃新闻 >> 市州播报 >> 庆阳` as names, whatever the separators."""
-        holders = self.selector.xpath("//*[a[normalize-space()='中国甘肃网']]")
+        """`中国甘肃网 >> 甘肃新闻 >> 市州播报 >> 庆阳` as names, whatever the separators (`>>`, `>`, `»`, `→`, `/`,
+        images) and whatever the root is called (中国甘肃网, 首页, 网站首页: stored as 中国甘肃网, so that one
+        archive has one form)."""
+        roots = " or ".join(f"normalize-space()='{root}'" for root in CRUMB_ROOTS)
+        holders = self.selector.xpath(f"//*[a[{roots}]]")
         if not holders:
             return []
-        # the source link of an article may also read 中国甘肃网: the breadcrumb is the one with separators
-        holder = next((h for h in holders if re.search(r">|›|»", h.xpath("string()").get() or "")), holders[0])
+        # a source link may also read 中国甘肃网, a nav bar 首页: the breadcrumb says 位置, or is separated
+        holder = next((h for h in holders if _HERE.search(h.xpath("string()").get() or "")), None)
+        holder = holder or next((h for h in holders if _CRUMB_MARK.search(h.xpath("string()").get() or "")), None)
+        holder = holder or next((h for h in holders if h.xpath("./img") and len(h.xpath("./a")) > 1), None)
+        if holder is None:
+            return []
         names = [
             name
             for part in holder.xpath(".//a | .//text()[not(parent::a)]")
-            for name in re.split(r"\s*(?:>>|>|»|›|&gt;|/)\s*", _node_text(part))
+            for name in _SEPARATORS.split(_node_text(part))
         ]
         names = [n.strip(" :：") for n in names if n.strip(" :：")]
-        return names[names.index("中国甘肃网") :] if "中国甘肃网" in names else names
+        start = next((i for i, name in enumerate(names) if name in CRUMB_ROOTS), None)
+        if start is None:
+            return names
+        return [SITE_NAME, *names[start + 1 :]]
+
+
+CRUMB_ROOTS = ("中国甘肃网", "首页", "网站首页")
+SITE_NAME = CRUMB_ROOTS[0]
+_SEPARATORS = re.compile(r"\s*(?:>>|>|»|›|→|&gt;|/)\s*")
+_CRUMB_MARK = re.compile(r">|›|»|→")  # what tells a breadcrumb from a source link or a nav bar
+_HERE = re.compile(r"(?:您(?:当前)?的?|当前)位置\s*[:：]?")
 
 
 def content_type(response) -> str:
@@ -83,7 +100,7 @@ def content_type(response) -> str:
 
 def _node_text(node: Selector) -> str:
     text = node.root if isinstance(node.root, str) else node.xpath("normalize-space()").get()
-    return re.sub(r"您(?:当前)?的?位置\s*[:：]?", "", text or "").strip()
+    return _HERE.sub("", text or "").strip()
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

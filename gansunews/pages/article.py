@@ -12,8 +12,17 @@ from lxml import html as lxml_html
 
 from gansunews.items import RawArticle
 from gansunews.pages import HtmlPage, PageError
-from gansunews.text import body_lines, date_text, is_tail_marker, labelled, split_lead, squash
-from gansunews.urls import article_id, is_site_url, strip_query
+from gansunews.text import (
+    DateError,
+    body_lines,
+    date_text,
+    is_tail_marker,
+    labelled,
+    parse_cn_datetime,
+    split_lead,
+    squash,
+)
+from gansunews.urls import article_id, article_match, is_site_url, strip_query
 
 NOT_ARTICLE_LIVE = "live_redirect"
 NOT_ARTICLE_SOFT_404 = "soft_404"
@@ -155,10 +164,9 @@ class ArticlePage(HtmlPage):
         return squash(self.selector.xpath(f"normalize-space({xpath})").get()) or None
 
     def meta(self, name: str) -> str | None:
-        value = self.selector.xpath(
-            f"//meta[translate(@name,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')='{name.lower()}']"
-            "/@content"
-        ).get()
+        lower = "translate(@{},'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')"
+        named = f"{lower.format('name')}='{name.lower()}' or {lower.format('property')}='{name.lower()}'"
+        value = self.selector.xpath(f"//meta[{named}]/@content").get()
         return squash(value) or None
 
     def _template_a(self) -> Fields | None:
@@ -166,10 +174,12 @@ class ArticlePage(HtmlPage):
         if not title:
             return None
         info = self._text(f"//div[{has_class('info')}]") or ""
+        # the date in its span (SITE.md), else anywhere in the info line or the header (发布时间：…, 2- or 4-digit year)
+        dated = (self._text(f"//span[{has_class('m-frt')}]"), info, self._text(f"//div[{has_class('a-header')}]"))
         return Fields(
             template="A",
             title=title,
-            date_raw=self._text(f"//span[{has_class('m-frt')}]") or info,
+            date_raw=next((text for text in dated if date_text(text)), info),
             source=labelled(info, "来源"),
             editor=labelled(info, "责任编辑", "编辑"),
             body=self._first(
@@ -256,7 +266,7 @@ class ArticlePage(HtmlPage):
             article_id=cms_id,
             template=found.template,
             title=found.title or self.meta("ArticleTitle") or self._title_from_head(),
-            published_at_raw=date_text(found.date_raw) or found.date_raw or self.meta("PubDate"),
+            **self._published(found.date_raw),
             source=found.source or self.meta("ContentSource"),
             editor=found.editor,
             original_title=body.original_title,
@@ -267,6 +277,19 @@ class ArticlePage(HtmlPage):
             breadcrumb=self.breadcrumb(),
             column_name=self.meta("ColumnName"),
         )
+
+    def _published(self, date_raw: str | None) -> dict[str, str | None]:
+        """The article's own date: the template's date line, then metadata tags, then the URL's date path (day
+        precision). A page date that cannot be a publish date (impossible, in the future) falls through too."""
+        candidates = [(date_raw, "page"), *((self.meta(name), "meta") for name in _DATE_META)]
+        for raw, origin in candidates:
+            text = date_text(raw)
+            if text and _plausible(text):
+                return {"published_at_raw": text, "date_from": origin}
+        match = article_match(self.url)
+        if match:
+            return {"published_at_raw": f"/system/{match['y']}/{match['m']}/{match['d']}/", "date_from": "url"}
+        return {"published_at_raw": date_raw, "date_from": "page"}
 
     def continuation(self) -> Body:
         """The body of a continuation page (`_02` …), to be appended to the first page's article."""
@@ -317,6 +340,17 @@ class Body:
             parts.original_title if parts else None,
             parts.authors if parts else [],
         )
+
+
+_DATE_META = ("PubDate", "publishdate", "article:published_time", "og:release_date")
+
+
+def _plausible(text: str) -> bool:
+    try:
+        parse_cn_datetime(text)
+    except DateError:
+        return False
+    return True
 
 
 def squash_html(html: str) -> str:

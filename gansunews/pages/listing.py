@@ -9,7 +9,7 @@ from functools import cached_property
 
 from gansunews.pages import HtmlPage
 from gansunews.text import parse_listing_date, squash
-from gansunews.urls import Pager, article_url_date, is_site_url
+from gansunews.urls import Pager, article_id, article_match, article_url_date, is_site_url, strip_query
 
 _MAXPAGE = re.compile(r"\bmaxpage\s*=\s*['\"]?(\d+)")
 _NOT_CHANNEL = re.compile(r"\.(?:jpg|jpeg|png|gif|pdf|doc|docx|xls|zip|rar|mp4|js|css)$|/cms_udf/|/system/\d{4}/", re.I)
@@ -43,22 +43,76 @@ def parse_maxpage(script: str) -> int | None:
     return value if value > 0 else None
 
 
+# Elements that hold one list entry, nearest first; a table cell is never one (its date sits in the next cell).
+_ITEM_TAGS = ("li", "tr", "dd", "dt", "p", "h2", "h3", "h4", "div")
+_PAGER_SCRIPT = "count_page_list_"
+# A date beside an entry: 2024-03-05, 2024/03/05, 2024.03.05, 2024年3月5日, 03-05, 3月5日, with a time, in brackets.
+_ENTRY_DATE = re.compile(
+    r"[\[(（【]?\s*(?:(?:19|20)\d{2}\s*[-/.年]\s*)?\d{1,2}\s*[-/.月]\s*\d{1,2}(?:\s*日)?"
+    r"(?:\s+\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?\s*[\])）】]?"
+)
+
+
+def date_form(raw: str) -> str:
+    """The shape of a listed date, for the survey: `[2024-03-05]` → `[YYYY-MM-DD]`, '' → `none`."""
+    if not raw:
+        return "none"
+    shape = re.sub(r"(?<!\d)\d{4}(?!\d)", "YYYY", raw)
+    return re.sub(r"\d{1,2}", "NN", shape)
+
+
 class ListingPage(HtmlPage):
-    """A channel's live page (`index.shtml`) or one of its archive pages."""
+    """A channel's live page (`index.shtml`) or one of its archive pages. The list is found by what it holds,
+    article links, wherever it is: `#content ul li` (SITE.md), else the block around the pager script, else the
+    block with the most article links; `found_by` says which."""
 
     @cached_property
-    def _items(self):
-        items = self.selector.xpath('//*[@id="content"]/ul/li')
-        return items or self.selector.xpath('//*[@id="content"]//li[a]')
+    def _list(self) -> tuple[list, str]:
+        """(entry elements, how the list was found)."""
+        known = self._tree.xpath('//*[@id="content"]/ul/li') or self._tree.xpath('//*[@id="content"]//li[a]')
+        if any(self._article_anchors(item) for item in known):
+            return known, "content_id"
+        groups: dict = {}  # container → its entry elements, in document order
+        for anchor in self._article_anchors(self._tree):
+            item = _entry_element(anchor)
+            if len({article_id(self.absolute(a.get("href")) or "") for a in self._article_anchors(item)}) > 1:
+                item = anchor  # bare links in one block (`<a>…</a> 03-05<br>`): each link is an entry
+            groups.setdefault(item.getparent(), {})[item] = None
+        if not groups:
+            return [], "none"
+        with_pager = [c for c in groups if c.xpath(f".//script[contains(@src,'{_PAGER_SCRIPT}')]")]
+        main = with_pager[0] if with_pager else max(groups, key=lambda c: len(groups[c]))
+        # Enorth splits a list into blocks of five (`<ul>…</ul><ul>…</ul>`): sibling blocks belong to it
+        blocks = [c for c in groups if c is main or c.getparent() is main.getparent()]
+        items = [item for block in blocks for item in groups[block]]
+        return items, "pager_script" if with_pager else "most_links"
+
+    @cached_property
+    def _tree(self):
+        return self.selector.root
+
+    def _article_anchors(self, element) -> list:
+        return [a for a in element.iter("a") if article_match(strip_query(self.absolute(a.get("href")) or ""))]
+
+    @property
+    def found_by(self) -> str:
+        """How the list was found: `content_id`, `pager_script`, `most_links`, or `none`."""
+        return self._list[1]
 
     @property
     def has_container(self) -> bool:
-        return bool(self.selector.xpath('//*[@id="content"]'))
+        """A list container as SITE.md describes it (`#content`), or the pager script's block."""
+        return bool(self._tree.xpath('//*[@id="content"]')) or self.pager() is not None
 
     @property
     def needs_browser(self) -> bool:
-        """A list container with no items in the HTML: the list is drawn by JavaScript."""
-        return self.has_container and not self._items
+        """A list container with no entries in the HTML: the list is drawn by JavaScript."""
+        return self.has_container and not self._list[0]
+
+    @property
+    def is_listing(self) -> bool:
+        """A page with article entries, a pager, or a container waiting for its script."""
+        return bool(self._list[0]) or self.has_container
 
     def entries(self) -> list[Entry]:
         return self._entries
@@ -66,16 +120,21 @@ class ListingPage(HtmlPage):
     @cached_property
     def _entries(self) -> list[Entry]:  # parsed once: the spider reads a page's entries more than once
         found = []
-        for item in self._items:
-            url = self.absolute(item.xpath(".//a/@href").get())
-            if not url:
+        for item in self._list[0]:
+            anchors = self._article_anchors(item) or [a for a in item.iter("a") if self.absolute(a.get("href"))]
+            if not anchors:
                 continue
-            date_raw = squash(" ".join(item.xpath(".//span//text() | .//em//text()").getall()))
+            url = self.absolute(anchors[0].get("href")) or ""
+            title = squash(max((a.text_content() for a in anchors), key=len)) or squash(anchors[0].get("title"))
+            text = item.tail if item.tag == "a" else item.text_content()
+            rest = squash(text).replace(squash(anchors[0].text_content()), " ", 1)
+            match = _ENTRY_DATE.search(rest)
+            date_raw = squash(match.group()) if match else ""
             url_date = article_url_date(url)
             found.append(
                 Entry(
                     url=url,
-                    title=squash(item.xpath("normalize-space(.//a)").get()),
+                    title=title,
                     date_raw=date_raw,
                     date=parse_listing_date(date_raw, url_date.year if url_date else None),
                 )
@@ -101,3 +160,13 @@ class ListingPage(HtmlPage):
                 if text and url not in seen:
                     seen[url] = Link(url=url, text=text)
         return list(seen.values())
+
+
+def _entry_element(anchor):
+    """The element that holds one entry: the anchor's nearest entry-like ancestor (the anchor itself if none)."""
+    for ancestor in anchor.iterancestors():
+        if ancestor.tag in _ITEM_TAGS:
+            return ancestor
+        if ancestor.tag in ("body", "html"):
+            break
+    return anchor

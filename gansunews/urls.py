@@ -81,14 +81,16 @@ class Pager:
     sub_code: str
     maxpage: int | None = None
     """Known only when the page itself sets `maxpage`; otherwise read from the script."""
+    reference: str = "root"
+    """How the page referenced the script: `absolute`, `root` (`/system/…`) or `relative` (worth counting)."""
 
     @classmethod
-    def from_script_src(cls, src: str, maxpage: int | None = None) -> Pager | None:
+    def from_script_src(cls, src: str, maxpage: int | None = None, reference: str = "root") -> Pager | None:
         """From the script's absolute URL; a cache-busting query (`?v=…`) is kept for the request, not matched."""
         match = PAGER_SCRIPT_RE.match(src.split("?", 1)[0].split("#", 1)[0])
         if not match:
             return None
-        return cls(src, base=match["base"], channel_code=match["ch"], sub_code=match["sub"], maxpage=maxpage)
+        return cls(src, match["base"], match["ch"], match["sub"], maxpage=maxpage, reference=reference)
 
     def page_url(self, number: int) -> str:
         """Archive page N: double slash after `count`, a folder per 1,000 pages, 9-digit padding."""

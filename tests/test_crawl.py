@@ -62,7 +62,8 @@ def test_non_articles_are_counted_not_emitted(crawl):
     assert crawl.stat("skip/soft_404") == 1
     assert crawl.stat("skip/topic") == 1
     assert crawl.stat("fail/article/http_404") == 1
-    assert crawl.stat("drop/no_date") == 1 and crawl.stat("drop/no_body") == 1
+    assert crawl.stat("drop/no_date") == 0 and crawl.stat("drop/no_body") == 1
+    assert crawl.stat("date/from/url") == 1  # a page without a date of its own: its URL's day
     assert crawl.stat("drop/unparsable") == 1  # an empty 200 response
 
 

@@ -75,7 +75,7 @@ def test_one_crawl_document_per_run_with_stats_and_verdict(mongo_db, replica, tm
 def test_failures_are_recorded_with_reasons(mongo_db, replica, site, tmp_path):
     crawl_into(mongo_db, replica.proxy_url, tmp_path, f"since={SINCE}")
     reasons = {doc["reason"] for doc in mongo_db.failures.find()}
-    assert {"article/http_404", "listing/http_404", "drop/no_date", "drop/no_body", "drop/unparsable"} <= reasons
+    assert {"article/http_404", "listing/http_404", "drop/no_body", "drop/unparsable"} <= reasons
     dead = mongo_db.failures.find_one({"reason": "article/http_404"})
     assert dead["status"] == 404 and dead["attempts"] == 1 and dead["crawl_id"]
 

@@ -80,12 +80,19 @@ class ListingPage(HtmlPage):
             groups.setdefault(item.getparent(), {})[item] = None
         if not groups:
             return [], "none"
-        with_pager = [c for c in groups if c.xpath(f".//script[contains(@src,'{_PAGER_SCRIPT}')]")]
-        main = with_pager[0] if with_pager else max(groups, key=lambda c: len(groups[c]))
+        script = next(iter(self._tree.xpath(f"//script[contains(@src,'{_PAGER_SCRIPT}')]")), None)
+        if script is not None:  # SITE.md: the script sits in the list's block; a sidebar's links are not entries
+            block = script.getparent()
+            with_pager = [c for c in groups if c is block or block in c.iterancestors()]
+            if not with_pager:
+                return [], "pager_script"
+            main = with_pager[0]
+        else:
+            main = max(groups, key=lambda c: len(groups[c]))
         # Enorth splits a list into blocks of five (`<ul>…</ul><ul>…</ul>`): sibling blocks belong to it
         blocks = [c for c in groups if c is main or c.getparent() is main.getparent()]
         items = [item for block in blocks for item in groups[block]]
-        return items, "pager_script" if with_pager else "most_links"
+        return items, "pager_script" if script is not None else "most_links"
 
     @cached_property
     def _tree(self):
@@ -143,9 +150,13 @@ class ListingPage(HtmlPage):
 
     def pager(self) -> Pager | None:
         """The count-JS pager from the script's src (codes and base path are never assumed)."""
+        return self._pager
+
+    @cached_property
+    def _pager(self) -> Pager | None:
         inline = parse_maxpage(" ".join(self.selector.xpath("//script[not(@src)]/text()").getall()))
         for src in self.selector.xpath("//script/@src").getall():
-            pager = Pager.from_script_src(self.absolute(src) or "", inline)
+            pager = Pager.from_script_src(self.absolute(src) or "", inline, _reference(src))
             if pager:
                 return pager
         return None
@@ -170,3 +181,11 @@ def _entry_element(anchor):
         if ancestor.tag in ("body", "html"):
             break
     return anchor
+
+
+def _reference(src: str) -> str:
+    """How a page referenced a script: `absolute` (with a host), `root` (`/system/…`) or `relative`."""
+    src = src.strip().lower()
+    return (
+        "absolute" if src.startswith(("http://", "https://", "//")) else "root" if src.startswith("/") else "relative"
+    )

@@ -12,13 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,9 +33,18 @@ from gansunews.items import RawArticle
 from gansunews.pages import PageError, content_type
 from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
 from gansunews.readers import PageReaders, Reader, Reading, read_article, read_continuation
-from gansunews.regions import PROVINCE, Division, divisions, is_within, lookup
+from gansunews.regions import divisions, is_within
+from gansunews.spiders.discovery import (
+    PROVINCE_CODE,
+    Channel,
+    identify,
+    is_candidate,
+    region_named_by,
+    scope_root_by,
+)
+from gansunews.spiders.walk import next_page, numbering_falls, numbering_suspect, pages_before_cutoff
 from gansunews.store import PyMongoError, StoredState
-from gansunews.urls import Pager, article_id, article_match, article_url_date, channel_key, is_site_url, strip_query
+from gansunews.urls import article_id, article_match, article_url_date, channel_key, is_site_url, strip_query
 
 logger = logging.getLogger(__name__)
 
@@ -49,43 +56,6 @@ MAX_EMPTY_PAGES = 3
 MAX_REDIRECTS = 5
 FUNNEL_POLL_SECONDS = 0.05  # how often the funnel looks at the scheduler's length while nothing is released
 REDIRECT_CODES = [301, 302, 303, 307, 308]  # one list shared by every article request's meta
-PROVINCE_CODE = "620000"
-
-
-@dataclass
-class Channel:
-    """A listing the spider walks: where it is, what it is called, which region it stands for."""
-
-    url: str
-    name: str
-    region_code: str
-    depth: int
-    pager: Pager | None = None
-    pages_walked: int = 0
-    pages_requested: int = 1  # the live page
-    lowest_requested: int = 0
-    exhausted: bool = False
-    empty_pages: int = 0
-    maxpage: int | None = None
-    newest_seen: date | None = None
-    window: int = 1  # archive pages in flight: doubles with every page worth reading, up to the look-ahead
-    drawn_by_js: bool = False  # its live page had to be rendered: so will its archive pages
-
-    @cached_property
-    def ref(self) -> dict[str, str]:
-        """How an article names this channel: one dict shared by all of them (read-only downstream)."""
-        return {"name": self.name, "url": self.url, "region_code": self.region_code}
-
-    def as_record(self, key: str) -> dict[str, Any]:
-        return {
-            "_id": key,
-            **self.ref,
-            "depth": self.depth,
-            "channel_code": self.pager.channel_code if self.pager else None,
-            "sub_code": self.pager.sub_code if self.pager else None,
-            "maxpage": self.maxpage,
-            "newest_seen": self.newest_seen.isoformat() if self.newest_seen else None,
-        }
 
 
 @dataclass(slots=True)
@@ -219,11 +189,12 @@ class PortalSpider(scrapy.Spider):
             return None
 
     def scope_root(self, page: ListingPage, link_text: str) -> Channel | None:
-        """The scope's own home page (甘肃新闻's, not a listing itself), known by the link text or its <title>."""
-        names = [n for n in self.scope_names if link_text == n or page.title.startswith(n)]
-        if not names:
+        """The scope's own home page (甘肃新闻's), known by its link text, its <title> or its breadcrumb."""
+        by = scope_root_by(page, link_text, self.scope_names)
+        if by is None:
             return None
-        return Channel(url=strip_query(page.url), name=names[0], region_code=PROVINCE_CODE, depth=1)
+        self.count(f"discovery/root_by/{by}")
+        return Channel(url=strip_query(page.url), name=min(self.scope_names), region_code=PROVINCE_CODE, depth=1)
 
     def follow_links(self, page: ListingPage, parent: Channel | None):
         """Candidate channels: links named after a division or the scope, or same-host links of a scope page."""
@@ -234,8 +205,8 @@ class PortalSpider(scrapy.Spider):
             key = channel_key(link.url)
             if key in self.seen_links:
                 continue
-            named = lookup(link.text) is not None or link.text in self.scope_names
-            if named or (parent is not None and urlsplit(link.url).hostname == host):
+            same_host = parent is not None and urlsplit(link.url).hostname == host
+            if is_candidate(link.text, same_host, self.scope_names):
                 self.seen_links.add(key)
                 yield Request(
                     strip_query(link.url),
@@ -246,21 +217,22 @@ class PortalSpider(scrapy.Spider):
                 )
 
     async def parse_channel(self, response: Response, link_text: str, parent: Channel | None):
-        """A candidate channel's live page: keep it when it is a listing in scope, walk it, look further."""
+        """A candidate channel's live page: keep it when it is a listing in scope, walk it, look further. The
+        scope's home is a root, not a channel, unless it has a pager of its own."""
         page = self.listing_page(response)
         if page is None:
             return
         if self.needs_rendering(page, response):
             yield self.rendered(response)
             return
-        if not page.has_container and page.pager() is None:
-            root = self.scope_root(page, link_text)
+        root = self.scope_root(page, link_text) if page.pager() is None else None
+        if root is not None or not page.is_listing:
             if root is None:
                 self.count("discovery/not_listing")
             for request in self.follow_links(page, parent=root) if root else ():
                 yield request
             return
-        channel = self.identify(page, link_text, parent)
+        channel = identify(page, link_text, parent, self.scope_names)
         if channel is None:
             self.count("discovery/out_of_scope")
             return
@@ -271,6 +243,10 @@ class PortalSpider(scrapy.Spider):
         self.channels[key] = channel
         self.count("discovery/channels")
         self.count(f"discovery/channels/{divisions()[channel.region_code].level}")
+        named_by = region_named_by(page.breadcrumb(), link_text)
+        if named_by:
+            self.count(f"discovery/region_name/{named_by}")
+        self.count(f"discovery/breadcrumb/{'present' if page.breadcrumb() else 'absent'}")
         for request in self.follow_links(page, parent=channel):
             yield request
         if self.wanted(channel):
@@ -278,26 +254,6 @@ class PortalSpider(scrapy.Spider):
                 yield request
         else:
             self.count("discovery/channels_not_selected")
-
-    def identify(self, page: ListingPage, link_text: str, parent: Channel | None) -> Channel | None:
-        """Name, region and depth of a listing from its breadcrumb and link text; None when outside the scope.
-        Depth is the breadcrumb's (甘肃新闻 1, 市州播报 2, 庆阳 3, 西峰 4), not the hops that found the page."""
-        crumbs = page.breadcrumb()
-        division = self.division_of(crumbs, link_text)
-        in_scope = bool(self.scope_names & set(crumbs)) if crumbs else division is not None or parent is not None
-        if not in_scope:
-            return None
-        region = division.code if division else parent.region_code if parent else PROVINCE_CODE
-        name = crumbs[-1] if len(crumbs) > 1 else link_text
-        depth = len(crumbs) - 1 if crumbs else (parent.depth + 1 if parent else 1)
-        return Channel(url=strip_query(page.url), name=name, region_code=region, depth=depth)
-
-    @staticmethod
-    def division_of(crumbs: list[str], link_text: str) -> Division | None:
-        """The most specific division named by the breadcrumb's entries after the root, or by the link text."""
-        named = [d for d in (lookup(c) for c in crumbs[1:]) if d] or [d for d in [lookup(link_text)] if d]
-        named = [d for d in named if d.level != PROVINCE] or named
-        return named[-1] if named else None
 
     def wanted(self, channel: Channel) -> bool:
         return not self.args.regions or is_within(divisions()[channel.region_code], set(self.args.regions))
@@ -307,16 +263,20 @@ class PortalSpider(scrapy.Spider):
     async def walk(self, page: ListingPage, channel: Channel):
         """The live page's entries, then the archive pages newest first (page `maxpage`, `maxpage-1` …)."""
         fresh = self.read_entries(page, channel)
+        channel.live_days = [e.day for e in page.entries() if e.day]
+        if not page.entries():
+            self.count("listing/channels_without_entries")
         pager = page.pager()
-        if pager is None:
+        if pager is None:  # small channels may have none: the live page is all there is to walk
             self.count("pager/missing")
             return
+        self.count(f"pager/script/{pager.reference}")
         channel.pager = pager
         channel.maxpage = pager.maxpage  # set by the page itself, or later from the pager script
         if not fresh or self.enough(channel):
             return
         if pager.maxpage:
-            for request in self.walk_down(channel, pager.maxpage):
+            for request in self.walk_on(channel, pager.maxpage):
                 yield request
         else:
             yield Request(
@@ -334,16 +294,16 @@ class PortalSpider(scrapy.Spider):
             logger.warning("pager script without a usable maxpage: %s", response.url)
             return
         channel.maxpage = maxpage
-        yield from self.walk_down(channel, maxpage)
+        yield from self.walk_on(channel, maxpage)
 
-    def archive_request(self, channel: Channel, number: int) -> Request:
+    def archive_request(self, channel: Channel, number: int, callback: Callable | None = None) -> Request:
         """An archive page; through the browser at once when the channel is drawn by JavaScript."""
         assert channel.pager is not None
         if channel.drawn_by_js:
             self.count("listing/rendered")
         return Request(
             channel.pager.page_url(number),
-            callback=self.parse_archive,
+            callback=callback or self.parse_archive,
             errback=self.archive_failed,
             priority=PRIORITY_LISTING,
             cb_kwargs={"channel": channel, "number": number},
@@ -359,23 +319,67 @@ class PortalSpider(scrapy.Spider):
         if self.needs_rendering(page, response):
             yield self.rendered(response)
             return
+        if number == channel.maxpage and channel.step < 0 and self.numbering_in_doubt(page, channel):
+            channel.held = page  # page 1 decides which way the numbers run
+            yield self.archive_request(channel, 1, callback=self.parse_page_one).replace(dont_filter=True)
+            return
+        for request in self.after_archive_page(page, channel):
+            yield request
+
+    async def parse_page_one(self, response: Response, channel: Channel, number: int):
+        """Page 1 against page `maxpage`: if it is the newer, the numbering falls with time and the walk goes up
+        from page 1 (page `maxpage`, already here, is read as the oldest); else page 1 is left for the walk's end
+        (its request was not remembered by the dupefilter) and the walk goes on down from page `maxpage`."""
+        page, held = self.listing_page(response), channel.held
+        channel.held = None
+        days = [e.day for e in page.entries() if e.day] if page is not None else []
+        if page is not None and numbering_falls(days, [e.day for e in held.entries() if e.day], channel.live_days):
+            self.count("pager/numbering/falling")
+            logger.warning("archive numbers fall with time in %s: walking up from page 1", channel.url)
+            channel.step, channel.last_requested = 1, 1
+            self.read_entries(held, channel)
+            held = page
+        else:
+            self.count("pager/numbering/checked_rising")
+            channel.pages_walked += 1
+        for request in self.after_archive_page(held, channel):
+            yield request
+
+    def numbering_in_doubt(self, page: ListingPage, channel: Channel) -> bool:
+        if (
+            numbering_suspect(channel.live_days, [e.day for e in page.entries() if e.day])
+            and (channel.maxpage or 0) > 1
+        ):
+            self.count("pager/numbering/suspect")
+            channel.pages_requested += 1
+            return True
+        return False
+
+    def after_archive_page(self, page: ListingPage, channel: Channel):
+        """Register an archive page's entries and request the next pages, or end the walk."""
         if self.read_entries(page, channel):
-            channel.window = min(2 * channel.window, self.page_lookahead, self.pages_before_cutoff(page, channel))
-            for request in self.walk_down(channel, channel.lowest_requested - 1):
-                yield request
+            days = [day for day in (entry.day for entry in page.entries()) if day]
+            most = pages_before_cutoff(days, self.cutoff(channel), self.page_lookahead)
+            channel.window = min(2 * channel.window, most)
+            yield from self.walk_on(channel, channel.last_requested + channel.step)
         else:
             channel.exhausted = True
 
     def archive_failed(self, failure: Failure):
         self.record_failure("listing", failure)
-        yield from self.archive_lost(failure.request.cb_kwargs["channel"])
+        channel = failure.request.cb_kwargs["channel"]
+        if channel.held is not None:  # page 1 could not settle the numbering: keep the assumed direction
+            held, channel.held = channel.held, None
+            yield from self.after_archive_page(held, channel)
+            return
+        yield from self.archive_lost(channel)
 
     def archive_lost(self, channel: Channel):
         """An archive page that failed for good or could not be read: its slot in the look-ahead is free again, and
-        the walk goes on below it, as below an empty page (it says nothing about dates), but not forever."""
+        the walk goes on past it, as past an empty page (it says nothing about dates), but not forever."""
         channel.pages_walked += 1
         if self.past_a_page_without_entries(channel):
-            yield from self.walk_down(channel, channel.lowest_requested - 1)
+            yield from self.walk_on(channel, channel.last_requested + channel.step)
         else:
             channel.exhausted = True
 
@@ -386,32 +390,23 @@ class PortalSpider(scrapy.Spider):
             self.count("listing/stopped_empty")
         return channel.empty_pages <= MAX_EMPTY_PAGES
 
-    def pages_before_cutoff(self, page: ListingPage, channel: Channel) -> int:
-        """How many more pages are likely newer than the cutoff, from the days this page spans: a window that
-        opens past the cutoff would only fetch pages to throw away."""
-        cutoff = self.cutoff(channel)
-        days = [day for day in (entry.day for entry in page.entries()) if day]
-        if cutoff is None or not days:
-            return self.page_lookahead
-        days_left = (min(days) - cutoff).days
-        return max(1, math.ceil(days_left / max(1, (max(days) - min(days)).days)))
-
-    def walk_down(self, channel: Channel, start: int):
-        """Archive pages from `start` downwards, keeping `channel.window` of them in flight: the walk is sequential
-        by nature (it stops at the first page with nothing new). The window opens like TCP's slow start, one
-        page, then 2, 4 … up to `GANSUNEWS_PAGE_LOOKAHEAD`, and never past the pages the dates predict before
-        the cutoff: a long walk hides its latency, a walk that stops early reads a page or two past the stop."""
-        number = start
+    def walk_on(self, channel: Channel, start: int):
+        """Archive pages from `start` on in the walk's direction, keeping `channel.window` of them in flight: the
+        walk is sequential by nature (it stops at the first page with nothing new). The window opens like TCP's
+        slow start, one page, then 2, 4 … up to `GANSUNEWS_PAGE_LOOKAHEAD`, and never past the pages the dates
+        predict before the cutoff: a long walk hides its latency, a walk that stops early reads a page or two
+        past the stop."""
+        number: int | None = start if 1 <= start <= channel.walk_end else None
         while (
-            number >= 1
+            number is not None
             and not channel.exhausted
             and not self.enough(channel)
             and channel.pages_requested - channel.pages_walked < channel.window
         ):
             channel.pages_requested += 1
-            channel.lowest_requested = number
+            channel.last_requested = number
             yield self.archive_request(channel, number)
-            number -= 1
+            number = next_page(number, channel.step, channel.walk_end)
 
     def needs_rendering(self, page: ListingPage, response: Response) -> bool:
         """A list container without items, not rendered yet, and a browser to render it in."""
@@ -442,6 +437,10 @@ class PortalSpider(scrapy.Spider):
         channel.pages_walked += 1
         self.count("listing/pages")
         articles = [entry for entry in page.entries() if self.is_article_entry(entry)]
+        self.count(f"listing/found_by/{page.found_by}")
+        undated = sum(1 for entry in articles if entry.date is None)
+        if undated:
+            self.count("listing/undated_entries", undated)  # their day comes from the URL
         if not articles:
             self.count("listing/empty")
             if page.needs_browser:
@@ -648,6 +647,7 @@ class PortalSpider(scrapy.Spider):
             self.signal_failure(response.url, "drop", "unparsable", response.status, 1, reading.error)
         raw = reading.article
         if raw is not None:
+            self.count(f"date/from/{raw.date_from}")
             raw.status = response.status
             raw.channels = channels
             if reading.next_url:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlsplit
@@ -68,14 +69,19 @@ class Renderer:
         links += [(site.finance.live_url, "财经"), (f"https://{HOME_GANSU}/about/contact.shtml", "联系我们")]
         return '<div class="nav">' + " | ".join(f'<a href="{u}">{escape(t)}</a>' for u, t in links) + "</div>"
 
-    @staticmethod
-    def _crumbs(names: list[str]) -> str:
+    def _crumbs(self, names: list[str]) -> str:
+        if "crumb_root" in self.site.variations:
+            parts = [f'<a href="https://{HOME_WWW}/">首页</a>'] + [f'<a href="#">{escape(n)}</a>' for n in names[1:]]
+            return '<div class="location">当前位置：' + " > ".join(parts) + "</div>"
         parts = [f'<a href="https://{HOME_WWW}/">中国甘肃网</a>']
         parts += [f'<a href="#">{escape(name)}</a>' for name in names[1:]]
         return '<div class="crumb">您当前的位置 : ' + " &gt;&gt; ".join(parts) + "</div>"
 
+    def _title(self, name: str) -> str:
+        return f"中国甘肃网-{name}" if "title_site_first" in self.site.variations else f"{name}_中国甘肃网"
+
     def _home_www(self, _: None) -> Reply:
-        qingyang = next(c for c in self.site.channels if c.name == "庆阳")
+        qingyang = self.site.city("621000")
         body = (
             f'<div class="top"><a href="http://{HOME_GANSU}/">甘肃新闻</a> <a href="{self.site.finance.live_url}">'
             f'财经</a> <a href="https://theory.gscn.com.cn/">理论</a> <a href="{OFFSITE_URL}">新华网</a></div>'
@@ -89,7 +95,7 @@ class Renderer:
 
     def _home_gansu(self, _: None) -> Reply:
         return _html(
-            f"<html><head><title>甘肃新闻_中国甘肃网</title></head><body>{self._nav()}"
+            f"<html><head><title>{self._title('甘肃新闻')}</title></head><body>{self._nav()}"
             f'<div class="focus"><a href="{TOPIC_URL}">两会专题</a></div></body></html>'
         )
 
@@ -99,24 +105,49 @@ class Renderer:
     # ---------------------------------------------------------------------------------- listings
 
     def _entries(self, channel: ChannelSpec, stories: list[Story], extras: bool) -> str:
+        variations = self.site.variations
+        table = "list_class" in variations
+        shape = "<tr><td>{}</td><td>{}</td></tr>" if table else "<li>{}<span>{}</span></li>"
+        dates = _DATE_WRAPPERS[self.site.channels.index(channel) % 4] if "bracket_dates" in variations else "{}"
         items = []
         for position, story in enumerate(s for s in stories if s.article_id not in self.hidden):
-            if story.host == channel.host and position % 3 == 0:
+            if "no_list" in variations:
+                href = f"/show.jsp?id={story.article_id}"  # the article's URL is nowhere in the list
+            elif story.host == channel.host and position % 3 == 0:
                 href = story.path  # root-relative
             elif position % 3 == 1:
                 href = story.url.replace("https://", "http://") + "?from=list"
             else:
                 href = story.url
-            date_text = story.published.strftime(channel.date_format)
-            items.append(f'<li><a href="{href}" target="_blank">{escape(story.title)}</a><span>{date_text}</span></li>')
+            date_text = dates.format(story.published.strftime(channel.date_format)) if dates else ""
+            items.append(shape.format(f'<a href="{href}" target="_blank">{escape(story.title)}</a>', date_text))
         if extras and channel is self.site.yaowen:
-            items.insert(0, f'<li><a href="{TOPIC_URL}">两会专题</a><span>2024-03-10</span></li>')
-            items.insert(1, f'<li><a href="{OFFSITE_URL}">新华网消息</a><span>2024-03-10</span></li>')
+            items.insert(0, shape.format(f'<a href="{TOPIC_URL}">两会专题</a>', "2024-03-10"))
+            items.insert(1, shape.format(f'<a href="{OFFSITE_URL}">新华网消息</a>', "2024-03-10"))
+        if table:  # an ad row among the entries
+            items.insert(len(items) // 2, shape.format('<a href="http://ad.example.org/x"><img src="/ad.gif"></a>', ""))
+            return "<table>" + "".join(items) + "</table>"
         return "<ul>" + "".join(items) + "</ul>"
+
+    def _script_tag(self, channel: ChannelSpec) -> str:
+        if "no_pager" in self.site.variations:
+            return ""
+        src = channel.script_path
+        if "pager_relative" in self.site.variations:  # relative to the channel's folder, with a cache buster
+            src = "../" + src.removeprefix(channel.base_path + "/") + "?v=20240331"
+        return f'<script type="text/javascript" src="{src}"></script>'
+
+    def _sidebar(self, channel: ChannelSpec) -> str:
+        """热点排行: other channels' articles, which are not this channel's entries."""
+        others = [s for s in reversed(self.site.yaowen.stories) if s.kind == "article"][:3]
+        if "list_class" not in self.site.variations or channel is self.site.yaowen:
+            return ""
+        links = "".join(f'<li><a href="{s.url}">{escape(s.title)}</a></li>' for s in others)
+        return f'<div class="hot"><h3>热点排行</h3><ul>{links}</ul></div>'
 
     def _listing(self, channel: ChannelSpec, stories: list[Story], extras: bool) -> Reply:
         subnav = "".join(f'<a href="{c.live_url}">{escape(c.link_text)}</a> ' for c in channel.children)
-        script = f'<script type="text/javascript" src="{channel.script_path}"></script>'
+        script = self._script_tag(channel)
         meta = (
             f'<meta http-equiv="Content-Type" content="text/html; charset={channel.encoding}">'
             if channel.encoding != "utf-8"
@@ -124,12 +155,17 @@ class Renderer:
         )
         entries = self._entries(channel, stories, extras)
         if channel.drawn_by_js:  # the items exist only once the page's script has run
-            items = json.dumps(entries.removeprefix("<ul>").removesuffix("</ul>"), ensure_ascii=False)
-            entries = f'<ul id="list"></ul><script>document.getElementById("list").innerHTML = {items};</script>'
+            items = json.dumps(entries, ensure_ascii=False)
+            entries = f'<div id="list"></div><script>document.getElementById("list").innerHTML = {items};</script>'
+        container = (
+            f'<div class="newslist">{entries}{script}</div>'
+            if "list_class" in self.site.variations
+            else f'<div class="list" id="content">{entries}{script}</div>'
+        )
+        crumbs = "" if "no_listing_crumbs" in self.site.variations else self._crumbs(channel.crumbs)
         page = (
-            f"<html><head>{meta}<title>{escape(channel.name)}_中国甘肃网</title></head><body>{self._nav()}"
-            f'{self._crumbs(channel.crumbs)}<div class="subnav">{subnav}</div>'
-            f'<div class="list" id="content">{entries}{script}</div>'
+            f"<html><head>{meta}<title>{escape(self._title(channel.name))}</title></head><body>{self._nav()}"
+            f'{crumbs}<div class="subnav">{subnav}</div>{self._sidebar(channel)}{container}'
             f'<div class="pages" id="pages"></div><!--enorth cms block end--></body></html>'
         )
         return _html(page, channel.encoding, header_charset=channel.encoding == "utf-8")
@@ -139,9 +175,11 @@ class Renderer:
         return self._listing(channel, stories, extras=True)
 
     def _script(self, channel: ChannelSpec) -> Reply:
-        if channel.pager == "missing":
+        if channel.pager in ("missing", "none"):
             return _html("<html><head><title>404</title></head></html>", status=404)
         maxpage = "abc" if channel.pager == "garbage" else str(channel.maxpage)
+        if "pager_relative" in self.site.variations:
+            maxpage = f'"{maxpage}"'  # quoted
         text = (
             f"var maxpage = {maxpage};\nvar pagename = 'c{channel.code}{channel.sub}';\n"
             "document.write(createPageHTML(maxpage));\n"
@@ -161,8 +199,9 @@ class Renderer:
 
     def _story_route(self, host: str, path: str) -> tuple[Story | None, int]:
         page = 1
-        if path.endswith(".shtml") and path[-9:-6] in ("_02", "_03"):
-            page, path = int(path[-8:-6]), path[:-9] + ".shtml"
+        continuation = re.search(r"_(\d{1,2})\.shtml$", path)
+        if continuation:
+            page, path = int(continuation[1]), path[: continuation.start()] + ".shtml"
         story = self.site.story_at(path)
         if story is None or story.host != host or page > story.pages:
             return None, 0
@@ -184,7 +223,7 @@ class Renderer:
                 "<html><head><title>页面没有找到 - 中国甘肃网</title></head><body>对不起，页面没有找到</body></html>"
             )
         render = {"A": article_a, "B": article_b, "C": article_c, "generic": article_generic}[story.template]
-        html = render(story, page, self._nav(), self._crumbs(story.breadcrumb))
+        html = render(story, page, self._nav(), self._crumbs(story.breadcrumb), self.site.variations)
         if story.encoding == "gb2312":
             return _html(html, "gb2312", header_charset=False)
         return _html(html, story.encoding, header_charset=story.template != "generic")
@@ -192,6 +231,7 @@ class Renderer:
 
 # ----------------------------------------------------------------------------------- templates
 
+_DATE_WRAPPERS = ("[{}]", "【{}】", "({})", "")  # bracket_dates: one form per channel; "" shows no date
 _FURNITURE = (
     '<div class="bottom">版权声明:凡注有稿件来源为“中国甘肃网”的稿件,均为中国甘肃网版权稿件。</div>'
     '<div class="tuijian">精彩推荐<ul><li><a href="#">兰州安宁仁寿山公园开街</a></li></ul></div>'
@@ -234,29 +274,34 @@ def _paragraph_html(story: Story, page: int) -> str:
     return "".join(parts)
 
 
-def _pager(story: Story, page: int) -> str:
+def _pager(story: Story, page: int, variations: frozenset[str]) -> str:
     if story.pages == 1:
         return ""
     stem = story.path[:-6]
-    links = [f'<a href="{stem}{"" if n == 1 else f"_{n:02d}"}.shtml">{n}</a>' for n in range(1, story.pages + 1)]
+    suffix = "_{}" if "short_continuation" in variations else "_{:02d}"
+    links = [f'<a href="{stem}{"" if n == 1 else suffix.format(n)}.shtml">{n}</a>' for n in range(1, story.pages + 1)]
     if page < story.pages:
-        links.append(f'<a href="{stem}_{page + 1:02d}.shtml">下一页</a>')
+        links.append(f'<a href="{stem}{suffix.format(page + 1)}.shtml">下一页</a>')
     return f'<div id="news_more_page_div_id">上一页 {" ".join(links)}</div>'
 
 
-def article_a(story: Story, page: int, nav: str, crumbs: str) -> str:
-    when = "" if story.kind == "no_date" else story.published.strftime("%y-%m-%d %H:%M")
-    info = f'<span class="m-frt">{when}</span> 来源:<a href="https://www.gscn.com.cn/">{escape(story.source)}</a> 编辑:{escape(story.editor)}'
+def article_a(story: Story, page: int, nav: str, crumbs: str, variations: frozenset[str]) -> str:
+    when = story.published.strftime("%y-%m-%d %H:%M") if story.date_shown else ""
+    source = f'<a href="https://www.gscn.com.cn/">{escape(story.source)}</a>'
+    info = f'<span class="m-frt">{when}</span> 来源:{source} 编辑:{escape(story.editor)}'
+    if "plain_info" in variations:  # no span: the date is text in the line, with a 4-digit year and a label
+        shown = f"发布时间：{story.published:%Y-%m-%d %H:%M}\u3000" if story.date_shown else ""
+        info = f"{shown}来源：{source}\u3000责任编辑：{escape(story.editor)}"
     return (
         f'<html><head><meta charset="utf-8"><title>{escape(story.title)}_中国甘肃网</title></head><body>{nav}{crumbs}'
         f'<div class="artical"><div class="a-header"><h1>{escape(story.title)}</h1><div class="info">{info}</div></div>'
         f'<div class="share-substr">{escape(story.title)}</div>'
         f'<div class="a-container">{_paragraph_html(story, page)}<script>var ad = "ad slot";</script>'
-        f'<div class="bdshare">分享到：</div>{_pager(story, page)}</div>{_FURNITURE}</div></body></html>'
+        f'<div class="bdshare">分享到：</div>{_pager(story, page, variations)}</div>{_FURNITURE}</div></body></html>'
     )
 
 
-def article_b(story: Story, page: int, nav: str, crumbs: str) -> str:
+def article_b(story: Story, page: int, nav: str, crumbs: str, variations: frozenset[str]) -> str:
     when = story.published.strftime("%Y-%m-%d %H:%M:%S")
     return (
         f'<html><head><meta http-equiv="Content-Type" content="text/html; charset=gbk">'
@@ -264,11 +309,11 @@ def article_b(story: Story, page: int, nav: str, crumbs: str) -> str:
         f'<div class="main"><div class="title">{escape(story.title)}</div>'
         f'<div class="line"><span id="pubtime_baidu">{when}</span> <span id="source_baidu">来源：'
         f'<a href="#">{escape(story.source)}</a></span> <span id="editor_baidu">责任编辑：{escape(story.editor)}</span></div>'
-        f'<div id="content">{_paragraph_html(story, page)}{_pager(story, page)}</div>{_FURNITURE}</div></body></html>'
+        f'<div id="content">{_paragraph_html(story, page)}{_pager(story, page, variations)}</div>{_FURNITURE}</div></body></html>'
     )
 
 
-def article_c(story: Story, page: int, nav: str, crumbs: str) -> str:
+def article_c(story: Story, page: int, nav: str, crumbs: str, variations: frozenset[str]) -> str:
     when = f"{story.published.year}年{story.published.month:02d}月{story.published.day:02d}日 {story.published:%H:%M}"
     return (
         f'<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">'
@@ -280,7 +325,7 @@ def article_c(story: Story, page: int, nav: str, crumbs: str) -> str:
     )
 
 
-def article_generic(story: Story, page: int, nav: str, crumbs: str) -> str:
+def article_generic(story: Story, page: int, nav: str, crumbs: str, variations: frozenset[str]) -> str:
     when = story.published.strftime("%Y-%m-%d %H:%M")
     return (
         f"<html><head><title>{escape(story.title)} - 甘肃频道</title></head><body>{nav}{crumbs}"

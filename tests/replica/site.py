@@ -18,7 +18,22 @@ Map of the site it serves (slugs and channel codes are drawn from the seed, so o
   non-articles in listings: meta refresh to live.xinhuaapp.com, a 302 to it, a soft 404 (status 200),
             a dead link (404), a `cms_udf` topic, an off-site link
   degraded: a channel whose pager script says `maxpage = abc`, one whose pager script is missing (404),
-            articles with no date and with no body (must be dropped, not emitted), an empty 200 response
+            an article with no body (dropped, not emitted), an empty 200 response, an article whose page
+            shows no date (its URL's day)
+
+Variations (`Site(variations={…})`, SITE.md's "where the real portal may differ"; `ALL_VARIATIONS` at once):
+  title_site_first   home and channel <title>s in site-channel order with other separators (中国甘肃网-甘肃新闻)
+  list_class         lists in a `div.newslist` table (no `#content`), an ad row, a 热点排行 sidebar of other articles
+  pager_relative     the count-JS script referenced relative (`../system/count/…js?v=…`), `maxpage` quoted
+  city_suffix        city channels named 天水新闻, 庆阳频道, 平凉播报, 陇东·庆阳 … in links and breadcrumbs
+  crumb_root         breadcrumbs `当前位置：首页 > 甘肃新闻 > …`
+  no_listing_crumbs  listing pages without a breadcrumb
+  bracket_dates      list dates in `[ ]`, `【 】`, `( )`, some lists without dates
+  plain_info         template A's info line as plain text (`发布时间：2024-03-05 08:44　来源：…`), no span
+  short_continuation continuation pages `_2`, `_3` instead of `_02`, `_03`
+  reversed_numbering archive page 1 is the newest, page `maxpage` the oldest
+Broken replicas, for the survey and the verdict: `no_pager` (no count-JS script anywhere: only live pages are
+reachable) and `no_list` (list entries link to `show.jsp?id=…`, not to article URLs: nothing is reachable).
 
 `Site.expected_ids(since)` is the exact set of article ids a complete crawl must emit; `Site.wrong_fields(items)`
 checks every field. `ReplicaServer` (server.py) adds slow pages, injected faults and pages that never recover.
@@ -33,6 +48,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 TODAY = datetime(2024, 3, 31, 18, 0)
+ALL_VARIATIONS = frozenset(
+    {
+        "title_site_first",
+        "list_class",
+        "pager_relative",
+        "city_suffix",
+        "crumb_root",
+        "no_listing_crumbs",
+        "bracket_dates",
+        "plain_info",
+        "short_continuation",
+        "reversed_numbering",
+    }
+)
+BROKEN_VARIATIONS = frozenset({"no_pager", "no_list"})
+_CITY_SUFFIXES = ("{}新闻", "{}频道", "{}播报", "陇东·{}", "{}市")
 HOME_WWW = "www.gscn.com.cn"
 HOME_GANSU = "gansu.gscn.com.cn"
 LIVE_URL = "http://live.xinhuaapp.com/xcy/reportlist.html?liveId=123"
@@ -95,7 +126,8 @@ class Story:
     directory: str
     published: datetime
     title: str
-    kind: str = "article"  # article | live_refresh | live_302 | soft_404 | dead | no_date | no_body | empty
+    kind: str = "article"  # article | live_refresh | live_302 | soft_404 | dead | no_body | empty
+    date_shown: bool = True  # False: the page shows no date, only its URL has one
     template: str = "A"
     encoding: str = "utf-8"
     source: str = "中国甘肃网"
@@ -140,6 +172,8 @@ class ChannelSpec:
     drawn_by_js: bool = False  # the list items exist only after the page's script runs
     link_form: str = "index.shtml"
     extra_pages: int = 0  # old padding pages below the stories (the deep channel)
+    reversed: bool = False  # archive page 1 is the newest
+    place: str = ""  # the place its stories are about, when its name is not one (天水新闻 → 天水)
 
     @property
     def folder(self) -> str:
@@ -168,7 +202,10 @@ class ChannelSpec:
         return self.extra_pages + math.ceil(len(self.stories) / self.page_size)
 
     def page_stories(self, number: int) -> list[Story]:
-        """Archive page N (1 = oldest), newest first on the page; padding pages hold only old stories."""
+        """Archive page N (1 = oldest, or newest when reversed), newest first on the page; padding pages hold
+        only old stories."""
+        if self.reversed:
+            number = self.maxpage + 1 - number
         index = number - 1 - self.extra_pages
         if index < 0:
             return []
@@ -178,8 +215,14 @@ class ChannelSpec:
 class Site:
     """The whole replica, generated deterministically from a seed."""
 
-    def __init__(self, seed: int = 7, since: date = date(2024, 1, 1), scale: int = 1) -> None:
+    def __init__(
+        self, seed: int = 7, since: date = date(2024, 1, 1), scale: int = 1, variations: frozenset[str] = frozenset()
+    ) -> None:
         """`scale` multiplies the ordinary channels' stories (benchmarks: scale 80 ≈ 20,000 articles)."""
+        unknown = set(variations) - ALL_VARIATIONS - BROKEN_VARIATIONS
+        if unknown:
+            raise ValueError(f"unknown replica variations: {sorted(unknown)}")
+        self.variations = frozenset(variations)
         self.rng = random.Random(seed)
         self.scale = scale
         self.since = since
@@ -251,11 +294,15 @@ class Site:
         by_code = {}
         for position, (name, text, code) in enumerate(cities):
             on_www = position % 4 == 1
+            place = name
+            if "city_suffix" in self.variations:  # the channel calls itself so too (breadcrumbs, titles)
+                name = text = _CITY_SUFFIXES[position % len(_CITY_SUFFIXES)].format(name)
             city = self._channel(
                 name,
                 text,
                 code,
                 [*news, "市州播报", name],
+                place=place,
                 stem="sz",
                 host=HOME_WWW if on_www else HOME_GANSU,
                 prefix="news/" if on_www else "",
@@ -277,6 +324,11 @@ class Site:
             parent = by_code[parent_code]
             county = self._channel(name, text, code, [*parent.crumbs, name], stem="xq", **options)
             parent.children.append(county)
+        if "no_pager" in self.variations:
+            for channel in self.channels:
+                channel.pager = "none"
+        for channel in self.channels:
+            channel.reversed = "reversed_numbering" in self.variations
         self.finance = self._channel(
             "理财", "财经", "620000", ["中国甘肃网", "财经", "理财"], stem="sljj", host="finance.gscn.com.cn"
         )
@@ -350,9 +402,9 @@ class Site:
 
     def _specials(self) -> None:
         """The awkward parts: templates, encodings, multi-page, non-articles, cross-listing, reposts, traps."""
-        qingyang = next(c for c in self.channels if c.name == "庆阳")
+        qingyang = self.city("621000")
         xifeng = next(c for c in self.channels if c.name == "西峰区")
-        lanzhou = next(c for c in self.channels if c.name == "兰州")
+        lanzhou = self.city("620100")
         when = datetime(2024, 2, 5, 8, 44)
         sample = self._story(
             xifeng,
@@ -413,15 +465,20 @@ class Site:
             ("live_302", self.shizheng),
             ("soft_404", qingyang),
             ("dead", lanzhou),
-            ("no_date", self.yaowen),
             ("no_body", self.shizheng),
             ("empty", self.shehui),
         ):
             self._story(channel, datetime(2024, 3, 10, 12, 0), kind=kind, template="A")
+        # an article whose page shows no date: its URL's day, at midnight
+        self.undated = self._story(self.yaowen, datetime(2024, 3, 10, 0, 0), template="A", date_shown=False)
         # articles outside the 甘肃新闻 tree are never expected
         self._story(self.finance, datetime(2024, 3, 9, 9, 0))
 
     # ------------------------------------------------------------------------------------ answers
+
+    def city(self, code: str) -> ChannelSpec:
+        """The 市州播报 channel of a prefecture, whatever it is called."""
+        return next(c for c in self.shizhou.children if c.region == code)
 
     def channel_of(self, story: Story) -> list[ChannelSpec]:
         return [c for c in self.channels if story in c.stories]
@@ -429,7 +486,9 @@ class Site:
     def expected_ids(self, since: date | None = None) -> set[str]:
         """Articles a complete crawl must emit: listed in a 甘肃新闻 channel, buildable, not older than since."""
         since = since or self.since
-        found = set()
+        found: set[str] = set()
+        if "no_list" in self.variations:  # listings name no article URL: nothing can be found
+            return found
         for channel in self.channels:
             if channel is self.finance:
                 continue
@@ -448,7 +507,10 @@ class Site:
             "authors": story.authors,
             "original_title": story.original_title,
             "page_count": story.pages,
-            "published_at": story.published.isoformat() + "+08:00",
+            "published_at": (
+                story.published if story.date_shown else datetime(*story.published.timetuple()[:3])
+            ).isoformat()
+            + "+08:00",
             "breadcrumb": story.breadcrumb,
             "content_text": "\n".join(re.sub(r"[(（]本网记者[^)）]*[)）]\s*", "", p) for p in story.paragraphs),
         }
@@ -481,4 +543,6 @@ class Site:
 def _place_word(channel: ChannelSpec) -> str:
     if channel.region == "620000":
         return "我省"
-    return {"兰州新区": "兰州新区", "积石山": "积石山县", "城关": "城关区"}.get(channel.name, channel.name + "")
+    return {"兰州新区": "兰州新区", "积石山": "积石山县", "城关": "城关区"}.get(
+        channel.name, channel.place or channel.name
+    )

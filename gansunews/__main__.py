@@ -5,6 +5,8 @@
   `{"file": …, "error": …}` and makes the exit status 1.
 - `schedule run PLAN` / `schedule crontab` schedule crawls through scrapyd (see gansunews/schedule.py).
 - `report [--last | --crawl-id ID]` writes a crawl report from MongoDB (see gansunews/report.py).
+- `survey [--json] [-s NAME=VALUE]` walks discovery and samples each channel (one archive page, one article),
+  stores nothing, prints the channel tree and whether the site looks like the model; exit 1 when it does not.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-from gansunews import report
+from gansunews import report, survey
 from gansunews.fingerprints import encode_signature, signature_and_simhash
 from gansunews.pages import PageError
 from gansunews.pages.article import ArticlePage
@@ -63,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     schedule_cmd.add_argument("--url", default=DEFAULT_URL, help="scrapyd's address")
     schedule_cmd.add_argument("--project", default="gansunews")
     schedule_cmd.add_argument("--since-days", type=int, help="override the plan's look-back")
+    survey_cmd = commands.add_parser(
+        "survey", help="walk discovery and sample each channel: does the site look as expected?"
+    )
+    survey_cmd.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    survey_cmd.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting")
     report_cmd = commands.add_parser("report", help="crawl report from MongoDB: Markdown and a PNG chart")
     which = report_cmd.add_mutually_exclusive_group()
     which.add_argument("--last", action="store_true", help="the latest crawl (the default)")
@@ -75,6 +82,11 @@ def main(argv: list[str] | None = None) -> int:
         return run_schedule(options, parser)
     if options.command == "report":
         return run_report(options, parser)
+    if options.command == "survey":
+        overrides = dict(item.split("=", 1) for item in options.set if "=" in item)
+        if len(overrides) != len(options.set):
+            parser.error("survey -s takes NAME=VALUE")
+        return survey.run(overrides, options.json)
     status = 0
     for path in options.files:
         try:

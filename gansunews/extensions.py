@@ -13,6 +13,7 @@ from scrapy.exceptions import NotConfigured
 
 from gansunews import __version__
 from gansunews.crawlinfo import crawl_id, failure_recorded, job_id
+from gansunews.quality import quality_verdict
 from gansunews.readers import peak_rss
 from gansunews.store import MongoConfig, PyMongoError, Spool, Store, utc_now
 
@@ -76,6 +77,40 @@ class StatsFile:
     def spider_closed(self, spider, reason: str) -> None:
         stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
         self.path.write_text(json.dumps(stats, default=str, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def judge(crawler, reason: str, previous: dict | None = None, args: dict | None = None) -> dict:
+    """The verdict, in the stats (`gansunews/quality`) and in the crawl's last log lines, problems and notes
+    named one per line."""
+    verdict, problems, notes = quality_verdict(crawler.stats.get_stats(), reason, previous, args)
+    crawler.stats.set_value("gansunews/quality", verdict)
+    crawler.stats.set_value("gansunews/quality/problems", problems)
+    for note in notes:
+        logger.info("quality note: %s", note)
+    for problem in problems:
+        logger.warning("quality problem: %s", problem)
+    log = logger.info if verdict == "ok" else logger.warning
+    log("crawl %s is %s%s", crawl_id(crawler), verdict, f": {len(problems)} problems above" if problems else "")
+    return {"verdict": verdict, "problems": problems, "notes": notes}
+
+
+class QualityLog:
+    """The verdict of a crawl that keeps no record (no MongoDB): stats and log only. With MongoDB, CrawlRecord
+    gives it, against the previous crawl."""
+
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler) -> QualityLog:
+        if MongoConfig.from_settings(crawler.settings) is not None:
+            raise NotConfigured("CrawlRecord gives the verdict")
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self, spider, reason: str) -> None:
+        judge(self.crawler, reason, args=spider.args.as_dict() if hasattr(spider, "args") else None)
 
 
 class CrawlRecord:
@@ -158,20 +193,17 @@ class CrawlRecord:
 
     async def spider_closed(self, spider, reason: str) -> None:
         run = crawl_id(self.crawler)
-        stats = self.crawler.stats.get_stats()
         try:
             previous = await self.store.run(self.store.previous_crawl, spider.name, self.started_at)
         except PyMongoError:
             previous = None
-        verdict, problems = quality_verdict(stats, reason, previous)
-        if verdict != "ok":
-            logger.warning("crawl %s is %s: %s", run, verdict, "; ".join(problems))
-        self.crawler.stats.set_value("gansunews/quality", verdict)
+        args = spider.args.as_dict() if hasattr(spider, "args") else {}
+        quality = judge(self.crawler, reason, previous, args)
         fields = {
             "finished_at": utc_now(),
             "finish_reason": reason,
-            "stats": mongo_safe(stats),
-            "quality": {"verdict": verdict, "problems": problems},
+            "stats": mongo_safe(self.crawler.stats.get_stats()),
+            "quality": quality,
         }
         operations = [("finish_crawl", [run, fields]), ("save_failures", [list(self.failures.values())])]
         if reason == "finished":  # watermarks advance only after a clean run
@@ -194,34 +226,6 @@ class CrawlRecord:
         for record in records:
             if record["op"] in self.REPLAYABLE:
                 getattr(self.store, record["op"])(*record["args"])
-
-
-def quality_verdict(stats: dict, reason: str, previous: dict | None) -> tuple[str, list[str]]:
-    """`ok` or `degraded`, with the problems: no articles, low field coverage, an error spike, or far fewer
-    channels than the previous run found."""
-    problems = []
-    items = stats.get("item_scraped_count", 0)
-    channels = stats.get("gansunews/discovery/channels", 0)
-    requests = stats.get("downloader/request_count", 0) or 1
-    failed = sum(v for k, v in stats.items() if k.startswith("gansunews/fail/"))
-    if reason != "finished":
-        problems.append(f"finish reason {reason}")
-    if items == 0 and stats.get("gansunews/incremental/known", 0) == 0:
-        problems.append("no articles")
-    for name in COVERED_FIELDS:
-        covered = stats.get(f"gansunews/fields/{name}", 0)
-        if items >= 20 and covered / items < MIN_COVERAGE[name]:
-            problems.append(f"{name} on {covered}/{items} articles")
-    if failed / requests > 0.1:
-        problems.append(f"{failed} failed requests of {requests}")
-    before = (previous or {}).get("stats", {}).get("gansunews/discovery/channels", 0)
-    if before and channels < before / 2:  # listings, not articles: an incremental run fetches few articles
-        problems.append(f"channels found fell from {before} to {channels}")
-    return ("degraded" if problems else "ok"), problems
-
-
-COVERED_FIELDS = ("source", "authors", "regions")
-MIN_COVERAGE = {"source": 0.5, "authors": 0.2, "regions": 0.5}
 
 
 def mongo_safe(stats: dict) -> dict:

@@ -54,6 +54,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "gansunews.extensions.PeakMemory": 700,  # before the two that record the stats
+    "gansunews.extensions.QualityLog": 800,  # without MongoDB; with it, CrawlRecord judges
     "gansunews.extensions.CrawlRecord": 800,
     "gansunews.extensions.StatsFile": 900,
 }

@@ -648,6 +648,7 @@ class PortalSpider(scrapy.Spider):
         raw = reading.article
         if raw is not None:
             self.count(f"date/from/{raw.date_from}")
+            self.count(f"template/{raw.template}")
             raw.status = response.status
             raw.channels = channels
             if reading.next_url:

@@ -1,0 +1,109 @@
+"""The crawl's quality verdict: `ok` or `degraded`, with the problems that made it so and notes on drift that was
+handled. Pure: the crawl's stats, its finish reason and arguments, and the previous crawl's record (MongoDB).
+
+A crawl that met a site unlike the one it expects must say so here: no channel, channels without a pager or
+without entries, archive pages without entries, most articles read by the generic extractor or dated from their
+URL only, far fewer listed articles or field coverage well below the previous comparable crawl.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+COVERED_FIELDS = ("source", "authors", "regions")
+MIN_COVERAGE = {"source": 0.5, "authors": 0.2, "regions": 0.5}
+MOST = 0.5  # a symptom shared by more than this share of channels (or articles) is a problem, not a note
+EMPTY_ARCHIVE_PAGES = 0.25  # archive pages without entries, of all listing pages read
+COVERAGE_DROP = 0.25  # a field's coverage this much below the previous crawl's
+MIN_ITEMS = 20  # below this many articles, shares say little
+
+
+def quality_verdict(
+    stats: dict[str, Any], reason: str, previous: dict[str, Any] | None = None, args: dict[str, Any] | None = None
+) -> tuple[str, list[str], list[str]]:
+    """(verdict, problems, notes)."""
+    get = stats.get
+    problems: list[str] = []
+    notes: list[str] = []
+    items = get("item_scraped_count", 0)
+    channels = get("gansunews/discovery/channels", 0)
+    requests = get("downloader/request_count", 0) or 1
+    failed = sum(v for k, v in stats.items() if k.startswith("gansunews/fail/"))
+    pages = get("gansunews/listing/pages", 0)
+    if reason != "finished":
+        problems.append(f"finish reason {reason}")
+    if channels == 0:
+        problems.append("no channel discovered: the scope's home or its channel links were not recognised")
+    if items == 0 and get("gansunews/incremental/known", 0) == 0:
+        problems.append("no articles")
+    _share(
+        problems,
+        notes,
+        get("gansunews/pager/missing", 0),
+        channels,
+        "channels have no pager (only their live page was read)",
+    )
+    _share(
+        problems,
+        notes,
+        get("gansunews/listing/channels_without_entries", 0),
+        channels,
+        "channels list no article entries",
+    )
+    if pages and get("gansunews/listing/entries", 0) == 0:
+        problems.append(f"no article entry on any of {pages} listing pages: the list is not recognised")
+    empty = get("gansunews/listing/empty", 0)
+    if pages and empty / pages > EMPTY_ARCHIVE_PAGES:
+        problems.append(f"{empty} of {pages} listing pages without article entries")
+    if items >= MIN_ITEMS:
+        _share(
+            problems, notes, get("gansunews/template/generic", 0), items, "articles read by the generic extractor only"
+        )
+        _share(problems, notes, get("gansunews/date/from/url", 0), items, "articles dated by their URL only", MOST / 2)
+        for name in COVERED_FIELDS:
+            covered = get(f"gansunews/fields/{name}", 0)
+            if covered / items < MIN_COVERAGE[name]:
+                problems.append(f"{name} on {covered}/{items} articles")
+    if failed / requests > 0.1:
+        problems.append(f"{failed} failed requests of {requests}")
+    if get("gansunews/pager/numbering/falling", 0):
+        notes.append(f"{get('gansunews/pager/numbering/falling')} channels number their archive pages newest first")
+    problems += _against_previous(stats, items, channels, previous, args)
+    return ("degraded" if problems else "ok"), problems, notes
+
+
+def _share(problems: list[str], notes: list[str], count: int, total: int, what: str, limit: float = MOST) -> None:
+    if count and total:
+        (problems if count / total > limit else notes).append(f"{count} of {total} {what}")
+
+
+def _against_previous(
+    stats: dict[str, Any], items: int, channels: int, previous: dict[str, Any] | None, args: dict[str, Any] | None
+) -> list[str]:
+    """Channels found, articles listed (same arguments only) and field coverage against the previous crawl."""
+    if not previous:
+        return []
+    problems = []
+    before = previous.get("stats", {})
+    had_channels = before.get("gansunews/discovery/channels", 0)
+    if had_channels and channels < had_channels / 2:  # listings, not articles: an incremental run fetches few
+        problems.append(f"channels found fell from {had_channels} to {channels}")
+    comparable = args is not None and previous.get("args") == args
+    listed, had_listed = stats.get("gansunews/listing/entries", 0), before.get("gansunews/listing/entries", 0)
+    if comparable and had_listed and listed < had_listed / 2:
+        problems.append(f"articles listed fell from {had_listed} to {listed} (same arguments)")
+    had_items = before.get("item_scraped_count", 0)
+    if (
+        comparable
+        and items >= MIN_ITEMS
+        and had_items >= MIN_ITEMS
+        and previous.get("quality", {}).get("verdict") == "ok"
+    ):
+        for name in (*COVERED_FIELDS, "editor"):
+            now, then = (
+                stats.get(f"gansunews/fields/{name}", 0) / items,
+                before.get(f"gansunews/fields/{name}", 0) / had_items,
+            )
+            if then - now > COVERAGE_DROP:
+                problems.append(f"{name} coverage fell from {then:.0%} to {now:.0%}")
+    return problems

@@ -1,0 +1,80 @@
+"""The quality verdict: each symptom of a site unlike the model makes a named problem; handled drift is a note."""
+
+from gansunews.quality import quality_verdict
+
+HEALTHY = {
+    "item_scraped_count": 100,
+    "downloader/request_count": 200,
+    "gansunews/discovery/channels": 20,
+    "gansunews/listing/pages": 60,
+    "gansunews/listing/entries": 300,
+    "gansunews/template/A": 100,
+    "gansunews/date/from/page": 100,
+    "gansunews/fields/source": 100,
+    "gansunews/fields/authors": 80,
+    "gansunews/fields/regions": 100,
+    "gansunews/fields/editor": 100,
+}
+
+
+def verdict(previous=None, args=None, reason="finished", **changes):
+    stats = {**HEALTHY, **{f"gansunews/{k.replace('__', '/')}": v for k, v in changes.items()}}
+    return quality_verdict(stats, reason, previous, args)
+
+
+def test_a_healthy_crawl_is_ok():
+    assert verdict() == ("ok", [], [])
+
+
+def test_nothing_found_names_why():
+    stats = {"downloader/request_count": 30, "gansunews/listing/pages": 0}
+    state, problems, _ = quality_verdict(stats, "finished", None)
+    assert state == "degraded"
+    assert any("no channel discovered" in p for p in problems) and "no articles" in problems
+
+
+def test_most_channels_without_pager_is_a_problem_a_few_a_note():
+    state, problems, _ = verdict(pager__missing=15)
+    assert state == "degraded" and any("15 of 20 channels have no pager" in p for p in problems)
+    state, _, notes = verdict(pager__missing=2)
+    assert state == "ok" and any("2 of 20 channels have no pager" in n for n in notes)
+
+
+def test_lists_not_recognised():
+    state, problems, _ = verdict(listing__entries=0, listing__channels_without_entries=20)
+    assert state == "degraded"
+    assert any("no article entry on any of 60 listing pages" in p for p in problems)
+    assert any("20 of 20 channels list no article entries" in p for p in problems)
+
+
+def test_empty_archive_pages():
+    assert any("30 of 60 listing pages" in p for p in verdict(listing__empty=30)[1])
+
+
+def test_generic_extractor_and_url_dates():
+    problems = verdict(template__generic=70, date__from__url=30)[1]
+    assert any("70 of 100 articles read by the generic extractor" in p for p in problems)
+    assert any("30 of 100 articles dated by their URL only" in p for p in problems)
+
+
+def test_far_fewer_than_the_previous_comparable_crawl():
+    args = {"since": "2024-01-01"}
+    previous = {"args": args, "stats": {**HEALTHY, "gansunews/listing/entries": 1000}, "quality": {"verdict": "ok"}}
+    assert any("articles listed fell from 1000 to 300" in p for p in verdict(previous, args)[1])
+    assert verdict(previous, {"since": "2024-03-01"})[0] == "ok"  # other arguments: not comparable
+
+
+def test_field_coverage_against_the_last_good_crawl():
+    args = {"since": "2024-01-01"}
+    previous = {"args": args, "stats": HEALTHY, "quality": {"verdict": "ok"}}
+    state, problems, _ = verdict(previous, args, fields__editor=40)
+    assert state == "degraded" and any("editor coverage fell from 100% to 40%" in p for p in problems)
+
+
+def test_channels_fell():
+    previous = {"stats": {**HEALTHY, "gansunews/discovery/channels": 50}}
+    assert any("channels found fell from 50 to 20" in p for p in verdict(previous)[1])
+
+
+def test_an_interrupted_crawl_is_never_ok():
+    assert verdict(reason="shutdown")[1] == ["finish reason shutdown"]

@@ -236,3 +236,14 @@ def test_hostile_markup_never_survives():
 
 def test_fixtures_are_raw_bytes():
     assert all(path.read_bytes() is not None for path in Path(ROOT).rglob("body.html"))
+
+
+def test_drifted_plain_info_line():
+    article = page("article/drift_plain_info").article()
+    assert (article.template, article.date_from) == ("A", "page")
+    assert article.published_at_raw == "2023-10-24 02:37" and article.source and article.editor
+
+
+def test_short_continuation_suffix_is_followed():
+    article_page = page("article/drift_short_continuation")
+    assert article_page.next_page_url().endswith("013001772_2.shtml")

@@ -98,3 +98,17 @@ def test_truncated_listing_still_yields_what_it_has():
     cut = body[:fourth_entry_end]
     listing = ListingPage.from_bytes(url, cut, headers)
     assert 0 < len(listing.entries()) < len(page("listing/live_utf8").entries())
+
+
+def test_drifted_list_found_by_its_article_links_not_the_sidebar():
+    """A table in `div.newslist` (no #content), bracketed dates, an ad row, a 热点排行 sidebar of other articles,
+    a relative pager script with a query and no breadcrumb."""
+    listing = page("listing/drift_table_sidebar")
+    entries = listing.entries()
+    assert listing.found_by == "pager_script" and len(entries) == 5  # the ad row is no entry
+    assert all("/system/" in e.url and e.date is not None and e.date_raw.startswith("(") for e in entries)
+    sidebar = listing.selector.xpath("//div[@class='hot']//a/@href").getall()
+    assert sidebar and not {e.url for e in entries} & set(sidebar)
+    pager = listing.pager()
+    assert pager.reference == "relative" and pager.script_url.endswith("?v=20240331")
+    assert pager.base == "https://www.gscn.com.cn/news"

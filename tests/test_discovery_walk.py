@@ -1,0 +1,85 @@
+"""Discovery and the walk's direction: pure decisions, tested without a crawl."""
+
+from datetime import date
+
+import pytest
+
+from gansunews.pages.listing import ListingPage
+from gansunews.spiders.discovery import Channel, identify, scope_root_by, title_parts
+from gansunews.spiders.walk import next_page, numbering_falls, numbering_suspect, pages_before_cutoff
+
+SCOPE = {"甘肃新闻"}
+CRUMBS = '<div>当前位置：<a href="/">首页</a> &gt; <a href="#">甘肃新闻</a> &gt; <a href="#">{}</a></div>'
+
+
+def listing(title="", body="", url="https://gansu.gscn.com.cn/sz1/index.shtml"):
+    return ListingPage.from_bytes(url, f"<html><head><title>{title}</title></head><body>{body}</body></html>".encode())
+
+
+@pytest.mark.parametrize(
+    "title", ["甘肃新闻_中国甘肃网", "中国甘肃网-甘肃新闻", "甘肃新闻 | 中国甘肃网", "中国甘肃网 » 甘肃新闻"]
+)
+def test_scope_home_by_title_in_either_order(title):
+    assert scope_root_by(listing(title), "", SCOPE) == "title"
+
+
+def test_a_channel_under_the_scope_is_not_its_home():
+    assert title_parts("要闻_甘肃新闻_中国甘肃网") == ["要闻", "甘肃新闻"]
+    assert scope_root_by(listing("要闻_甘肃新闻_中国甘肃网"), "要闻", SCOPE) is None
+
+
+def test_scope_home_by_link_text_or_breadcrumb():
+    assert scope_root_by(listing("首页"), "甘肃新闻", SCOPE) == "link_text"
+    crumbs = '<div>当前位置：<a href="/">首页</a> &gt; <a href="#">甘肃新闻</a></div>'
+    assert scope_root_by(listing("首页", crumbs), "", SCOPE) == "breadcrumb"
+
+
+@pytest.mark.parametrize(("name", "code"), [("庆阳新闻", "621000"), ("陇东·庆阳", "621000"), ("天水频道", "620500")])
+def test_region_from_a_suffixed_breadcrumb(name, code):
+    channel = identify(listing("x", CRUMBS.format(name)), "", None, SCOPE)
+    assert channel is not None and channel.region_code == code and channel.depth == 2
+
+
+def test_out_of_scope_breadcrumb_is_not_a_channel_even_named_after_a_division():
+    crumbs = '<div>您的位置：<a href="/">中国甘肃网</a> &gt; <a href="#">财经</a> &gt; <a href="#">庆阳</a></div>'
+    assert identify(listing("x", crumbs), "庆阳", Channel("u", "甘肃新闻", "620000", 1), SCOPE) is None
+
+
+def test_without_breadcrumb_the_link_and_parent_decide():
+    parent = Channel("https://gansu.gscn.com.cn/", "甘肃新闻", "620000", 1)
+    channel = identify(listing("x"), "平凉播报", parent, SCOPE)
+    assert channel.region_code == "620800" and channel.depth == 2
+
+
+D = date
+
+
+def test_numbering_rising_is_not_suspect():
+    live = [D(2024, 3, 30), D(2024, 3, 20)]
+    assert not numbering_suspect(live, [D(2024, 3, 30), D(2024, 3, 25)])
+    assert not numbering_suspect([], [D(2020, 1, 1)])  # nothing to compare with
+
+
+def test_numbering_suspect_when_the_top_page_is_old_or_undated():
+    live = [D(2024, 3, 30), D(2024, 3, 20)]
+    assert numbering_suspect(live, [D(2023, 10, 1), D(2023, 9, 1)])
+    assert numbering_suspect(live, [])
+
+
+def test_numbering_falls_when_page_one_is_the_newer():
+    live = [D(2024, 3, 30), D(2024, 3, 20)]
+    assert numbering_falls([D(2024, 3, 29)], [D(2023, 10, 1)], live)
+    assert not numbering_falls([D(2016, 1, 1)], [D(2023, 10, 1)], live)  # page 1 oldest: rising after all
+    assert numbering_falls([D(2024, 3, 29)], [], live) and not numbering_falls([D(2016, 1, 1)], [], live)
+    assert not numbering_falls([], [D(2023, 10, 1)], live)
+
+
+def test_next_page_in_either_direction():
+    assert next_page(5, -1, 9) == 4 and next_page(1, -1, 9) is None
+    assert next_page(5, 1, 9) == 6 and next_page(9, 1, 9) is None
+
+
+def test_pages_before_cutoff():
+    assert pages_before_cutoff([D(2024, 3, 10), D(2024, 3, 5)], D(2024, 3, 1), 16) == 1
+    assert pages_before_cutoff([D(2024, 3, 10), D(2024, 3, 9)], D(2024, 1, 1), 16) == 16
+    assert pages_before_cutoff([], D(2024, 1, 1), 16) == 16

@@ -88,10 +88,12 @@ def _against_previous(
     had_channels = before.get("gansunews/discovery/channels", 0)
     if had_channels and channels < had_channels / 2:  # listings, not articles: an incremental run fetches few
         problems.append(f"channels found fell from {had_channels} to {channels}")
+    # live pages are read by every run, incremental or not: their entries compare across runs of one selection
+    same_regions = args is not None and (previous.get("args") or {}).get("regions") == args.get("regions")
+    listed, had_listed = stats.get("gansunews/listing/live_entries", 0), before.get("gansunews/listing/live_entries", 0)
+    if same_regions and had_listed and listed < had_listed / 2:
+        problems.append(f"articles on live pages fell from {had_listed} to {listed}")
     comparable = args is not None and previous.get("args") == args
-    listed, had_listed = stats.get("gansunews/listing/entries", 0), before.get("gansunews/listing/entries", 0)
-    if comparable and had_listed and listed < had_listed / 2:
-        problems.append(f"articles listed fell from {had_listed} to {listed} (same arguments)")
     had_items = before.get("item_scraped_count", 0)
     if (
         comparable

@@ -69,7 +69,7 @@ def test_one_crawl_document_per_run_with_stats_and_verdict(mongo_db, replica, tm
     assert record["finish_reason"] == "finished" and record["finished_at"] > record["started_at"]
     assert record["versions"]["scrapy"] == "2.19.0"
     assert record["stats"]["item_scraped_count"] == len(result.ids)
-    assert record["quality"] == {"verdict": "ok", "problems": []}
+    assert (record["quality"]["verdict"], record["quality"]["problems"]) == ("ok", [])
 
 
 def test_failures_are_recorded_with_reasons(mongo_db, replica, site, tmp_path):

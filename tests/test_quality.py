@@ -8,6 +8,7 @@ HEALTHY = {
     "gansunews/discovery/channels": 20,
     "gansunews/listing/pages": 60,
     "gansunews/listing/entries": 300,
+    "gansunews/listing/live_entries": 100,
     "gansunews/template/A": 100,
     "gansunews/date/from/page": 100,
     "gansunews/fields/source": 100,
@@ -57,15 +58,17 @@ def test_generic_extractor_and_url_dates():
     assert any("30 of 100 articles dated by their URL only" in p for p in problems)
 
 
-def test_far_fewer_than_the_previous_comparable_crawl():
-    args = {"since": "2024-01-01"}
-    previous = {"args": args, "stats": {**HEALTHY, "gansunews/listing/entries": 1000}, "quality": {"verdict": "ok"}}
-    assert any("articles listed fell from 1000 to 300" in p for p in verdict(previous, args)[1])
-    assert verdict(previous, {"since": "2024-03-01"})[0] == "ok"  # other arguments: not comparable
+def test_far_fewer_than_the_previous_crawl_of_the_same_regions():
+    """Live pages are read by every run, full or incremental: their entries compare across runs."""
+    args = {"since": "2024-01-01", "regions": []}
+    previous = {"args": args, "stats": {**HEALTHY, "gansunews/listing/live_entries": 400}}
+    problems = verdict(previous, {**args, "since": "2024-03-01"})[1]
+    assert any("articles on live pages fell from 400 to 100" in p for p in problems)
+    assert verdict(previous, {**args, "regions": ["621000"]})[0] == "ok"  # another selection: not comparable
 
 
 def test_field_coverage_against_the_last_good_crawl():
-    args = {"since": "2024-01-01"}
+    args = {"since": "2024-01-01", "regions": []}
     previous = {"args": args, "stats": HEALTHY, "quality": {"verdict": "ok"}}
     state, problems, _ = verdict(previous, args, fields__editor=40)
     assert state == "degraded" and any("editor coverage fell from 100% to 40%" in p for p in problems)

@@ -131,7 +131,7 @@ def wait_for(url: str, job: str, timeout: float = 240) -> dict:
 def test_deployed_job_crawls_the_replica_with_its_job_id(scrapyd, egg, site):
     url, home, uri = scrapyd
     added = post(f"{url}/addversion.json", {"project": "gansunews", "version": "1"}, {"egg": egg.read_bytes()})
-    assert added["status"] == "ok" and added["spiders"] == 1, added
+    assert added["status"] == "ok" and added["spiders"] == 2, added  # gscn and gscn-survey
     scheduled = post(
         f"{url}/schedule.json",
         {"project": "gansunews", "spider": "gscn", "since": SINCE, "setting": "AUTOTHROTTLE_ENABLED=0"},

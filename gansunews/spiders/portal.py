@@ -264,7 +264,9 @@ class PortalSpider(scrapy.Spider):
         """The live page's entries, then the archive pages newest first (page `maxpage`, `maxpage-1` …)."""
         fresh = self.read_entries(page, channel)
         channel.live_days = [e.day for e in page.entries() if e.day]
-        if not page.entries():
+        live_entries = sum(1 for e in page.entries() if article_match(strip_query(e.url)))
+        self.count("listing/live_entries", live_entries)
+        if not live_entries:
             self.count("listing/channels_without_entries")
         pager = page.pager()
         if pager is None:  # small channels may have none: the live page is all there is to walk

@@ -21,7 +21,7 @@ from pathlib import Path
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-from gansunews import report, survey
+from gansunews import redact, report, survey
 from gansunews.fingerprints import encode_signature, signature_and_simhash
 from gansunews.pages import PageError
 from gansunews.pages.article import ArticlePage
@@ -65,12 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     schedule_cmd.add_argument("--url", default=DEFAULT_URL, help="scrapyd's address")
     schedule_cmd.add_argument("--project", default="gansunews")
     schedule_cmd.add_argument("--since-days", type=int, help="override the plan's look-back")
+    schedule_cmd.add_argument(
+        "--log-dir", type=Path, help="where scheduled runs append their output (default: ~/.local/state/gansunews)"
+    )
     survey_cmd = commands.add_parser(
         "survey", help="walk discovery and sample each channel: does the site look as expected?"
     )
     survey_cmd.add_argument("--json", action="store_true", help="print JSON instead of the table")
     survey_cmd.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting")
-    report_cmd = commands.add_parser("report", help="crawl report from MongoDB: Markdown and a PNG chart")
+    report_cmd = commands.add_parser("report", help="crawl report from MongoDB: Markdown, PNG charts, one HTML page")
     which = report_cmd.add_mutually_exclusive_group()
     which.add_argument("--last", action="store_true", help="the latest crawl (the default)")
     which.add_argument("--crawl-id")
@@ -78,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     report_cmd.add_argument("--uri", default=os.environ.get("MONGO_URI"), help="default: $MONGO_URI")
     report_cmd.add_argument("--database", default=os.environ.get("MONGO_DATABASE", "gansunews"))
     options = parser.parse_args(argv)
+    redact.install()
     if options.command == "schedule":
         return run_schedule(options, parser)
     if options.command == "report":
@@ -103,20 +107,20 @@ def run_report(options: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     client = MongoClient(options.uri, serverSelectionTimeoutMS=5000)
     try:
         found = report.load(client[options.database], options.crawl_id)
-        text, chart = report.write(found, options.out)
+        paths = report.write(found, options.out)
     except (LookupError, PyMongoError) as error:
         print(f"report: {error}", file=sys.stderr)
         return 1
     finally:
         client.close()
-    print(text)
-    print(chart)
+    for path in paths:
+        print(path)
     return 0
 
 
 def run_schedule(options: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if options.action == "crontab":
-        print(crontab(options.url, options.project))
+        print(crontab(options.url, options.project, log_dir=options.log_dir))
     elif options.action == "plans":
         for plan in PLANS.values():
             print(f"{plan.name:18} {plan.cron:14} {plan.description}")
@@ -126,7 +130,7 @@ def run_schedule(options: argparse.Namespace, parser: argparse.ArgumentParser) -
         try:
             job = schedule(PLANS[options.plan], options.url, options.project, since_days=options.since_days)
         except (RuntimeError, OSError) as error:
-            print(f"schedule {options.plan}: {error}", file=sys.stderr)
+            print(redact.redact(f"schedule {options.plan}: {error}"), file=sys.stderr)
             return 1
         print(json.dumps({"plan": options.plan, "jobid": job}))
     return 0

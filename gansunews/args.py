@@ -28,7 +28,14 @@ class CrawlArgs:
     """Ignore stored state (incremental crawling) and fetch everything again."""
 
     @classmethod
-    def parse(cls, raw: dict[str, str | None]) -> CrawlArgs:
+    def parse(cls, raw: dict[str, str | None], extra: frozenset[str] = frozenset()) -> CrawlArgs:
+        """The arguments from their strings; an unknown name (a typo such as `sinse`) is an error, not ignored.
+        `extra` names arguments that others use (scrapyd's `_job`)."""
+        known = {name for name in cls.__dataclass_fields__}
+        unknown = sorted(set(raw) - known - extra)
+        if unknown:
+            accepted = ", ".join(sorted(known))
+            raise ArgumentError(f"unknown argument {unknown[0]!r}: the accepted arguments are {accepted}")
         return cls(
             since=_parse_since(raw.get("since")),
             max_pages=_parse_positive_int("max_pages", raw.get("max_pages")),

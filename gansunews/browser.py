@@ -33,16 +33,16 @@ def environment_proxy() -> str | None:
     )
 
 
-def launch_options(executable: str | None = None) -> dict:
-    """Debian's Chromium (Playwright cannot download its own here), sandbox off (root). With a proxy in the
-    environment the browser's own background requests (updates, sign-in) are sent to a closed local port, so
-    they never reach the proxy; pages get the real proxy from their context (`context_options`)."""
+def launch_options(executable: str | None = None, proxy: str | None = None) -> dict:
+    """Debian's Chromium (Playwright cannot download its own here), sandbox off (root). With a proxy (given, or
+    the environment's) the browser's own background requests (updates, sign-in) are sent to a closed local port,
+    so they never reach the proxy; pages get the real proxy from their context (`context_options`)."""
     options: dict = {
         "headless": True,
         "args": CHROMIUM_ARGS,
         "executable_path": executable or chromium(),
     }
-    if environment_proxy():
+    if proxy or environment_proxy():
         options["proxy"] = {"server": DEAD_END}
     return options
 
@@ -53,9 +53,9 @@ def chromium() -> str:
     return shutil.which("chromium-headless-shell") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
-def context_options() -> dict:
-    """Pages: the environment's proxy, and its self-signed certificate accepted."""
-    proxy = environment_proxy()
+def context_options(proxy: str | None = None) -> dict:
+    """Pages: the proxy given, else the environment's, and its self-signed certificate accepted."""
+    proxy = proxy or environment_proxy()
     return {"ignore_https_errors": True, **({"proxy": {"server": proxy}} if proxy else {})}
 
 

@@ -27,3 +27,7 @@ def job_id(crawler) -> str | None:
 
 # Sent by the spider for every request that failed for good: url, kind, reason, status, attempts, error.
 failure_recorded = object()
+
+# Sent every GANSUNEWS_PROGRESS_SECONDS with the crawl's progress figures (extensions.Progress); CrawlRecord keeps
+# them in the run's `crawls` document, so a scrapyd job can be watched from MongoDB.
+progress_reported = object()

@@ -10,9 +10,10 @@ from pathlib import Path
 import scrapy
 from scrapy import logformatter, signals
 from scrapy.exceptions import NotConfigured
+from twisted.internet import task
 
 from gansunews import __version__
-from gansunews.crawlinfo import crawl_id, failure_recorded, job_id
+from gansunews.crawlinfo import crawl_id, failure_recorded, job_id, progress_reported
 from gansunews.quality import quality_verdict
 from gansunews.readers import peak_rss
 from gansunews.store import MongoConfig, PyMongoError, Spool, Store, utc_now
@@ -56,6 +57,67 @@ class PeakMemory:
 
     def spider_closed(self) -> None:
         self.crawler.stats.set_value("gansunews/memory/peak_rss", peak_rss())
+
+
+class Progress:
+    """Every `GANSUNEWS_PROGRESS_SECONDS`, one log line: channels discovered, walking and walked; articles listed,
+    fetched and stored; the rate; an estimate of the time left (a lower bound while listings are still being
+    walked: more articles may be listed). The same figures go to the `progress` stat and, through
+    `progress_reported`, to the crawl's MongoDB record."""
+
+    def __init__(self, crawler, interval: float) -> None:
+        self.crawler = crawler
+        self.interval = interval
+        self.task: task.LoopingCall | None = None
+        self.last_fetched = 0
+
+    @classmethod
+    def from_crawler(cls, crawler) -> Progress:
+        interval = crawler.settings.getfloat("GANSUNEWS_PROGRESS_SECONDS")
+        if interval <= 0:
+            raise NotConfigured("GANSUNEWS_PROGRESS_SECONDS is 0")
+        extension = cls(crawler, interval)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider) -> None:
+        if hasattr(spider, "progress"):
+            self.task = task.LoopingCall(self.report, spider)
+            self.task.start(self.interval, now=False)
+
+    def report(self, spider) -> dict:
+        figures = spider.progress()
+        per_minute = (figures["articles_fetched"] - self.last_fetched) * 60 / self.interval
+        self.last_fetched = figures["articles_fetched"]
+        left = max(0, figures["articles_listed"] - figures["articles_fetched"])
+        minutes = left / per_minute if per_minute else None
+        listing = figures["channels_walking"] > 0
+        figures.update(
+            articles_per_minute=round(per_minute, 1),
+            minutes_left=round(minutes, 1) if minutes is not None else None,
+            at=utc_now(),
+        )
+        eta = "unknown" if minutes is None else f"{'at least ' if listing else ''}{minutes:.0f} min"
+        logger.info(
+            "progress: channels %d discovered, %d walking, %d walked; articles %d listed, %d fetched, %d stored; "
+            "%.0f/min; left: %s",
+            figures["channels_discovered"],
+            figures["channels_walking"],
+            figures["channels_walked"],
+            figures["articles_listed"],
+            figures["articles_fetched"],
+            figures["articles_stored"],
+            per_minute,
+            eta,
+        )
+        self.crawler.stats.set_value("gansunews/progress", figures)
+        self.crawler.signals.send_catch_log(progress_reported, progress=figures)
+        return figures
+
+    def spider_closed(self) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
 
 
 class StatsFile:
@@ -152,6 +214,7 @@ class CrawlRecord:
         crawler.signals.connect(record.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(record.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(record.failure, signal=failure_recorded)
+        crawler.signals.connect(record.progress, signal=progress_reported)
         return record
 
     async def spider_opened(self, spider) -> None:
@@ -168,6 +231,13 @@ class CrawlRecord:
             "finish_reason": None,
         }
         await self._write([("start_crawl", [doc])], replay=True)
+
+    async def progress(self, progress: dict) -> None:
+        """The run's progress in its record while it runs (a lost write is only a stale figure: not spooled)."""
+        try:
+            await self.store.run(self.store.save_progress, crawl_id(self.crawler), progress)
+        except PyMongoError as error:
+            logger.info("progress not recorded: %s", error)
 
     def failure(self, url: str, kind: str, reason: str, status: int | None, attempts: int, error: str) -> None:
         self._add_failure(url, f"{kind}/{reason}", status, attempts, error)

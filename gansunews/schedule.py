@@ -6,7 +6,9 @@ python -m gansunews schedule crontab [--url URL] [--project P]
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import shlex
 import sys
 import urllib.parse
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from gansunews.redact import redact
 from gansunews.regions import divisions
 
 DEFAULT_URL = "http://127.0.0.1:6800"
@@ -72,21 +75,36 @@ def schedule(
     fields = [("project", project), ("spider", "gscn"), *plan.arguments(today or date.today(), since_days).items()]
     fields += [("setting", f"{name}={value}") for name, value in (settings or {}).items()]
     request = urllib.request.Request(f"{url.rstrip('/')}/schedule.json", data=urllib.parse.urlencode(fields).encode())
+    user, password = os.environ.get("SCRAPYD_USERNAME"), os.environ.get("SCRAPYD_PASSWORD")
+    if user and password:  # scrapyd's HTTP basic auth, the same variables scrapy.cfg's deploy target reads
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
     with urllib.request.urlopen(request, timeout=30) as response:
         answer = json.load(response)
     if answer.get("status") != "ok":
-        raise RuntimeError(f"scrapyd refused {plan.name}: {answer.get('message', answer)}")
+        raise RuntimeError(redact(f"scrapyd refused {plan.name}: {answer.get('message', answer)}"))
     return answer["jobid"]
 
 
-def crontab(url: str, project: str, python: str = sys.executable) -> str:
-    """The crontab lines that schedule every plan through scrapyd."""
-    lines = ["# gansunews schedules (scrapyd has no cron): crontab -e, then paste these lines"]
+def default_log_dir() -> Path:
+    """Where scheduled runs append their output: the user's own state directory, no root needed."""
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "gansunews"
+
+
+def crontab(url: str, project: str, python: str = sys.executable, log_dir: Path | None = None) -> str:
+    """The crontab lines that schedule every plan through scrapyd, logging to `log_dir` (created if missing).
+    Credentials are never written into them: cron passes SCRAPYD_USERNAME/SCRAPYD_PASSWORD from its environment."""
+    logs = log_dir or default_log_dir()
+    lines = [
+        "# gansunews schedules (scrapyd has no cron): crontab -e, then paste these lines",
+        "# scrapyd with a password: set SCRAPYD_USERNAME and SCRAPYD_PASSWORD at the top of the crontab",
+    ]
     for plan in PLANS.values():
-        command = [python, "-m", "gansunews", "schedule", "run", plan.name, "--url", url, "--project", project]
+        command = [python, "-m", "gansunews", "schedule", "run", plan.name, "--url", redact(url), "--project", project]
+        log = shlex.quote(str(logs / "schedule.log"))
         lines.append(f"# {plan.name}: {plan.description}")
         lines.append(
-            f"{plan.cron} cd {shlex.quote(str(PROJECT))} && {shlex.join(command)}"
-            " >> /var/log/gansunews-schedule.log 2>&1"
+            f"{plan.cron} mkdir -p {shlex.quote(str(logs))} && cd {shlex.quote(str(PROJECT))} && {shlex.join(command)}"
+            f" >> {log} 2>&1"
         )
     return "\n".join(lines)

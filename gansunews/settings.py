@@ -1,16 +1,18 @@
-"""Scrapy settings for gansunews: polite defaults for one provincial portal. URIs and secrets come from the
-environment; every project setting is prefixed `GANSUNEWS_` and documented in the README."""
+"""Scrapy settings for gansunews: polite defaults for one provincial portal. Every project setting is prefixed
+`GANSUNEWS_` (plus MONGO_URI, MONGO_DATABASE, REDIS_URL) and documented in the README; `-s`, scrapyd's job
+settings and environment variables of the same name override these defaults, in that order (gansunews/config.py).
+URIs and secrets belong in the environment, never here."""
 
 import os
 
-from gansunews.browser import abort_request, context_options, launch_options
+from gansunews.browser import abort_request
 
 BOT_NAME = "gansunews"
 SPIDER_MODULES = ["gansunews.spiders"]
 NEWSPIDER_MODULE = "gansunews.spiders"
 
 # --- the portal -------------------------------------------------------------------------------------------
-GANSUNEWS_SEEDS = os.environ.get("GANSUNEWS_SEEDS", "https://www.gscn.com.cn/,https://gansu.gscn.com.cn/").split(",")
+GANSUNEWS_SEEDS = ["https://www.gscn.com.cn/", "https://gansu.gscn.com.cn/"]
 GANSUNEWS_SCOPE = ["甘肃新闻"]  # breadcrumb names whose channels are crawled
 GANSUNEWS_DISCOVERY_DEPTH = 4  # home → 甘肃新闻 → 市州播报 → 市州 → 县区
 GANSUNEWS_PAGE_LOOKAHEAD = 16  # archive pages of one channel in flight at most (the window opens 1, 2, 4 …)
@@ -18,10 +20,18 @@ GANSUNEWS_QUEUED_ARTICLES = 500  # article requests waiting in the scheduler at 
 GANSUNEWS_READ_WORKERS = 1  # processes reading article pages beside the crawl (0: read in the crawl process)
 
 # --- politeness ------------------------------------------------------------------------------------------
-USER_AGENT = "gansunews/0.1 (regional news archive; Scrapy)"
+GANSUNEWS_CONTACT = ""  # a URL or e-mail for the site's operators, added to the User-Agent (config.user_agent)
+GANSUNEWS_MIN_DELAY = 0.25  # seconds between requests to the site at least, whatever AutoThrottle computes
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
-CONCURRENT_REQUESTS_PER_DOMAIN = 4
+CONCURRENT_REQUESTS_PER_DOMAIN = 4  # per download slot: the whole site is one (gansunews.politeness)
+DOWNLOADER_MIDDLEWARES = {"gansunews.politeness.OneSlotPerSite": 50}
+
+# No open doors: Scrapy's telnet console and remote-control HTTP server (which runs Python sent to it) are off;
+# GANSUNEWS_DEBUG_CONSOLES=true turns both on for debugging on a trusted machine.
+GANSUNEWS_DEBUG_CONSOLES = False
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
@@ -54,40 +64,48 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "gansunews.extensions.PeakMemory": 700,  # before the two that record the stats
+    "gansunews.extensions.Progress": 750,
     "gansunews.extensions.QualityLog": 800,  # without MongoDB; with it, CrawlRecord judges
     "gansunews.extensions.CrawlRecord": 800,
     "gansunews.extensions.StatsFile": 900,
 }
 
 FEED_EXPORT_ENCODING = "utf-8"
-LOG_LEVEL = os.environ.get("GANSUNEWS_LOG_LEVEL", "INFO")
+LOG_LEVEL = os.environ.get("GANSUNEWS_LOG_LEVEL", "INFO")  # environment only: logging starts before settings are read
 LOG_FORMATTER = "gansunews.extensions.LogFormatter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
-GANSUNEWS_STATS_FILE = os.environ.get("GANSUNEWS_STATS_FILE", "")
+GANSUNEWS_PROGRESS_SECONDS = 60.0  # a progress line (and the crawl record's `progress`) this often; 0: never
+GANSUNEWS_STATS_FILE = ""  # write the final stats and finish reason here as JSON (tests, benchmarks)
+GANSUNEWS_CRAWL_ID = ""  # the run's id; empty: a UTC timestamp and a random suffix
 
 # --- MongoDB (off without MONGO_URI: -O articles.jsonl works alone) ---------------------------------------
-MONGO_URI = os.environ.get("MONGO_URI", "")
-MONGO_DATABASE = os.environ.get("MONGO_DATABASE", "gansunews")
+MONGO_URI = ""
+MONGO_DATABASE = "gansunews"
 GANSUNEWS_MONGO_ENABLED = True
 GANSUNEWS_MONGO_BATCH_SIZE = 200
 GANSUNEWS_MONGO_FLUSH_SECONDS = 2.0
 GANSUNEWS_MONGO_TIMEOUT_MS = 5000
-GANSUNEWS_SPOOL_DIR = os.environ.get("GANSUNEWS_SPOOL_DIR", ".gansunews/spool")
+GANSUNEWS_SPOOL_DIR = ".gansunews/spool"
 
 # --- JavaScript-drawn listings: rendered in headless Chromium only when a list container has no items --------
-GANSUNEWS_PLAYWRIGHT_ENABLED = os.environ.get("GANSUNEWS_PLAYWRIGHT_ENABLED", "1") == "1"
+GANSUNEWS_PLAYWRIGHT_ENABLED = True
 DOWNLOAD_HANDLERS = {"http": "gansunews.browser.BrowserWhenNeeded", "https": "gansunews.browser.BrowserWhenNeeded"}
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
-PLAYWRIGHT_LAUNCH_OPTIONS = launch_options(os.environ.get("GANSUNEWS_CHROMIUM"))
-GANSUNEWS_PLAYWRIGHT_CONTEXT = context_options()
+GANSUNEWS_CHROMIUM = ""  # the browser executable; empty: Debian's headless shell, else chromium
+GANSUNEWS_BROWSER_PROXY = ""  # the rendered pages' proxy; empty: the environment's http(s)_proxy
+GANSUNEWS_PLAYWRIGHT_CONTEXT: dict = {}  # extra browser-context options (ignore_https_errors and the proxy are added)
+# PLAYWRIGHT_LAUNCH_OPTIONS is derived from the two above (gansunews/config.py)
 PLAYWRIGHT_MAX_CONTEXTS = 1
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 PLAYWRIGHT_ABORT_REQUEST = abort_request
 
 # --- Distributed crawling: REDIS_URL switches the scheduler and dupefilter to scrapy-redis (gansunews/distributed.py)
-REDIS_URL = os.environ.get("REDIS_URL", "")
-GANSUNEWS_REDIS_RUN = os.environ.get("GANSUNEWS_REDIS_RUN", "gscn")
+REDIS_URL = ""
+GANSUNEWS_REDIS_RUN = "gscn"
 GANSUNEWS_REDIS_IDLE_SECONDS = 15.0  # an idle process waits this long for its peers' requests before closing
-ADDONS = {"gansunews.distributed.Distributed": 0}
+ADDONS = {"gansunews.config.Configuration": 0, "gansunews.distributed.Distributed": 10}
+
+# `scrapy crawl` checks spider arguments and settings before any request (gansunews/commands/crawl.py)
+COMMANDS_MODULE = "gansunews.commands"

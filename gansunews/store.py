@@ -229,6 +229,9 @@ class Store:
     def finish_crawl(self, crawl_id: str, fields: dict[str, Any]) -> None:
         self.db.crawls.update_one({"_id": crawl_id}, {"$set": fields}, upsert=True)
 
+    def save_progress(self, crawl_id: str, progress: dict[str, Any]) -> None:
+        self.db.crawls.update_one({"_id": crawl_id}, {"$set": {"progress": progress}})
+
     def previous_crawl(self, spider: str, before: str) -> dict[str, Any] | None:
         found = self.db.crawls.find({"spider": spider, "started_at": {"$lt": before}, "finished_at": {"$ne": None}})
         return max(found, key=lambda doc: doc["started_at"], default=None)

@@ -17,6 +17,9 @@ from tests.replica.site import Site
 from tests.services import FerretDB, ferretdb_binary
 
 PROJECT = Path(__file__).resolve().parent.parent
+# Crawls here reach a local replica: no politeness floor (every crawl subprocess inherits this; settings via the
+# environment are part of what the tests exercise).
+os.environ.setdefault("GANSUNEWS_MIN_DELAY", "0")
 REQUIRE_SERVICES = os.environ.get("GANSUNEWS_REQUIRE_SERVICES") == "1"
 
 

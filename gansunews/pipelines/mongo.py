@@ -17,6 +17,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import CloseSpider, NotConfigured
 
 from gansunews.items import Article
+from gansunews.redact import redact
 from gansunews.store import MongoConfig, OperationFailure, PyMongoError, Spool, Store
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class MongoPipeline:
             await self.store.run(self.store.ping)
             await self.store.run(self.store.ensure_indexes)
         except PyMongoError as error:
-            logger.error("MongoDB unreachable at %s: %s", self.config.uri, error)
+            logger.error("MongoDB unreachable at %s: %s", redact(self.config.uri), redact(str(error)))
             raise CloseSpider("mongodb_unreachable") from error
         await self.store.run(self._write, [])  # replays what an earlier run spooled
         self.timer = asyncio.ensure_future(self._flush_periodically())

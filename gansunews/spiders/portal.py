@@ -55,6 +55,7 @@ MAX_CONTINUATION_PAGES = 50
 MAX_EMPTY_PAGES = 3
 MAX_REDIRECTS = 5
 FUNNEL_POLL_SECONDS = 0.05  # how often the funnel looks at the scheduler's length while nothing is released
+SCRAPYD_ARGUMENTS = frozenset({"_job"})  # scrapyd passes its job id as a spider argument
 REDIRECT_CODES = [301, 302, 303, 307, 308]  # one list shared by every article request's meta
 
 
@@ -112,7 +113,9 @@ class PortalSpider(scrapy.Spider):
     allowed_domains = ["gscn.com.cn"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.args = CrawlArgs.parse({k: kwargs.pop(k, None) for k in ("since", "max_pages", "regions", "full")})
+        self.args = self.check_arguments(kwargs)
+        for name in CrawlArgs.__dataclass_fields__:
+            kwargs.pop(name, None)
         super().__init__(*args, **kwargs)
         self.channels: dict[str, Channel] = {}
         self.pending: dict[str, PendingArticle] = {}
@@ -125,6 +128,11 @@ class PortalSpider(scrapy.Spider):
         self.seen_links: set[str] = set()
         self.watermarks: dict[str, str] = {}
         self.known: set[str] = set()  # ids stored by earlier runs: not fetched again
+
+    @classmethod
+    def check_arguments(cls, raw: dict[str, Any]) -> CrawlArgs:
+        """The spider's arguments parsed, or ArgumentError naming the first unknown or bad one."""
+        return CrawlArgs.parse(raw, extra=SCRAPYD_ARGUMENTS)
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -154,6 +162,19 @@ class PortalSpider(scrapy.Spider):
         self.readers.close()
         if self.stored is not None:
             self.stored.close()
+
+    def progress(self) -> dict[str, int]:
+        """How far the crawl is: channels discovered, still walking and walked; articles listed, fetched, stored."""
+        get = self.crawler.stats.get_value
+        walking = sum(1 for c in self.channels.values() if c.pages_requested > c.pages_walked and not c.exhausted)
+        return {
+            "channels_discovered": len(self.channels),
+            "channels_walking": walking,
+            "channels_walked": len(self.channels) - walking,
+            "articles_listed": len(self.pending) + get("gansunews/article/requested", 0),
+            "articles_fetched": get("gansunews/article/fetched", 0),
+            "articles_stored": get("item_scraped_count", 0),
+        }
 
     def count(self, key: str, value: int = 1) -> None:
         self.crawler.stats.inc_value(f"gansunews/{key}", value)
@@ -620,6 +641,7 @@ class PortalSpider(scrapy.Spider):
         )
 
     async def parse_article_or_redirect(self, response: Response, cms_id: str, channels: list[dict[str, str]]):
+        self.count("article/fetched")
         if response.status not in REDIRECT_CODES:
             async for result in self.parse_article(response, cms_id, channels):
                 yield result

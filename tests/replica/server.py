@@ -226,6 +226,7 @@ def crawl_environment(proxy_url: str, **extra: str) -> dict[str, str]:
         "https_proxy": proxy_url,
         "no_proxy": "",
         "PYTHONPATH": str(PROJECT),
+        "GANSUNEWS_MIN_DELAY": "0",  # a local replica needs no politeness floor
         **extra,
     }
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):  # the lower-case ones set here rule

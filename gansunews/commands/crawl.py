@@ -1,0 +1,37 @@
+"""`scrapy crawl`, checking first: an unknown or bad spider argument, or a setting that does not parse, ends the run
+with one plain line naming it (in the log, and on stderr when the log goes to a file, as under scrapyd), exit
+status 2, and no request made."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from scrapy.commands.crawl import Command as ScrapyCrawl
+
+from gansunews.args import ArgumentError
+from gansunews.config import SettingsError, apply_environment, check
+
+logger = logging.getLogger("gansunews")
+
+
+class Command(ScrapyCrawl):
+    def run(self, args, opts) -> None:
+        if len(args) == 1 and self.crawler_process is not None:
+            try:
+                self.check(args[0], opts.spargs)
+            except (ArgumentError, SettingsError) as error:
+                logger.error("%s", error)
+                if self.settings.get("LOG_FILE"):
+                    print(f"error: {error}", file=sys.stderr)
+                self.exitcode = 2
+                return
+        super().run(args, opts)
+
+    def check(self, spider_name: str, arguments: dict[str, str]) -> None:
+        spider = self.crawler_process.spider_loader.load(spider_name)
+        if hasattr(spider, "check_arguments"):
+            spider.check_arguments(arguments)
+        settings = self.settings.copy()
+        apply_environment(settings)
+        check(settings)

@@ -1,0 +1,97 @@
+"""Settings, read one way: every project setting (`GANSUNEWS_*`, and `MONGO_URI`, `MONGO_DATABASE`, `REDIS_URL`)
+comes, highest first, from `-s NAME=VALUE` (scrapyd's `setting=NAME=VALUE` is the same), a spider's own settings,
+the environment variable of the same name, then the default in settings.py. Values are parsed as Scrapy parses
+them (booleans `true`/`false`/`1`/`0`, lists comma-separated, dicts as JSON) and checked before any request.
+
+The add-on `Configuration` applies the environment and derives the Scrapy settings that depend on ours: the
+User-Agent (with `GANSUNEWS_CONTACT`), the minimum delay under AutoThrottle, the browser's executable and proxy,
+and the debugging consoles.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from scrapy.settings import BaseSettings
+
+from gansunews import __version__, redact
+from gansunews import settings as defaults_module
+from gansunews.browser import context_options, launch_options
+
+ENVIRONMENT_PRIORITY = 25  # above settings.py ("project", 20), below a spider's settings (30) and -s (40)
+OTHER_NAMES = ("MONGO_URI", "MONGO_DATABASE", "REDIS_URL")
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used, with what is accepted."""
+
+
+def project_defaults() -> dict[str, Any]:
+    """Every project setting and its default, as settings.py defines it."""
+    return {
+        name: getattr(defaults_module, name)
+        for name in dir(defaults_module)
+        if name.startswith("GANSUNEWS_") or name in OTHER_NAMES
+    }
+
+
+def apply_environment(settings: BaseSettings, environ: Mapping[str, str] = os.environ) -> list[str]:
+    """Project settings given in the environment, below `-s` and a spider's settings; the names applied."""
+    applied = [name for name in project_defaults() if name in environ]
+    for name in applied:
+        settings.set(name, environ[name], priority=ENVIRONMENT_PRIORITY)
+    return applied
+
+
+def check(settings: BaseSettings) -> None:
+    """Each project setting parses as its default's type; SettingsError names the first that does not."""
+    readers = {bool: settings.getbool, int: settings.getint, float: settings.getfloat}
+    for name, default in project_defaults().items():
+        reader = readers.get(type(default))
+        if reader is None:
+            continue
+        try:
+            reader(name)
+        except (TypeError, ValueError):
+            kind = {bool: "true/false (or 1/0)", int: "a whole number", float: "a number"}[type(default)]
+            raise SettingsError(f"{name}={settings.get(name)!r}: expected {kind}") from None
+
+
+def user_agent(contact: str) -> str:
+    """A User-Agent naming the project and, when set, how the site can reach whoever runs it."""
+    reach = f"; +{contact}" if contact else ""
+    return f"gansunews/{__version__} (regional news archive{reach}; Scrapy)"
+
+
+def derive(settings: BaseSettings) -> None:
+    """Scrapy's settings that follow ours; a Scrapy setting given with `-s` wins."""
+
+    def default(name: str, value: Any) -> None:
+        settings.set(name, value, priority="project")  # only replaces settings.py's default, never -s
+
+    default("USER_AGENT", user_agent(settings.get("GANSUNEWS_CONTACT", "")))
+    delay = max(settings.getfloat("DOWNLOAD_DELAY"), settings.getfloat("GANSUNEWS_MIN_DELAY"))
+    default("DOWNLOAD_DELAY", delay)
+    proxy = settings.get("GANSUNEWS_BROWSER_PROXY") or None
+    default("PLAYWRIGHT_LAUNCH_OPTIONS", launch_options(settings.get("GANSUNEWS_CHROMIUM") or None, proxy))
+    default(
+        "GANSUNEWS_PLAYWRIGHT_CONTEXT", {**context_options(proxy), **settings.getdict("GANSUNEWS_PLAYWRIGHT_CONTEXT")}
+    )
+    if settings.getbool("GANSUNEWS_DEBUG_CONSOLES"):  # both listen on a port; one runs Python sent to it
+        default("TELNETCONSOLE_ENABLED", True)
+        default("REMOTE_CONTROL_ENABLED", True)
+
+
+class Configuration:
+    """The add-on: environment, checks, derived settings (see the module's docstring). It acts before any crawler
+    exists (`update_pre_crawler_settings`): Scrapy builds the spider, which reads its settings, before it runs
+    add-ons' `update_settings`."""
+
+    @classmethod
+    def update_pre_crawler_settings(cls, settings: BaseSettings) -> None:
+        redact.install()  # before Scrapy logs its overridden settings (MONGO_URI among them)
+        apply_environment(settings)
+        check(settings)
+        derive(settings)

@@ -19,9 +19,14 @@ from scrapy.settings import BaseSettings
 from gansunews import __version__, redact
 from gansunews import settings as defaults_module
 from gansunews.browser import context_options, launch_options
+from gansunews.quality import Thresholds
 
 ENVIRONMENT_PRIORITY = 25  # above settings.py ("project", 20), below a spider's settings (30) and -s (40)
 OTHER_NAMES = ("MONGO_URI", "MONGO_DATABASE", "REDIS_URL")
+# DOWNLOAD_DELAY is never 0: with the asyncio reactor, Scrapy 2.19's downloader starts every queued request of a slot
+# in one pass when the delay is 0 (each becomes a task, counted as transferring only once it runs), so the slot's
+# concurrency is not enforced. With any delay it starts one per pass. 1 ms costs nothing at this site's pace.
+CONCURRENCY_GUARD = 0.001
 
 
 class SettingsError(ValueError):
@@ -57,6 +62,10 @@ def check(settings: BaseSettings) -> None:
         except (TypeError, ValueError):
             kind = {bool: "true/false (or 1/0)", int: "a whole number", float: "a number"}[type(default)]
             raise SettingsError(f"{name}={settings.get(name)!r}: expected {kind}") from None
+    try:
+        Thresholds.from_settings(settings)
+    except (TypeError, ValueError) as error:
+        raise SettingsError(str(error)) from None
 
 
 def user_agent(contact: str) -> str:
@@ -72,7 +81,7 @@ def derive(settings: BaseSettings) -> None:
         settings.set(name, value, priority="project")  # only replaces settings.py's default, never -s
 
     default("USER_AGENT", user_agent(settings.get("GANSUNEWS_CONTACT", "")))
-    delay = max(settings.getfloat("DOWNLOAD_DELAY"), settings.getfloat("GANSUNEWS_MIN_DELAY"))
+    delay = max(settings.getfloat("DOWNLOAD_DELAY"), settings.getfloat("GANSUNEWS_MIN_DELAY"), CONCURRENCY_GUARD)
     default("DOWNLOAD_DELAY", delay)
     proxy = settings.get("GANSUNEWS_BROWSER_PROXY") or None
     default("PLAYWRIGHT_LAUNCH_OPTIONS", launch_options(settings.get("GANSUNEWS_CHROMIUM") or None, proxy))
@@ -93,5 +102,8 @@ class Configuration:
     def update_pre_crawler_settings(cls, settings: BaseSettings) -> None:
         redact.install()  # before Scrapy logs its overridden settings (MONGO_URI among them)
         apply_environment(settings)
-        check(settings)
+        try:
+            check(settings)
+        except SettingsError:
+            return  # Scrapy builds the crawler process before any command runs: `crawl` names the setting
         derive(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import platform
@@ -14,7 +15,7 @@ from twisted.internet import task
 
 from gansunews import __version__
 from gansunews.crawlinfo import crawl_id, failure_recorded, job_id, progress_reported
-from gansunews.quality import quality_verdict
+from gansunews.quality import Thresholds, quality_verdict
 from gansunews.readers import peak_rss
 from gansunews.store import MongoConfig, PyMongoError, Spool, Store, utc_now
 
@@ -144,7 +145,8 @@ class StatsFile:
 def judge(crawler, reason: str, previous: dict | None = None, args: dict | None = None) -> dict:
     """The verdict, in the stats (`gansunews/quality`) and in the crawl's last log lines, problems and notes
     named one per line."""
-    verdict, problems, notes = quality_verdict(crawler.stats.get_stats(), reason, previous, args)
+    limits = Thresholds.from_settings(crawler.settings)
+    verdict, problems, notes = quality_verdict(crawler.stats.get_stats(), reason, previous, args, limits)
     crawler.stats.set_value("gansunews/quality", verdict)
     crawler.stats.set_value("gansunews/quality/problems", problems)
     for note in notes:
@@ -203,6 +205,7 @@ class CrawlRecord:
         self.spool = Spool(config.spool_dir / f"{config.database}-records.jsonl")
         self.failures: dict[str, dict] = {}
         self.started_at = ""
+        self.writes: set[asyncio.Future] = set()  # progress writes in flight (kept referenced until done)
 
     @classmethod
     def from_crawler(cls, crawler) -> CrawlRecord:
@@ -232,12 +235,17 @@ class CrawlRecord:
         }
         await self._write([("start_crawl", [doc])], replay=True)
 
-    async def progress(self, progress: dict) -> None:
-        """The run's progress in its record while it runs (a lost write is only a stale figure: not spooled)."""
-        try:
-            await self.store.run(self.store.save_progress, crawl_id(self.crawler), progress)
-        except PyMongoError as error:
-            logger.info("progress not recorded: %s", error)
+    def progress(self, progress: dict) -> None:
+        """The run's progress in its record while it runs, written off the reactor thread without waiting (a lost
+        write is only a stale figure: not spooled)."""
+        write = asyncio.ensure_future(self.store.run(self.store.save_progress, crawl_id(self.crawler), progress))
+        self.writes.add(write)
+        write.add_done_callback(self._progress_written)
+
+    def _progress_written(self, write: asyncio.Future) -> None:
+        self.writes.discard(write)
+        if not write.cancelled() and isinstance(write.exception(), PyMongoError):
+            logger.info("progress not recorded: %s", write.exception())
 
     def failure(self, url: str, kind: str, reason: str, status: int | None, attempts: int, error: str) -> None:
         self._add_failure(url, f"{kind}/{reason}", status, attempts, error)

@@ -198,7 +198,8 @@ class RepostIndex:
     estimated Jaccard similarity ≥ `SIMILAR`. Copies point at the root of their chain, never at another copy.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, similar: float = SIMILAR) -> None:
+        self.similar = similar  # LSH's bands find candidates reliably from ≈ 0.6; each is then checked in full
         self.rows: dict[str, int] = {}
         self.ids: list[str] = []
         self.times = np.empty(0, dtype=np.float64)
@@ -239,7 +240,7 @@ class RepostIndex:
             near = (
                 kept is not None
                 and self.has_signature[row]
-                and similarity(self._stored_signature(row), kept) >= SIMILAR
+                and similarity(self._stored_signature(row), kept) >= self.similar
             )
             if same or near:
                 roots.add(self.duplicate_of.get(row, self.ids[row]))

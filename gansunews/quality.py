@@ -8,18 +8,42 @@ URL only, far fewer listed articles or field coverage well below the previous co
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 COVERED_FIELDS = ("source", "authors", "regions")
-MIN_COVERAGE = {"source": 0.5, "authors": 0.2, "regions": 0.5}
-MOST = 0.5  # a symptom shared by more than this share of channels (or articles) is a problem, not a note
-EMPTY_ARCHIVE_PAGES = 0.25  # archive pages without entries, of all listing pages read
-COVERAGE_DROP = 0.25  # a field's coverage this much below the previous crawl's
-MIN_ITEMS = 20  # below this many articles, shares say little
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where a symptom becomes a problem; `GANSUNEWS_QUALITY_THRESHOLDS` overrides any of them by name."""
+
+    most: float = 0.5  # a symptom shared by more than this share of channels (or articles) is a problem, not a note
+    url_dates: float = 0.25  # articles dated by their URL only
+    empty_pages: float = 0.25  # listing pages without entries, of all listing pages read
+    failed_requests: float = 0.1  # requests failed for good, of all requests
+    coverage_drop: float = 0.25  # a field's coverage this much below the previous comparable crawl's
+    min_items: int = 20  # below this many articles, shares say little
+    min_source: float = 0.5
+    min_authors: float = 0.2
+    min_regions: float = 0.5
+
+    @classmethod
+    def from_settings(cls, settings) -> Thresholds:
+        overrides = settings.getdict("GANSUNEWS_QUALITY_THRESHOLDS")
+        unknown = set(overrides) - set(cls.__dataclass_fields__)
+        if unknown:
+            known = ", ".join(sorted(cls.__dataclass_fields__))
+            raise ValueError(f"GANSUNEWS_QUALITY_THRESHOLDS: unknown {', '.join(sorted(unknown))}; known: {known}")
+        return cls(**{name: type(getattr(cls, name))(value) for name, value in overrides.items()})
 
 
 def quality_verdict(
-    stats: dict[str, Any], reason: str, previous: dict[str, Any] | None = None, args: dict[str, Any] | None = None
+    stats: dict[str, Any],
+    reason: str,
+    previous: dict[str, Any] | None = None,
+    args: dict[str, Any] | None = None,
+    limits: Thresholds = Thresholds(),
 ) -> tuple[str, list[str], list[str]]:
     """(verdict, problems, notes)."""
     get = stats.get
@@ -36,49 +60,54 @@ def quality_verdict(
         problems.append("no channel discovered: the scope's home or its channel links were not recognised")
     if items == 0 and get("gansunews/incremental/known", 0) == 0:
         problems.append("no articles")
-    _share(
-        problems,
-        notes,
+    share = _Shares(problems, notes)
+    share(
         get("gansunews/pager/missing", 0),
         channels,
         "channels have no pager (only their live page was read)",
+        limits.most,
     )
-    _share(
-        problems,
-        notes,
-        get("gansunews/listing/channels_without_entries", 0),
-        channels,
-        "channels list no article entries",
+    share(
+        get("gansunews/listing/channels_without_entries", 0), channels, "channels list no article entries", limits.most
     )
     if pages and get("gansunews/listing/entries", 0) == 0:
         problems.append(f"no article entry on any of {pages} listing pages: the list is not recognised")
     empty = get("gansunews/listing/empty", 0)
-    if pages and empty / pages > EMPTY_ARCHIVE_PAGES:
+    if pages and empty / pages > limits.empty_pages:
         problems.append(f"{empty} of {pages} listing pages without article entries")
-    if items >= MIN_ITEMS:
-        _share(
-            problems, notes, get("gansunews/template/generic", 0), items, "articles read by the generic extractor only"
-        )
-        _share(problems, notes, get("gansunews/date/from/url", 0), items, "articles dated by their URL only", MOST / 2)
+    if items >= limits.min_items:
+        share(get("gansunews/template/generic", 0), items, "articles read by the generic extractor only", limits.most)
+        share(get("gansunews/date/from/url", 0), items, "articles dated by their URL only", limits.url_dates)
         for name in COVERED_FIELDS:
             covered = get(f"gansunews/fields/{name}", 0)
-            if covered / items < MIN_COVERAGE[name]:
+            if covered / items < getattr(limits, f"min_{name}"):
                 problems.append(f"{name} on {covered}/{items} articles")
-    if failed / requests > 0.1:
+    if failed / requests > limits.failed_requests:
         problems.append(f"{failed} failed requests of {requests}")
     if get("gansunews/pager/numbering/falling", 0):
         notes.append(f"{get('gansunews/pager/numbering/falling')} channels number their archive pages newest first")
-    problems += _against_previous(stats, items, channels, previous, args)
+    problems += _against_previous(stats, items, channels, previous, args, limits)
     return ("degraded" if problems else "ok"), problems, notes
 
 
-def _share(problems: list[str], notes: list[str], count: int, total: int, what: str, limit: float = MOST) -> None:
-    if count and total:
-        (problems if count / total > limit else notes).append(f"{count} of {total} {what}")
+class _Shares:
+    """A symptom shared by more than `limit` of its kind is a problem; a smaller share is a note."""
+
+    def __init__(self, problems: list[str], notes: list[str]) -> None:
+        self.problems, self.notes = problems, notes
+
+    def __call__(self, count: int, total: int, what: str, limit: float) -> None:
+        if count and total:
+            (self.problems if count / total > limit else self.notes).append(f"{count} of {total} {what}")
 
 
 def _against_previous(
-    stats: dict[str, Any], items: int, channels: int, previous: dict[str, Any] | None, args: dict[str, Any] | None
+    stats: dict[str, Any],
+    items: int,
+    channels: int,
+    previous: dict[str, Any] | None,
+    args: dict[str, Any] | None,
+    limits: Thresholds,
 ) -> list[str]:
     """Channels found, articles listed (same arguments only) and field coverage against the previous crawl."""
     if not previous:
@@ -95,17 +124,13 @@ def _against_previous(
         problems.append(f"articles on live pages fell from {had_listed} to {listed}")
     comparable = args is not None and previous.get("args") == args
     had_items = before.get("item_scraped_count", 0)
-    if (
-        comparable
-        and items >= MIN_ITEMS
-        and had_items >= MIN_ITEMS
-        and previous.get("quality", {}).get("verdict") == "ok"
-    ):
+    enough = items >= limits.min_items and had_items >= limits.min_items
+    if comparable and enough and previous.get("quality", {}).get("verdict") == "ok":
         for name in (*COVERED_FIELDS, "editor"):
             now, then = (
                 stats.get(f"gansunews/fields/{name}", 0) / items,
                 before.get(f"gansunews/fields/{name}", 0) / had_items,
             )
-            if then - now > COVERAGE_DROP:
+            if then - now > limits.coverage_drop:
                 problems.append(f"{name} coverage fell from {then:.0%} to {now:.0%}")
     return problems

@@ -1,5 +1,7 @@
 """The quality verdict: each symptom of a site unlike the model makes a named problem; handled drift is a note."""
 
+import pytest
+
 from gansunews.quality import quality_verdict
 
 HEALTHY = {
@@ -81,3 +83,16 @@ def test_channels_fell():
 
 def test_an_interrupted_crawl_is_never_ok():
     assert verdict(reason="shutdown")[1] == ["finish reason shutdown"]
+
+
+def test_thresholds_are_settings():
+    from scrapy.settings import Settings
+
+    from gansunews.quality import Thresholds
+
+    limits = Thresholds.from_settings(Settings({"GANSUNEWS_QUALITY_THRESHOLDS": '{"most": 0.9}'}))
+    assert limits.most == 0.9
+    state, _, notes = quality_verdict({**HEALTHY, "gansunews/pager/missing": 15}, "finished", None, None, limits)
+    assert state == "ok" and any("15 of 20 channels have no pager" in n for n in notes)
+    with pytest.raises(ValueError, match="unknown mostly"):
+        Thresholds.from_settings(Settings({"GANSUNEWS_QUALITY_THRESHOLDS": {"mostly": 1}}))

@@ -157,7 +157,30 @@ def test_schedule_command_uses_the_scrapyd_api(scrapyd, egg):
     assert record["args"]["regions"] == ["620800", "621000"]
 
 
-def test_crontab_lines_schedule_every_plan():
-    lines = [line for line in crontab("http://127.0.0.1:6800", "gansunews").splitlines() if not line.startswith("#")]
+def test_a_job_with_a_misspelled_argument_fails_with_one_plain_line(scrapyd, egg, replica):
+    url, home, _ = scrapyd
+    post(f"{url}/addversion.json", {"project": "gansunews", "version": "3"}, {"egg": egg.read_bytes()})
+    before = len(replica.requests)
+    job = post(f"{url}/schedule.json", {"project": "gansunews", "spider": "gscn", "sinse": SINCE})["jobid"]
+    wait_for(url, job)
+    log = (home / "logs" / "gansunews" / "gscn" / f"{job}.log").read_text(encoding="utf-8")
+    errors = [line for line in log.splitlines() if " ERROR: " in line]
+    assert len(errors) == 1 and "unknown argument 'sinse'" in errors[0] and "since" in errors[0], log[-2000:]
+    assert "Traceback" not in log and len(replica.requests) == before
+
+
+def test_crontab_lines_schedule_every_plan(tmp_path):
+    text = crontab("https://ops:s3cret@127.0.0.1:6800", "gansunews", log_dir=tmp_path / "logs")
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
     assert len(lines) == len(PLANS)
     assert all(" -m gansunews schedule run " in line and len(line.split()[:5]) == 5 for line in lines)
+    assert all(
+        f"mkdir -p {tmp_path / 'logs'} " in line and f">> {tmp_path / 'logs' / 'schedule.log'}" in line
+        for line in lines
+    )
+    assert "s3cret" not in text and "/var/log" not in text  # no password in a crontab; no root needed
+
+
+def test_crontab_logs_to_the_users_state_directory_by_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    assert f">> {tmp_path / 'gansunews' / 'schedule.log'}" in crontab("http://127.0.0.1:6800", "gansunews")

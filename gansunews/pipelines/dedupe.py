@@ -20,15 +20,18 @@ MIN_NEAR_DUP_CHARS = 80  # shorter bodies (captions, notices) are too alike to c
 
 
 class DedupePipeline:
-    def __init__(self, crawler, stored: MongoConfig | None) -> None:
+    def __init__(self, crawler, stored: MongoConfig | None, similar: float) -> None:
         self.crawler = crawler
         self.stored = stored  # where earlier runs' fingerprints are, if anywhere
-        self.index = RepostIndex()
+        self.index = RepostIndex(similar)
         self.first_row_of_run = 0  # index rows from here on are this run's articles; those before, stored ones
 
     @classmethod
     def from_crawler(cls, crawler) -> DedupePipeline:
-        return cls(crawler, MongoConfig.from_settings(crawler.settings))
+        settings = crawler.settings
+        return cls(
+            crawler, MongoConfig.from_settings(settings), settings.getfloat("GANSUNEWS_NEAR_DUPLICATE_SIMILARITY")
+        )
 
     async def open_spider(self) -> None:
         """Across runs: stored articles join the index."""

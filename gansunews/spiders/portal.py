@@ -52,7 +52,6 @@ PRIORITY_DISCOVERY = 300
 PRIORITY_LISTING = 200
 PRIORITY_ARTICLE = 0
 MAX_CONTINUATION_PAGES = 50
-MAX_EMPTY_PAGES = 3
 MAX_REDIRECTS = 5
 FUNNEL_POLL_SECONDS = 0.05  # how often the funnel looks at the scheduler's length while nothing is released
 SCRAPYD_ARGUMENTS = frozenset({"_job"})  # scrapyd passes its job id as a spider argument
@@ -143,6 +142,7 @@ class PortalSpider(scrapy.Spider):
         spider.max_depth = settings.getint("GANSUNEWS_DISCOVERY_DEPTH")
         spider.render_js = settings.getbool("GANSUNEWS_PLAYWRIGHT_ENABLED")
         spider.page_lookahead = max(1, settings.getint("GANSUNEWS_PAGE_LOOKAHEAD"))
+        spider.max_empty_pages = max(0, settings.getint("GANSUNEWS_MAX_EMPTY_PAGES"))
         spider.queued_articles = max(1, settings.getint("GANSUNEWS_QUEUED_ARTICLES"))
         spider.distributed = bool(settings.get("REDIS_URL"))
         spider.in_order = InOrder(passthrough=spider.distributed)  # another process may fetch what this one listed
@@ -407,11 +407,12 @@ class PortalSpider(scrapy.Spider):
             channel.exhausted = True
 
     def past_a_page_without_entries(self, channel: Channel) -> bool:
-        """Whether the walk goes on after a page that says nothing about dates: yes, up to `MAX_EMPTY_PAGES`."""
+        """Whether the walk goes on after a page that says nothing about dates: yes, up to
+        `GANSUNEWS_MAX_EMPTY_PAGES` of them."""
         channel.empty_pages += 1
-        if channel.empty_pages > MAX_EMPTY_PAGES:
+        if channel.empty_pages > self.max_empty_pages:
             self.count("listing/stopped_empty")
-        return channel.empty_pages <= MAX_EMPTY_PAGES
+        return channel.empty_pages <= self.max_empty_pages
 
     def walk_on(self, channel: Channel, start: int):
         """Archive pages from `start` on in the walk's direction, keeping `channel.window` of them in flight: the

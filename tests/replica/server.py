@@ -7,6 +7,7 @@ a self-signed certificate for https) or directly by the Host header. Anything el
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import hashlib
 import ipaddress
@@ -81,6 +82,9 @@ class ReplicaServer(ThreadingHTTPServer):
         self.requests: list[str] = []
         self.browser_requests: list[tuple[str, str]] = []  # (url, Sec-Fetch-Dest) of those a browser made
         self.delays: dict[str, float] = {}  # path → seconds to wait before answering (slow pages)
+        self.delay = 0.0  # seconds every other page waits
+        self.in_flight = 0  # requests being answered now, across hosts
+        self.max_in_flight = 0
         self.faults: dict[str, float] = {}  # kind → share of first attempts: 503, truncate, reset, hang
         self.hang_seconds = 5.0
         self.broken: set[str] = set()  # paths that answer 503 every time
@@ -117,6 +121,18 @@ class ReplicaServer(ThreadingHTTPServer):
             else:
                 plain.append(url)
         return plain
+
+    @contextlib.contextmanager
+    def answering(self):
+        """Counts the requests being answered at once (the crawler's concurrency at this origin)."""
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.in_flight -= 1
 
     def handle_error(self, request, client_address) -> None:
         """Clients that hang up (timeouts, refused certificates, injected faults) are normal here: stay quiet."""
@@ -184,8 +200,12 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             self.send_error(403, "replica serves only *.gscn.com.cn")
             return
         self.server.log_request_url(url, allowed=True, browser_dest=self.headers.get("Sec-Fetch-Dest"))
+        with self.server.answering():
+            self.answer(url)
+
+    def answer(self, url: str) -> None:
         path = urlsplit(url).path
-        time.sleep(self.server.delays.get(path, 0))
+        time.sleep(self.server.delays.get(path, self.server.delay))
         reply = self.server.renderer.reply(url)
         fault = self.server.fault_for(url)
         if path in self.server.broken or fault == "503":

@@ -66,6 +66,7 @@ def egg(tmp_path_factory) -> Path:
 def test_egg_carries_the_division_table_and_settings(egg):
     names = zipfile.ZipFile(egg).namelist()
     assert "gansunews/data/gansu_divisions.csv" in names and "gansunews/settings.py" in names
+    assert "gansunews/commands/crawl.py" in names and "gansunews/spiders/discovery.py" in names
     assert not any(name.startswith("tests/") for name in names)
 
 

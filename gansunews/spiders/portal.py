@@ -1,6 +1,7 @@
 """The `gscn` spider: discovers the 甘肃新闻 channels, walks their listings newest first, then fetches articles.
 
 Navigation only: page objects read the pages (article pages in worker processes, gansunews/readers.py),
+discovery.py decides which pages are channels and their regions, walk.py which archive page comes next,
 pipelines clean the items. The crawl has two phases so that an article listed in several channels is emitted
 once with all of them: (1) discovery and listing walks, which collect article URLs and the channels that list
 them; (2) when the listings are exhausted (`spider_idle`), the articles, oldest first, emitted in that order

@@ -12,6 +12,8 @@ far faster than they upsert one by one, and a re-crawl stores few known articles
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -81,26 +83,39 @@ class SaveResult:
 
 
 class Spool:
-    """An append-only JSON-lines file of documents that could not be written; replayed when the server is back."""
+    """An append-only JSON-lines file of documents that could not be written; replayed when the server is back.
+
+    Several processes may share one (two scrapyd jobs with the default spool directory): every append and every
+    replay holds an exclusive lock on `<file>.lock`, so a replay never removes lines another process appended
+    while it was writing them."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # threads of this process; the file lock orders processes
 
-    def append(self, docs: list[dict[str, Any]]) -> None:
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
         with self.lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as spool:
-                spool.writelines(json.dumps(doc, ensure_ascii=False) + "\n" for doc in docs)
-                spool.flush()
-                os.fsync(spool.fileno())
+            with self.path.with_name(self.path.name + ".lock").open("a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def append(self, docs: list[dict[str, Any]]) -> None:
+        with self._locked(), self.path.open("a", encoding="utf-8") as spool:
+            spool.writelines(json.dumps(doc, ensure_ascii=False) + "\n" for doc in docs)
+            spool.flush()
+            os.fsync(spool.fileno())
 
     def pending(self) -> bool:
         return self.path.exists() and self.path.stat().st_size > 0
 
     def take(self, write: Callable[[list[dict[str, Any]]], object]) -> int:
         """Write every spooled document with `write`; the file is removed only after the write succeeded."""
-        with self.lock:
+        with self._locked():
             if not self.pending():
                 return 0
             docs = [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]

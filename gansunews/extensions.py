@@ -201,7 +201,7 @@ class CrawlRecord:
 
     def __init__(self, crawler, config: MongoConfig) -> None:
         self.crawler = crawler
-        self.store = Store(config)
+        self.store = Store.of(crawler, config)
         self.spool = Spool(config.spool_dir / f"{config.database}-records.jsonl")
         self.failures: dict[str, dict] = {}
         self.started_at = ""
@@ -287,7 +287,6 @@ class CrawlRecord:
         if reason == "finished":  # watermarks advance only after a clean run
             operations.append(("save_channels", [spider.channel_records()]))
         await self._write(operations)
-        self.store.close()
 
     async def _write(self, operations: list[tuple[str, list]], replay: bool = False) -> None:
         try:

@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from pymongo import ASCENDING, MongoClient, UpdateOne
 from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
+from scrapy import signals
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,6 +47,9 @@ REVISION_FIELDS = (
 )
 FINGERPRINT_FIELDS = ("minhash", "content_hash", "published_at", "duplicate_of")
 STORED_FIELDS = {"channels": 1, "regions": 1, "crawl.first_seen": 1, **dict.fromkeys(REVISION_FIELDS, 1)}
+
+
+_CRAWL_STORES: WeakKeyDictionary = WeakKeyDictionary()  # crawler → its one Store
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,17 @@ class Spool:
 
 
 class Store:
-    """The collections, with one writer thread; `await store.run(fn, …)` calls `fn` there."""
+    """The collections, with one writer thread; `await store.run(fn, …)` calls `fn` there. A crawl has one
+    (`Store.of(crawler, config)`): one client and one writer thread for the pipeline, the crawl record and the
+    state reads, closed when the engine stops, after every component's last write."""
+
+    @classmethod
+    def of(cls, crawler, config: MongoConfig) -> Store:
+        store = _CRAWL_STORES.get(crawler)
+        if store is None:
+            store = _CRAWL_STORES[crawler] = cls(config)
+            crawler.signals.connect(store.close, signal=signals.engine_stopped)
+        return store
 
     def __init__(self, config: MongoConfig) -> None:
         self.config = config
@@ -298,9 +313,9 @@ class StoredState:
         self.store = store
 
     @classmethod
-    def from_settings(cls, settings) -> StoredState | None:
-        config = MongoConfig.from_settings(settings)
-        return cls(Store(config)) if config else None
+    def from_crawler(cls, crawler) -> StoredState | None:
+        config = MongoConfig.from_settings(crawler.settings)
+        return cls(Store.of(crawler, config)) if config else None
 
     async def known_since(self, since: date | None) -> set[str]:
         return await self.store.run(self.store.ids_since, since.isoformat() if since else None)
@@ -310,6 +325,3 @@ class StoredState:
 
     async def add_channels(self, channels_by_id: dict[str, list[dict[str, Any]]]) -> int:
         return await self.store.run(self.store.add_channels, channels_by_id) if channels_by_id else 0
-
-    def close(self) -> None:
-        self.store.close()

@@ -237,3 +237,22 @@ def test_spool_is_replayed_at_the_next_start(own_ferretdb, fresh_replica, tmp_pa
     assert second.stat("mongo/replayed") == first.stat("mongo/spooled")
     assert {doc["_id"] for doc in db.articles.find()} == site.expected_ids(date.fromisoformat(SINCE))
     assert db.crawls.count_documents({}) == 2  # the first run's record was spooled too
+
+
+def test_one_store_per_crawler_closed_when_the_engine_stops(mongo_uri):
+    """The pipeline, the crawl record, the dedupe loader and the spider's state share one client and one writer
+    thread; it closes after their last writes, when the engine stops."""
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    from gansunews.spiders.portal import PortalSpider
+    from gansunews.store import MongoConfig, Store
+
+    crawler, other = (get_crawler(PortalSpider, {"MONGO_URI": mongo_uri}) for _ in range(2))
+    config = MongoConfig.from_settings(crawler.settings)
+    store = Store.of(crawler, config)
+    assert Store.of(crawler, config) is store and Store.of(other, config) is not store
+    store.db.command("ping")
+    crawler.signals.send_catch_log(signals.engine_stopped)
+    assert store.executor._shutdown
+    Store.of(other, config).close()

@@ -37,14 +37,12 @@ class DedupePipeline:
         """Across runs: stored articles join the index."""
         if self.stored is None:
             return
-        store = Store(self.stored)
+        store = Store.of(self.crawler, self.stored)
         try:
             await store.run(self.load, store)
         except PyMongoError as error:
             self.crawler.stats.inc_value("gansunews/dedupe/state_unavailable")
             logger.warning("stored fingerprints unavailable, near duplicates found within this run only: %s", error)
-        finally:
-            store.close()
         self.crawler.stats.set_value("gansunews/dedupe/stored_fingerprints", len(self.index))
         self.first_row_of_run = len(self.index)
 

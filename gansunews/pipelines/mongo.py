@@ -55,7 +55,7 @@ class MongoPipeline:
             self.crawler.stats.inc_value(f"gansunews/mongo/{key}", value)
 
     async def open_spider(self) -> None:
-        self.store = Store(self.config)
+        self.store = Store.of(self.crawler, self.config)
         try:
             await self.store.run(self.store.ping)
             await self.store.run(self.store.ensure_indexes)
@@ -91,8 +91,6 @@ class MongoPipeline:
             logger.error(
                 "MongoDB unavailable at close: articles kept in %s, replayed at the next start", self.spool.path
             )
-        assert self.store is not None
-        self.store.close()
 
     async def _flush_periodically(self) -> None:
         while True:

@@ -150,7 +150,7 @@ class PortalSpider(scrapy.Spider):
         spider.shared_queue_patience = settings.getfloat("GANSUNEWS_REDIS_IDLE_SECONDS") if spider.distributed else 0.0
         spider.idle_mark = (-1, time.monotonic())
         spider.browser_context = settings.getdict("GANSUNEWS_PLAYWRIGHT_CONTEXT")
-        spider.stored = None if spider.args.full else StoredState.from_settings(settings)
+        spider.stored = None if spider.args.full else StoredState.from_crawler(crawler)
         spider.readers = PageReaders(max(0, settings.getint("GANSUNEWS_READ_WORKERS")))
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
@@ -161,8 +161,6 @@ class PortalSpider(scrapy.Spider):
         stats.set_value("gansunews/readers/peak_rss", self.readers.peak_rss())  # while the workers still run
         stats.set_value("gansunews/readers/lost_pools", self.readers.lost_pools)
         self.readers.close()
-        if self.stored is not None:
-            self.stored.close()
 
     def progress(self) -> dict[str, int]:
         """How far the crawl is: channels discovered, still walking and walked; articles listed, fetched, stored."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -32,15 +31,9 @@ def main() -> int:
     database = FerretDB(ferretdb_binary()).start()
     workdir = Path(tempfile.mkdtemp(prefix="gansunews-demo-"))
     stats_file = workdir / "stats.json"
-    env = {
-        **os.environ,
-        "http_proxy": server.proxy_url,
-        "https_proxy": server.proxy_url,
-        "PYTHONPATH": str(PROJECT),
-        "MONGO_URI": database.uri,
-        "MONGO_DATABASE": "gansunews",
-        "GANSUNEWS_SPOOL_DIR": str(workdir / "spool"),
-    }
+    env = server.crawl_environment(  # a local replica: no politeness floor
+        MONGO_URI=database.uri, MONGO_DATABASE="gansunews", GANSUNEWS_SPOOL_DIR=str(workdir / "spool")
+    )
     print(f"replica of gscn.com.cn serving as proxy on {server.proxy_url}; FerretDB on {database.uri}")
     print(f"crawling since {options.since} …")
     command = crawl_command(

@@ -124,7 +124,8 @@ class ReplicaServer(ThreadingHTTPServer):
 
     @contextlib.contextmanager
     def answering(self):
-        """Counts the requests being answered at once (the crawler's concurrency at this origin)."""
+        """Counts the requests being prepared at once: the crawler's concurrency at this origin, from the moment a
+        request arrives until its answer is ready (a client can start its next one only after that)."""
         with self.lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -200,13 +201,13 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             self.send_error(403, "replica serves only *.gscn.com.cn")
             return
         self.server.log_request_url(url, allowed=True, browser_dest=self.headers.get("Sec-Fetch-Dest"))
-        with self.server.answering():
-            self.answer(url)
+        self.answer(url)
 
     def answer(self, url: str) -> None:
         path = urlsplit(url).path
-        time.sleep(self.server.delays.get(path, self.server.delay))
-        reply = self.server.renderer.reply(url)
+        with self.server.answering():  # not while writing: the client frees its slot once it has the bytes
+            time.sleep(self.server.delays.get(path, self.server.delay))
+            reply = self.server.renderer.reply(url)
         fault = self.server.fault_for(url)
         if path in self.server.broken or fault == "503":
             reply = Reply(503, {"Content-Type": "text/html"}, b"<html><body>Service Unavailable</body></html>")

@@ -5,6 +5,7 @@
   `{"file": …, "error": …}` and makes the exit status 1.
 - `schedule run PLAN` / `schedule crontab` schedule crawls through scrapyd (see gansunews/schedule.py).
 - `report [--last | --crawl-id ID]` writes a crawl report from MongoDB (see gansunews/report.py).
+- `reparse [--since DAY] [--ids ID,…]` rebuilds stored articles from their kept pages (see gansunews/reparse.py).
 - `survey [--json] [-s NAME=VALUE]` walks discovery and samples each channel (one archive page, one article),
   stores nothing, prints the channel tree and whether the site looks like the model; exit 1 when it does not.
 """
@@ -16,18 +17,20 @@ import json
 import os
 import sys
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-from gansunews import redact, report, survey
+from gansunews import redact, reparse, report, survey
 from gansunews.fingerprints import encode_signature, signature_and_simhash
 from gansunews.pages import PageError
 from gansunews.pages.article import ArticlePage
 from gansunews.pipelines.clean import clean_article
 from gansunews.pipelines.regions import article_regions
 from gansunews.schedule import DEFAULT_URL, PLANS, crontab, schedule
+from gansunews.store import MongoConfig, Store
 
 
 def extract(path: Path, url: str | None) -> dict:
@@ -68,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     schedule_cmd.add_argument(
         "--log-dir", type=Path, help="where scheduled runs append their output (default: ~/.local/state/gansunews)"
     )
+    reparse_cmd = commands.add_parser("reparse", help="rebuild stored articles from their kept pages: no crawl")
+    reparse_cmd.add_argument("--uri", default=os.environ.get("MONGO_URI"), help="default: $MONGO_URI")
+    reparse_cmd.add_argument("--database", default=os.environ.get("MONGO_DATABASE", "gansunews"))
+    reparse_cmd.add_argument("--since", help="only articles published on or after this day (YYYY-MM-DD)")
+    reparse_cmd.add_argument("--ids", help="only these article ids, comma-separated")
     survey_cmd = commands.add_parser(
         "survey", help="walk discovery and sample each channel: does the site look as expected?"
     )
@@ -86,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_schedule(options, parser)
     if options.command == "report":
         return run_report(options, parser)
+    if options.command == "reparse":
+        return run_reparse(options, parser)
     if options.command == "survey":
         overrides = dict(item.split("=", 1) for item in options.set if "=" in item)
         if len(overrides) != len(options.set):
@@ -116,6 +126,29 @@ def run_report(options: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     for path in paths:
         print(path)
     return 0
+
+
+def run_reparse(options: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Exit status 1 when some article could not be rebuilt (it is left as stored, and listed)."""
+    if not options.uri:
+        parser.error("reparse needs MongoDB: --uri or MONGO_URI")
+    since = options.since
+    if since:
+        try:
+            date.fromisoformat(since)
+        except ValueError:
+            parser.error(f"--since {since!r}: expected YYYY-MM-DD")
+    ids = [part.strip() for part in (options.ids or "").split(",") if part.strip()]
+    store = Store(MongoConfig(options.uri, options.database))
+    try:
+        summary = reparse.run(store, since, ids)
+    except PyMongoError as error:
+        print(redact.redact(f"reparse: {error}"), file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(json.dumps(summary.as_dict(), ensure_ascii=False))
+    return 1 if summary.failed else 0
 
 
 def run_schedule(options: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

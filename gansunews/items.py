@@ -38,6 +38,16 @@ class RawArticle:
     """Every channel whose listing named this article: `{name, url, region_code}`."""
     status: int | None = None
     """HTTP status of the first page."""
+    pages: list[dict[str, Any]] = field(default_factory=list)
+    """The pages as fetched (`pages.raw_page`), for the archive's `pages` collection: PagesPipeline takes them off
+    the item before it is cleaned, so they never reach a feed."""
+
+    def join(self, body: Any) -> None:
+        """Append a continuation page's body (`pages.article.Body`): the crawl and `reparse` join pages alike."""
+        self.paragraphs += body.paragraphs
+        self.content_html += "\n" + body.html
+        self.images += [image for image in body.images if image not in self.images]
+        self.page_count += 1
 
 
 @dataclass

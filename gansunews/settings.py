@@ -59,6 +59,7 @@ METAREFRESH_ENABLED = False
 
 # One job each; MongoPipeline and CrawlRecord are NotConfigured without MONGO_URI.
 ITEM_PIPELINES = {
+    "gansunews.pipelines.pages.PagesPipeline": 50,  # takes the raw pages off the item first
     "gansunews.pipelines.clean.CleanPipeline": 100,
     "gansunews.pipelines.regions.RegionsPipeline": 200,
     "gansunews.pipelines.validate.ValidatePipeline": 300,
@@ -90,6 +91,7 @@ GANSUNEWS_MONGO_BATCH_SIZE = 200
 GANSUNEWS_MONGO_FLUSH_SECONDS = 2.0
 GANSUNEWS_MONGO_TIMEOUT_MS = 5000
 GANSUNEWS_SPOOL_DIR = ".gansunews/spool"
+GANSUNEWS_KEEP_PAGES = True  # keep every article page as fetched (compressed, `pages` collection) for `reparse`
 
 # --- JavaScript-drawn listings: rendered in headless Chromium only when a list container has no items --------
 GANSUNEWS_PLAYWRIGHT_ENABLED = True

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
-from pymongo import ASCENDING, MongoClient, UpdateOne
+from pymongo import ASCENDING, MongoClient, ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 from scrapy import signals
 
@@ -175,6 +175,7 @@ class Store:
         self.db.crawls.create_index([("spider", ASCENDING), ("started_at", ASCENDING)])
         self.db.failures.create_index([("crawl_id", ASCENDING), ("url", ASCENDING)], unique=True)
         self.db.channels.create_index([("region_code", ASCENDING)])
+        self.db.pages.create_index([("article_id", ASCENDING)])
 
     # ---------------------------------------------------------------------------------- articles
 
@@ -208,6 +209,27 @@ class Store:
             return [docs[index] for index in sorted(duplicates)]
         return []
 
+    def rebuild_articles(self, docs: list[dict[str, Any]], at: str) -> SaveResult:
+        """Replace stored articles with rebuilt ones (`reparse`): every field is today's reading (regions too, not
+        merged with the old); channels stay. When any field a reader sees changed, the old version is kept in
+        `revisions`."""
+        result = SaveResult()
+        updates = []
+        for doc in docs:
+            stored = self.db.articles.find_one({"_id": doc["_id"]}, STORED_FIELDS) or {}
+            update: dict[str, Any] = {"$set": {k: v for k, v in doc.items() if k not in ("_id", "channels")}}
+            if any(stored.get(key) != doc.get(key) for key in REVISION_FIELDS):
+                update["$push"] = {
+                    "revisions": {**{key: stored.get(key) for key in REVISION_FIELDS}, "replaced_at": at}
+                }
+                result.revisions += 1
+            else:
+                result.unchanged += 1
+            updates.append(UpdateOne({"_id": doc["_id"]}, update))
+        if updates:
+            self.db.articles.bulk_write(updates, ordered=False)
+        return result
+
     @staticmethod
     def _update_for(doc: dict[str, Any], stored: dict[str, Any], result: SaveResult) -> UpdateOne:
         fields = {key: value for key, value in doc.items() if key not in ("_id", "crawl", "channels", "regions")}
@@ -226,6 +248,17 @@ class Store:
         else:
             result.unchanged += 1
         return UpdateOne({"_id": doc["_id"]}, update)
+
+    # ------------------------------------------------------------------------------------- pages
+
+    def save_pages(self, docs: list[dict[str, Any]]) -> None:
+        """Keep fetched pages (one per URL: a later fetch replaces an earlier one)."""
+        if docs:
+            self.db.pages.bulk_write([ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs], ordered=False)
+
+    def pages_of(self, article_id: str) -> list[dict[str, Any]]:
+        """An article's kept pages, first page first."""
+        return sorted(self.db.pages.find({"article_id": article_id}), key=lambda page: page["part"])
 
     def ids_since(self, day: str | None) -> set[str]:
         """Ids of stored articles published on or after `day` (all when None), in one pass."""

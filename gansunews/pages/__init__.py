@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from parsel import Selector
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, resolve_encoding
+
+from gansunews.urls import article_match, strip_query
 
 FALLBACK_ENCODING = "gb18030"  # superset of GBK and GB2312, which sister sites of this CMS serve
 
@@ -91,6 +95,22 @@ SITE_NAME = CRUMB_ROOTS[0]
 _SEPARATORS = re.compile(r"\s*(?:>>|>|»|›|→|&gt;|/)\s*")
 _CRUMB_MARK = re.compile(r">|›|»|→")  # what tells a breadcrumb from a source link or a nav bar
 _HERE = re.compile(r"(?:您(?:当前)?的?|当前)位置\s*[:：]?")
+
+
+def raw_page(url: str, status: int, content_type: str, body: bytes) -> dict:
+    """A fetched page as the archive keeps it: zlib-compressed bytes with what decoding them needs. `_id` is the
+    URL without query; `part` is 1 for an article's first page, N for its `_N`/`_0N` continuation."""
+    url = strip_query(url)
+    match = article_match(url)
+    return {
+        "_id": url,
+        "article_id": match["id"] if match else None,
+        "part": int(match["part"] or 1) if match else 1,
+        "status": status,
+        "content_type": content_type,
+        "fetched_at": datetime.now(UTC).isoformat(),
+        "body": zlib.compress(body, 6),
+    }
 
 
 def content_type(response) -> str:

@@ -19,6 +19,13 @@ logger = logging.getLogger(__name__)
 MIN_NEAR_DUP_CHARS = 80  # shorter bodies (captions, notices) are too alike to call reposts unless identical
 
 
+def fingerprint(article: Article) -> Fingerprint:
+    """Fills the article's `simhash` and `minhash`, and returns the fingerprint the repost index compares."""
+    values, article.simhash = signature_and_simhash(article.content_text)
+    article.minhash = encode_signature(values)
+    return Fingerprint.of(article.content_hash, values if len(article.content_text) >= MIN_NEAR_DUP_CHARS else None)
+
+
 class DedupePipeline:
     def __init__(self, crawler, stored: MongoConfig | None, similar: float) -> None:
         self.crawler = crawler
@@ -56,9 +63,7 @@ class DedupePipeline:
             return item
         if self.index.rows.get(item.article_id, -1) >= self.first_row_of_run:  # already emitted by this run
             raise drop(self.crawler, "duplicate_id", item.article_id)
-        values, item.simhash = signature_and_simhash(item.content_text)
-        item.minhash = encode_signature(values)
-        body = Fingerprint.of(item.content_hash, values if len(item.content_text) >= MIN_NEAR_DUP_CHARS else None)
+        body = fingerprint(item)
         item.duplicate_of, only_later = self.index.original_of(item.article_id, item.published_at, body)
         if item.duplicate_of:
             self.crawler.stats.inc_value("gansunews/dedupe/reposts")

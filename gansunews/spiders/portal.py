@@ -31,7 +31,7 @@ from gansunews.args import CrawlArgs
 from gansunews.browser import browser_meta
 from gansunews.crawlinfo import failure_recorded
 from gansunews.items import RawArticle
-from gansunews.pages import PageError, content_type
+from gansunews.pages import PageError, content_type, raw_page
 from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
 from gansunews.readers import PageReaders, Reader, Reading, read_article, read_continuation
 from gansunews.regions import divisions, is_within
@@ -44,7 +44,7 @@ from gansunews.spiders.discovery import (
     scope_root_by,
 )
 from gansunews.spiders.walk import next_page, numbering_falls, numbering_suspect, pages_before_cutoff
-from gansunews.store import PyMongoError, StoredState
+from gansunews.store import MongoConfig, PyMongoError, StoredState
 from gansunews.urls import article_id, article_match, article_url_date, channel_key, is_site_url, strip_query
 
 logger = logging.getLogger(__name__)
@@ -144,6 +144,7 @@ class PortalSpider(scrapy.Spider):
         spider.render_js = settings.getbool("GANSUNEWS_PLAYWRIGHT_ENABLED")
         spider.page_lookahead = max(1, settings.getint("GANSUNEWS_PAGE_LOOKAHEAD"))
         spider.max_empty_pages = max(0, settings.getint("GANSUNEWS_MAX_EMPTY_PAGES"))
+        spider.keep_pages = settings.getbool("GANSUNEWS_KEEP_PAGES") and MongoConfig.from_settings(settings) is not None
         spider.queued_articles = max(1, settings.getint("GANSUNEWS_QUEUED_ARTICLES"))
         spider.distributed = bool(settings.get("REDIS_URL"))
         spider.in_order = InOrder(passthrough=spider.distributed)  # another process may fetch what this one listed
@@ -673,6 +674,7 @@ class PortalSpider(scrapy.Spider):
         if raw is not None:
             self.count(f"date/from/{raw.date_from}")
             self.count(f"template/{raw.template}")
+            self.keep_page(raw, response)
             raw.status = response.status
             raw.channels = channels
             if reading.next_url:
@@ -680,6 +682,11 @@ class PortalSpider(scrapy.Spider):
                 return
         for item in self.finish(cms_id, raw):
             yield item
+
+    def keep_page(self, raw: RawArticle, response: Response) -> None:
+        """The page as fetched goes with the article to PagesPipeline (`reparse` reads the archive from them)."""
+        if self.keep_pages:
+            raw.pages.append(raw_page(response.url, response.status, content_type(response), response.body))
 
     async def read(self, reader: Reader, response: Response) -> Reading:
         """The page read by a worker process (gansunews/readers.py)."""
@@ -704,10 +711,8 @@ class PortalSpider(scrapy.Spider):
             self.count("fail/continuation/unparsable")
             logger.warning("continuation page not parsed: %s", reading.error)
         else:
-            raw.paragraphs += reading.body.paragraphs
-            raw.content_html += "\n" + reading.body.html
-            raw.images += [image for image in reading.body.images if image not in raw.images]
-            raw.page_count += 1
+            raw.join(reading.body)
+            self.keep_page(raw, response)
             next_url = reading.next_url
             if next_url and next_url not in visited and len(visited) < MAX_CONTINUATION_PAGES:
                 yield self.continuation_request(raw, next_url, visited)

@@ -1,4 +1,4 @@
-"""Command line: `python -m gansunews extract|schedule …`.
+"""Command line: `python -m gansunews extract|survey|reparse|report|schedule …`.
 
 - `extract FILE... [--url URL]` parses saved pages without crawling: one JSON object per file, in order, in the
   data contract (without crawl metadata); a page that cannot be read as an article prints

@@ -149,6 +149,7 @@ def judge(crawler, reason: str, previous: dict | None = None, args: dict | None 
     verdict, problems, notes = quality_verdict(crawler.stats.get_stats(), reason, previous, args, limits)
     crawler.stats.set_value("gansunews/quality", verdict)
     crawler.stats.set_value("gansunews/quality/problems", problems)
+    crawler.stats.set_value("gansunews/quality/notes", notes)
     for note in notes:
         logger.info("quality note: %s", note)
     for problem in problems:

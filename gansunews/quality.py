@@ -84,6 +84,8 @@ def quality_verdict(
                 problems.append(f"{name} on {covered}/{items} articles")
     if failed / requests > limits.failed_requests:
         problems.append(f"{failed} failed requests of {requests}")
+    if get("gansunews/listing/stopped_repeated", 0):
+        notes.append(f"{get('gansunews/listing/stopped_repeated')} walks stopped at an archive page repeating another")
     if get("gansunews/pager/numbering/falling", 0):
         notes.append(f"{get('gansunews/pager/numbering/falling')} channels number their archive pages newest first")
     problems += _against_previous(stats, items, channels, previous, args, limits)

@@ -35,6 +35,7 @@ def crawl_replica(site: Site, workdir):
     server = ReplicaServer(site).start()
     try:
         result = run_crawl(server.proxy_url, workdir, f"since={SINCE}")
+        result.requests = list(server.requests)
     finally:
         server.stop()
     assert result.returncode == 0, result.log[-3000:]
@@ -122,6 +123,9 @@ def test_survey_json_describes_each_channel():
     yaowen = next(row for row in report["channels"] if row["channel"] == "要闻")
     assert yaowen["pager"] and yaowen["maxpage"] and yaowen["live_entries"] == 5 and yaowen["archive_entries"]
     assert yaowen["template"] and "title" in yaowen["fields"] and yaowen["date_from"] == "page"
+    # a channel whose first listed article is an empty page is sampled with its next one
+    shehui = next(row for row in report["channels"] if row["channel"] == "社会")
+    assert shehui["template"] and any("article not read" in error for error in shehui["errors"])
 
 
 @pytest.mark.parametrize(
@@ -132,3 +136,17 @@ def test_survey_of_a_broken_replica_fails_naming_the_cause(variation, cause):
     done = survey(Site(seed=7, variations=frozenset({variation})))
     assert done.returncode == 1
     assert "the site looks UNLIKE the model" in done.stdout and cause in done.stdout
+
+
+def test_archive_pages_repeating_each_other_stop_the_walk(tmp_path):
+    """A pager that serves the same page for every number: each walk stops at the first repeat, not at page 1."""
+    site = Site(seed=7, variations=frozenset({"repeating_pages"}))
+    result = crawl_replica(site, tmp_path)
+    assert set(result.ids) == site.expected_ids(SINCE)
+    assert result.stat("listing/stopped_repeated") >= 10
+    deep_pages = [url for url in result.requests if site.shehui.code in url and "/system/count//" in url]
+    assert len(deep_pages) <= 4  # not 1,001
+    assert any(
+        "walks stopped at an archive page repeating another" in n
+        for n in result.stats.get("gansunews/quality/notes", [])
+    )

@@ -14,6 +14,7 @@ signals, and each says which signal decided so that the spider can count it:
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -48,6 +49,7 @@ class Channel:
     newest_seen: date | None = None
     live_days: list[date] = field(default_factory=list)  # the live page's: what page `maxpage` should continue
     held: Any = None  # page `maxpage`, held while page 1 is fetched to check the numbering
+    recent_pages: deque = field(default_factory=lambda: deque(maxlen=4))  # entry sets of the last archive pages
     window: int = 1  # archive pages in flight: doubles with every page worth reading, up to the look-ahead
     drawn_by_js: bool = False  # its live page had to be rendered: so will its archive pages
 

@@ -380,6 +380,10 @@ class PortalSpider(scrapy.Spider):
 
     def after_archive_page(self, page: ListingPage, channel: Channel):
         """Register an archive page's entries and request the next pages, or end the walk."""
+        if self.repeats_a_page(page, channel):
+            channel.pages_walked += 1
+            channel.exhausted = True
+            return
         if self.read_entries(page, channel):
             days = [day for day in (entry.day for entry in page.entries()) if day]
             most = pages_before_cutoff(days, self.cutoff(channel), self.page_lookahead)
@@ -387,6 +391,17 @@ class PortalSpider(scrapy.Spider):
             yield from self.walk_on(channel, channel.last_requested + channel.step)
         else:
             channel.exhausted = True
+
+    def repeats_a_page(self, page: ListingPage, channel: Channel) -> bool:
+        """An archive page listing exactly what another recent one listed: a site that serves one page for every
+        number would otherwise be walked to its end. (Page `maxpage` may repeat the live page: that is allowed.)"""
+        listed = frozenset(article_id(entry.url) for entry in page.entries() if article_match(strip_query(entry.url)))
+        if listed and listed in channel.recent_pages:
+            self.count("listing/stopped_repeated")
+            logger.warning("archive page %s repeats an earlier one of %s: walk stopped", page.url, channel.url)
+            return True
+        channel.recent_pages.append(listed)
+        return False
 
     def archive_failed(self, failure: Failure):
         self.record_failure("listing", failure)

@@ -18,6 +18,7 @@ from gansunews.spiders.discovery import Channel
 from gansunews.spiders.portal import PRIORITY_ARTICLE, PRIORITY_LISTING, PortalSpider
 from gansunews.urls import article_match, strip_query
 
+ARTICLES_TRIED = 3  # listed articles tried per channel until one reads
 SURVEYED_FIELDS = ("title", "source", "editor", "authors", "breadcrumb", "images", "original_title")
 
 
@@ -58,14 +59,9 @@ class SurveySpider(PortalSpider):
             "fields": [],
             "errors": [],
         }
-        if entries:
-            yield Request(
-                strip_query(entries[0].url),
-                callback=self.survey_article,
-                errback=self.survey_failed,
-                priority=PRIORITY_ARTICLE,
-                cb_kwargs={"row": row},
-            )
+        candidates = [strip_query(entry.url) for entry in entries[:ARTICLES_TRIED]]
+        if candidates:
+            yield self.sample_article(row, candidates)
         if pager is None:
             return
         channel.pager = pager
@@ -105,17 +101,29 @@ class SurveySpider(PortalSpider):
         row["date_forms"] = sorted({*row["date_forms"], *(date_form(e.date_raw) for e in entries)})
         yield from ()
 
-    def survey_article(self, response: Response, row: dict[str, Any]):
+    def sample_article(self, row: dict[str, Any], candidates: list[str]) -> Request:
+        """The first listed article; the next one when it cannot be read (a live stream, a dead link …)."""
+        return Request(
+            candidates[0],
+            callback=self.survey_article,
+            errback=self.survey_failed,
+            priority=PRIORITY_ARTICLE,
+            cb_kwargs={"row": row, "rest": candidates[1:]},
+        )
+
+    def survey_article(self, response: Response, row: dict[str, Any], rest: list[str] | None = None):
         try:
             raw = ArticlePage.from_response(response).article()
         except PageError as error:
             row["errors"].append(f"article not read: {error}")
+            if rest:
+                yield self.sample_article(row, rest)
             return
         row["template"], row["date_from"] = raw.template, raw.date_from
         row["fields"] = [name for name in SURVEYED_FIELDS if getattr(raw, name)]
-        yield from ()
 
     def survey_failed(self, failure: Failure):
-        row = failure.request.cb_kwargs["row"]
-        row["errors"].append(f"{failure.request.url}: {failure.getErrorMessage()}")
-        yield from ()
+        kwargs = failure.request.cb_kwargs
+        kwargs["row"]["errors"].append(f"{failure.request.url}: {failure.getErrorMessage()}")
+        if kwargs.get("rest"):
+            yield self.sample_article(kwargs["row"], kwargs["rest"])

@@ -192,6 +192,8 @@ class Renderer:
                 number = int(path.rsplit("_", 1)[-1].split(".")[0])
                 if channel.pager != "ok" or not 1 <= number <= channel.maxpage or path != channel.page_path(number):
                     return _html("<html><head><title>404</title></head></html>", status=404)
+                if "repeating_pages" in self.site.variations:  # one page for every number
+                    return self._listing(channel, list(reversed(channel.stories))[: channel.page_size], extras=False)
                 return self._listing(channel, channel.page_stories(number), extras=False)
         return None
 

@@ -33,7 +33,8 @@ Variations (`Site(variations={…})`, SITE.md's "where the real portal may diffe
   short_continuation continuation pages `_2`, `_3` instead of `_02`, `_03`
   reversed_numbering archive page 1 is the newest, page `maxpage` the oldest
 Broken replicas, for the survey and the verdict: `no_pager` (no count-JS script anywhere: only live pages are
-reachable) and `no_list` (list entries link to `show.jsp?id=…`, not to article URLs: nothing is reachable).
+reachable), `no_list` (list entries link to `show.jsp?id=…`, not to article URLs: nothing is reachable) and
+`repeating_pages` (every archive page number serves the live page: only live pages are reachable).
 
 `Site.expected_ids(since)` is the exact set of article ids a complete crawl must emit; `Site.wrong_fields(items)`
 checks every field. `ReplicaServer` (server.py) adds slow pages, injected faults and pages that never recover.
@@ -62,7 +63,7 @@ ALL_VARIATIONS = frozenset(
         "reversed_numbering",
     }
 )
-BROKEN_VARIATIONS = frozenset({"no_pager", "no_list"})
+BROKEN_VARIATIONS = frozenset({"no_pager", "no_list", "repeating_pages"})
 _CITY_SUFFIXES = ("{}新闻", "{}频道", "{}播报", "陇东·{}", "{}市")
 HOME_WWW = "www.gscn.com.cn"
 HOME_GANSU = "gansu.gscn.com.cn"
@@ -526,6 +527,8 @@ class Site:
         ]
 
     def reachable(self, channel: ChannelSpec) -> list[Story]:
+        if "repeating_pages" in self.variations:
+            return channel.stories[-channel.page_size :]
         return channel.stories if channel.pager == "ok" else channel.stories[-channel.page_size :]
 
     def republish(self, story: Story, when: datetime) -> None:

@@ -48,7 +48,8 @@ def assert_exact(result, site: Site) -> None:
     assert site.wrong_fields(result.items) == []
     stories = {story.article_id: story for story in site.stories.values()}
     for item in result.items:  # every channel that lists it, and none that does not (sidebars are not entries)
-        listed_in = {channel_key(c.live_url) for c in site.channel_of(stories[item["article_id"]])}
+        story = stories[item["article_id"]]
+        listed_in = {channel_key(c.live_url) for c in site.channels if story in site.reachable(c)}
         assert {channel_key(c["url"]) for c in item["channels"]} == listed_in, item["article_id"]
         assert {c["region_code"] for c in item["channels"]} <= {r["code"] for r in item["regions"]}
 
@@ -150,3 +151,13 @@ def test_archive_pages_repeating_each_other_stop_the_walk(tmp_path):
         "walks stopped at an archive page repeating another" in n
         for n in result.stats.get("gansunews/quality/notes", [])
     )
+
+
+def test_without_pagers_a_sidebar_is_never_taken_for_the_list(tmp_path):
+    """No pager script to point at the list, a 热点排行 sidebar of other channels' articles on every listing, and a
+    list drawn by JavaScript: the dated list wins over the sidebar, the JS-drawn one is rendered, and no article
+    is attributed to a channel that does not list it."""
+    site = Site(seed=7, variations=frozenset({"no_pager", "list_class"}))
+    result = crawl_replica(site, tmp_path)
+    assert_exact(result, site)
+    assert result.stat("listing/found_by/most_links") == 25 and result.stat("listing/rendered") >= 1

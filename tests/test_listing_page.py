@@ -112,3 +112,15 @@ def test_drifted_list_found_by_its_article_links_not_the_sidebar():
     pager = listing.pager()
     assert pager.reference == "relative" and pager.script_url.endswith("?v=20240331")
     assert pager.base == "https://www.gscn.com.cn/news"
+
+
+def test_without_a_pager_the_dated_list_wins_over_a_bigger_undated_sidebar():
+    hot = "".join(f'<li><a href="/system/2024/03/0{n}/01300010{n}.shtml">热点{n}</a></li>' for n in range(1, 8))
+    listed = "".join(
+        f'<li><a href="/system/2024/02/1{n}/01300020{n}.shtml">消息{n}</a><span>[2024-02-1{n}]</span></li>'
+        for n in range(1, 4)
+    )
+    body = f'<html><body><div class="hot"><ul>{hot}</ul></div><div class="main"><ul>{listed}</ul></div></body></html>'
+    listing = ListingPage.from_bytes("https://gansu.gscn.com.cn/sz1/", body.encode(), {})
+    assert listing.found_by == "most_links"
+    assert [e.title for e in listing.entries()] == ["消息1", "消息2", "消息3"]

@@ -88,7 +88,8 @@ class ListingPage(HtmlPage):
                 return [], "pager_script"
             main = with_pager[0]
         else:
-            main = max(groups, key=lambda c: len(groups[c]))
+            # lists show dates beside their entries, "hot" sidebars seldom do: dated entries first, then size
+            main = max(groups, key=lambda c: (sum(map(_dated, groups[c])), len(groups[c])))
         # Enorth splits a list into blocks of five (`<ul>…</ul><ul>…</ul>`): sibling blocks belong to it
         blocks = [c for c in groups if c is main or c.getparent() is main.getparent()]
         items = [item for block in blocks for item in groups[block]]
@@ -113,8 +114,17 @@ class ListingPage(HtmlPage):
 
     @property
     def needs_browser(self) -> bool:
-        """A list container with no entries in the HTML: the list is drawn by JavaScript."""
-        return self.has_container and not self._list[0]
+        """The list may be drawn by JavaScript: no entries in the HTML but a list container, or inline scripts
+        that write into the page and nothing better than an undated block of links (a sidebar, most likely)."""
+        items, found_by = self._list
+        if not items:
+            return self.has_container or self._draws_with_script
+        return found_by == "most_links" and not any(map(_dated, items)) and self._draws_with_script
+
+    @cached_property
+    def _draws_with_script(self) -> bool:
+        scripts = " ".join(self._tree.xpath("//script[not(@src)]/text()"))
+        return bool(re.search(r"\.innerHTML\s*=|document\.write\(|\.insertAdjacentHTML\(|\.appendChild\(", scripts))
 
     @property
     def is_listing(self) -> bool:
@@ -171,6 +181,13 @@ class ListingPage(HtmlPage):
                 if text and url not in seen:
                     seen[url] = Link(url=url, text=text)
         return list(seen.values())
+
+
+def _dated(item) -> bool:
+    """An entry element with a date beside its link."""
+    anchors = "".join(a.text_content() for a in item.iter("a"))
+    text = item.tail if item.tag == "a" else item.text_content()
+    return bool(_ENTRY_DATE.search(squash(text or "").replace(squash(anchors), " ")))
 
 
 def _entry_element(anchor):

@@ -231,8 +231,9 @@ class RepostIndex:
             self.duplicate_of[row] = duplicate_of
         self.keys.add(body.keys, row)
 
-    def original_of(self, cms_id: str, published_at: str, body: Fingerprint) -> tuple[str | None, bool]:
-        """(the root id of the earliest-published earlier copy or None, whether only later copies exist)."""
+    def original_of(self, cms_id: str, published_at: str, body: Fingerprint) -> tuple[str | None, list[str]]:
+        """(the root id of the earliest-published earlier copy or None, the roots of the copies when all of them
+        are later: this article is their original, and they must now point at it — `repoint`)."""
         roots = set()
         kept = body.values.astype(KEPT_SIGNATURE_DTYPE) if body.values is not None else None
         for row in self.keys.rows(body.keys):
@@ -247,7 +248,15 @@ class RepostIndex:
         roots.discard(cms_id)
         when = _timestamp(published_at)
         earlier = [(self.times[self.rows[r]], r) for r in roots if r in self.rows and self.times[self.rows[r]] <= when]
-        return (min(earlier)[1] if earlier else None), bool(roots) and not earlier
+        return (min(earlier)[1], []) if earlier else (None, sorted(roots))
+
+    def repoint(self, roots: list[str], original: str) -> list[str]:
+        """The copies rooted at `roots` (the roots too) now point at `original`; returns their ids."""
+        rows = {self.rows[root] for root in roots if root in self.rows}
+        rows |= {row for row, root in self.duplicate_of.items() if root in roots}
+        for row in rows:
+            self.duplicate_of[row] = original
+        return sorted(self.ids[row] for row in rows)
 
     def _stored_signature(self, row: int) -> np.ndarray:
         block, offset = divmod(row, BLOCK)

@@ -26,7 +26,7 @@ from gansunews.pipelines.regions import article_regions
 from gansunews.pipelines.validate import problem
 from gansunews.store import Store
 
-BATCH = 20  # updates per write: FerretDB takes seconds for a bulk update of large documents
+BATCH = 100  # rebuilt articles per write (the store updates them in smaller chunks)
 
 
 @dataclass

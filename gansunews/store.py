@@ -49,6 +49,7 @@ FINGERPRINT_FIELDS = ("minhash", "content_hash", "published_at", "duplicate_of")
 STORED_FIELDS = {"channels": 1, "regions": 1, "crawl.first_seen": 1, **dict.fromkeys(REVISION_FIELDS, 1)}
 
 
+UPDATE_CHUNK = 20  # article updates per bulk write (Store._update)
 _CRAWL_STORES: WeakKeyDictionary = WeakKeyDictionary()  # crawler → its one Store
 
 
@@ -192,9 +193,14 @@ class Store:
         for doc in existing:
             stored = self.db.articles.find_one({"_id": doc["_id"]}, STORED_FIELDS) or {}
             updates.append(self._update_for(doc, stored, result))
-        if updates:
-            self.db.articles.bulk_write(updates, ordered=False)
+        self._update(updates)
         return result
+
+    def _update(self, updates: list[UpdateOne]) -> None:
+        """Updates in chunks: FerretDB takes seconds per bulk update of large documents, and a batch of 130 ran
+        past the 30 s socket timeout (a full re-read of the replica); real MongoDB does not care."""
+        for start in range(0, len(updates), UPDATE_CHUNK):
+            self.db.articles.bulk_write(updates[start : start + UPDATE_CHUNK], ordered=False)
 
     def _insert_new(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """insert_many the documents; returns those that exist already (duplicate `_id`)."""
@@ -226,8 +232,7 @@ class Store:
             else:
                 result.unchanged += 1
             updates.append(UpdateOne({"_id": doc["_id"]}, update))
-        if updates:
-            self.db.articles.bulk_write(updates, ordered=False)
+        self._update(updates)
         return result
 
     @staticmethod
@@ -248,6 +253,12 @@ class Store:
         else:
             result.unchanged += 1
         return UpdateOne({"_id": doc["_id"]}, update)
+
+    def repoint(self, copies: list[str], original: str) -> int:
+        """Stored copies point at an original found after them."""
+        return self.db.articles.update_many(
+            {"_id": {"$in": copies}}, {"$set": {"duplicate_of": original}}
+        ).modified_count
 
     # ------------------------------------------------------------------------------------- pages
 

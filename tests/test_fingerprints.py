@@ -92,16 +92,16 @@ def crowded_index():
 
 
 def test_index_finds_a_near_copy_among_thousands(crowded_index):
-    assert crowded_index.original_of("014000001", JAN_3, body("other-hash", EDITED)) == ("013999999", False)
+    assert crowded_index.original_of("014000001", JAN_3, body("other-hash", EDITED)) == ("013999999", [])
     unrelated = random_body(random.Random(99))
-    assert crowded_index.original_of("014000002", JAN_3, body("x", unrelated)) == (None, False)
+    assert crowded_index.original_of("014000002", JAN_3, body("x", unrelated)) == (None, [])
 
 
 def test_short_bodies_match_only_when_identical():
     index = RepostIndex()
     index.add("013000001", JAN_1, body("same", None), None)
-    assert index.original_of("013000002", JAN_2, body("same", None)) == ("013000001", False)
-    assert index.original_of("013000003", JAN_2, body("different", None)) == (None, False)
+    assert index.original_of("013000002", JAN_2, body("same", None)) == ("013000001", [])
+    assert index.original_of("013000003", JAN_2, body("different", None)) == (None, [])
 
 
 def test_copies_point_at_the_root_and_never_at_a_later_article():
@@ -109,10 +109,19 @@ def test_copies_point_at_the_root_and_never_at_a_later_article():
     index.add("013000001", JAN_1, body("a", ORIGINAL), None)
     index.add("013000002", JAN_2, body("b", EDITED), "013000001")
     third = EDITED.replace("新区管委会", "管委会")
-    assert index.original_of("013000003", JAN_3, body("c", third)) == ("013000001", False)
+    assert index.original_of("013000003", JAN_3, body("c", third)) == ("013000001", [])
     # an article published before every copy it resembles is nobody's repost
-    assert index.original_of("013000000", "2023-12-31T08:00:00+08:00", body("d", third)) == (None, True)
+    assert index.original_of("013000000", "2023-12-31T08:00:00+08:00", body("d", third)) == (None, ["013000001"])
     assert len(index) == 2 and "013000002" in index
+
+
+def test_an_earlier_original_found_late_becomes_the_root_of_its_copies():
+    index = RepostIndex()
+    index.add("013000001", JAN_2, body("a", ORIGINAL), None)
+    index.add("013000002", JAN_3, body("b", EDITED), "013000001")
+    assert index.repoint(["013000001"], "013000000") == ["013000001", "013000002"]
+    index.add("013000000", JAN_1, body("o", ORIGINAL), None)
+    assert index.original_of("013000003", JAN_3, body("c", EDITED)) == ("013000000", [])
 
 
 def test_one_pass_gives_the_same_fingerprints():
@@ -127,7 +136,7 @@ def test_many_exact_copies_are_all_found_across_merges():
         index.add(f"0130{number:05d}", JAN_1, body(str(len(text)) + text[:20], text), None)
     copy = body(str(len(ORIGINAL)) + ORIGINAL[:20], ORIGINAL)
     assert index.keys.rows(copy.keys) >= {0, 1000, 2000}
-    assert index.original_of("014000000", JAN_2, copy) == ("013000000", False)
+    assert index.original_of("014000000", JAN_2, copy) == ("013000000", [])
 
 
 def test_keys_that_meet_only_in_their_low_32_bits_are_candidates_not_copies():
@@ -144,5 +153,5 @@ def test_keys_that_meet_only_in_their_low_32_bits_are_candidates_not_copies():
     index.keys._merge()  # the first in the sorted table, the second in the tail
     index.add("013000002", JAN_1, fingerprint(2), None)
     assert index.keys.rows(fingerprint(3).keys) == {0, 1}
-    assert index.original_of("013000003", JAN_2, fingerprint(3)) == (None, False)
-    assert index.original_of("013000004", JAN_2, fingerprint(2)) == ("013000002", False)
+    assert index.original_of("013000003", JAN_2, fingerprint(3)) == (None, [])
+    assert index.original_of("013000004", JAN_2, fingerprint(2)) == ("013000002", [])

@@ -256,3 +256,22 @@ def test_one_store_per_crawler_closed_when_the_engine_stops(mongo_uri):
     crawler.signals.send_catch_log(signals.engine_stopped)
     assert store.executor._shutdown
     Store.of(other, config).close()
+
+
+def test_an_original_found_after_its_reposts_becomes_their_root_in_storage(mongo_db, fresh_replica, tmp_path):
+    """The reposts are stored first (their original was not listed yet); the next full re-read (the nightly plan)
+    finds the earlier-dated original, and every stored copy points at it from then on."""
+    site, server = fresh_replica
+    original, exact, near = site.reposts
+    server.renderer.hidden = {original.article_id}
+    crawl_into(mongo_db, server.proxy_url, tmp_path / "1", f"since={SINCE}")
+    copies = {"_id": {"$in": [exact.article_id, near.article_id]}}
+    stored = {doc["_id"]: doc["duplicate_of"] for doc in mongo_db.articles.find(copies)}
+    assert stored == {exact.article_id: None, near.article_id: exact.article_id}
+    server.renderer.hidden = set()
+    second = crawl_into(mongo_db, server.proxy_url, tmp_path / "2", f"since={SINCE}", "full=1")
+    items = {item["article_id"]: item for item in second.items}
+    assert items[original.article_id]["duplicate_of"] is None
+    assert second.stat("dedupe/later_original") == 1 and second.stat("dedupe/repointed_stored") == 2
+    assert second.stat("mongo/errors") == 0 and second.stat("mongo/spooled") == 0  # 129 updates, in time
+    assert {doc["duplicate_of"] for doc in mongo_db.articles.find(copies)} == {original.article_id}

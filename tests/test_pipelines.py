@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
@@ -92,20 +94,27 @@ def test_newspaper_source_is_not_a_place_but_county_media_centre_is():
     assert {r["code"] for r in article_regions(local)} == {"621002", "621000"}
 
 
+def dedupe_item(dedupe: DedupePipeline, item):
+    return asyncio.run(dedupe.process_item(item))
+
+
 def test_repost_points_at_earlier_copy_and_exact_copy_shares_hash(crawler):
     dedupe = DedupePipeline.from_crawler(crawler)
-    original = dedupe.process_item(clean_article(raw("013000001", "2024-01-15 09:00")))
-    exact = dedupe.process_item(
+    original = dedupe_item(dedupe, clean_article(raw("013000001", "2024-01-15 09:00")))
+    exact = dedupe_item(
+        dedupe,
         clean_article(
             raw("013000050", "2024-01-20 09:00", title="转载", paragraphs=[p.replace("，", ", ") for p in BODY])
-        )
+        ),
     )
-    near = dedupe.process_item(
+    near = dedupe_item(
+        dedupe,
         clean_article(
             raw("013000090", "2024-01-25 09:00", title="各地热议", paragraphs=[BODY[0], BODY[1][:-1] + "，成效明显。"])
-        )
+        ),
     )
-    other = dedupe.process_item(
+    other = dedupe_item(
+        dedupe,
         clean_article(
             raw(
                 "013000095",
@@ -114,7 +123,7 @@ def test_repost_points_at_earlier_copy_and_exact_copy_shares_hash(crawler):
                     "兰州新区今年计划实施重点项目一百二十个，总投资超过八百亿元，涵盖新能源、新材料和数字经济等领域。"
                 ],
             )
-        )
+        ),
     )
     assert original.duplicate_of is None and other.duplicate_of is None
     assert exact.duplicate_of == near.duplicate_of == "013000001"
@@ -123,6 +132,16 @@ def test_repost_points_at_earlier_copy_and_exact_copy_shares_hash(crawler):
 
 def test_same_id_twice_is_dropped(crawler):
     dedupe = DedupePipeline.from_crawler(crawler)
-    dedupe.process_item(clean_article(raw()))
+    dedupe_item(dedupe, clean_article(raw()))
     with pytest.raises(DropItem, match="duplicate_id"):
-        dedupe.process_item(clean_article(raw()))
+        dedupe_item(dedupe, clean_article(raw()))
+
+
+def test_an_original_older_than_its_copies_repoints_them(crawler):
+    """Copies first (a back-dated original found later): they point at the original from then on."""
+    dedupe = DedupePipeline.from_crawler(crawler)
+    copy = dedupe_item(dedupe, clean_article(raw("013000050", "2024-01-20 09:00", title="转载")))
+    original = dedupe_item(dedupe, clean_article(raw("013000001", "2024-01-15 09:00")))
+    assert copy.duplicate_of is None and original.duplicate_of is None  # the feed keeps what was emitted
+    assert dedupe.index.duplicate_of[dedupe.index.rows["013000050"]] == "013000001"
+    assert crawler.stats.get_value("gansunews/dedupe/later_original") == 1

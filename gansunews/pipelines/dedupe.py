@@ -58,16 +58,34 @@ class DedupePipeline:
             body = Fingerprint.of(doc.get("content_hash", ""), decode_signature(doc.get("minhash")))
             self.index.add(doc["_id"], doc.get("published_at", ""), body, doc.get("duplicate_of"))
 
-    def process_item(self, item):
+    async def process_item(self, item):
         if not isinstance(item, Article):
             return item
         if self.index.rows.get(item.article_id, -1) >= self.first_row_of_run:  # already emitted by this run
             raise drop(self.crawler, "duplicate_id", item.article_id)
         body = fingerprint(item)
-        item.duplicate_of, only_later = self.index.original_of(item.article_id, item.published_at, body)
+        item.duplicate_of, later = self.index.original_of(item.article_id, item.published_at, body)
         if item.duplicate_of:
             self.crawler.stats.inc_value("gansunews/dedupe/reposts")
-        if only_later:
-            self.crawler.stats.inc_value("gansunews/dedupe/later_original")
+        if later:
+            await self.found_earlier_original(item.article_id, later)
         self.index.add(item.article_id, item.published_at, body, item.duplicate_of)
         return item
+
+    async def found_earlier_original(self, original: str, roots: list[str]) -> None:
+        """Copies stored before their original was found (an earlier-dated original crawled in a later run)
+        point at it from now on, in the index and in MongoDB. Within a run, originals come first (the spider's
+        order); copies of this run already emitted keep their `duplicate_of` in the feed, and are counted."""
+        copies = self.index.repoint(roots, original)
+        stored = [cms_id for cms_id in copies if self.index.rows[cms_id] < self.first_row_of_run]
+        self.crawler.stats.inc_value("gansunews/dedupe/later_original")
+        self.crawler.stats.inc_value("gansunews/dedupe/repointed_in_run", len(copies) - len(stored))
+        if stored and self.stored is not None:
+            store = Store.of(self.crawler, self.stored)
+            try:
+                count = await store.run(store.repoint, stored, original)
+            except PyMongoError as error:
+                logger.warning("reposts of %s not re-pointed in MongoDB (%s): %s", original, error, stored)
+                self.crawler.stats.inc_value("gansunews/dedupe/repoint_failed", len(stored))
+                return
+            self.crawler.stats.inc_value("gansunews/dedupe/repointed_stored", count)

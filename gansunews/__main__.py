@@ -24,10 +24,10 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 from gansunews import redact, reparse, report, survey
-from gansunews.fingerprints import encode_signature, signature_and_simhash
 from gansunews.pages import PageError
 from gansunews.pages.article import ArticlePage
 from gansunews.pipelines.clean import clean_article
+from gansunews.pipelines.dedupe import fingerprint
 from gansunews.pipelines.regions import article_regions
 from gansunews.schedule import DEFAULT_URL, PLANS, crontab, schedule
 from gansunews.store import MongoConfig, Store
@@ -37,8 +37,7 @@ def extract(path: Path, url: str | None) -> dict:
     page = ArticlePage.from_bytes(url or _page_url(path), path.read_bytes())
     article = clean_article(page.article(require_cms_id=False))
     article.regions = article_regions(article)
-    values, article.simhash = signature_and_simhash(article.content_text)
-    article.minhash = encode_signature(values)
+    fingerprint(article)  # simhash and minhash, as the crawl fills them
     record = asdict(article)
     record.pop("crawl")
     return record

@@ -225,9 +225,7 @@ class Store:
             stored = self.db.articles.find_one({"_id": doc["_id"]}, STORED_FIELDS) or {}
             update: dict[str, Any] = {"$set": {k: v for k, v in doc.items() if k not in ("_id", "channels")}}
             if any(stored.get(key) != doc.get(key) for key in REVISION_FIELDS):
-                update["$push"] = {
-                    "revisions": {**{key: stored.get(key) for key in REVISION_FIELDS}, "replaced_at": at}
-                }
+                update["$push"] = {"revisions": revision(stored, at)}
                 result.revisions += 1
             else:
                 result.unchanged += 1
@@ -245,9 +243,7 @@ class Store:
         fields["crawl"] = crawl
         update: dict[str, Any] = {"$set": fields}
         if stored.get("content_hash") and stored.get("content_hash") != doc.get("content_hash"):
-            revision = {key: stored.get(key) for key in REVISION_FIELDS}
-            revision["replaced_at"] = crawl.get("crawled_at")
-            update["$push"] = {"revisions": revision}
+            update["$push"] = {"revisions": revision(stored, crawl.get("crawled_at"))}
             result.revisions += 1
             result.updated += 1
         else:
@@ -332,6 +328,11 @@ class Store:
             for doc in self.db.channels.find({}, {"newest_seen": 1})
             if doc.get("newest_seen")
         }
+
+
+def revision(stored: dict[str, Any], replaced_at: str | None) -> dict[str, Any]:
+    """The stored version of an article's readable fields, kept when they are replaced."""
+    return {**{key: stored.get(key) for key in REVISION_FIELDS}, "replaced_at": replaced_at}
 
 
 def merge_unique(old: list[dict[str, Any]], new: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
 from gansunews.args import ArgumentError
-from gansunews.config import SettingsError, apply_environment, check
+from gansunews.config import SettingsError, check
 
 logger = logging.getLogger("gansunews")
 
@@ -32,6 +32,4 @@ class Command(ScrapyCrawl):
         spider = self.crawler_process.spider_loader.load(spider_name)
         if hasattr(spider, "check_arguments"):
             spider.check_arguments(arguments)
-        settings = self.settings.copy()
-        apply_environment(settings)
-        check(settings)
+        check(self.settings)  # the environment is in them already: the add-on acted when the process was built

@@ -7,6 +7,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from urllib.parse import urljoin
 
 from parsel import Selector
@@ -67,7 +68,11 @@ class HtmlPage:
     def breadcrumb(self) -> list[str]:
         """`中国甘肃网 >> 甘肃新闻 >> 市州播报 >> 庆阳` as names, whatever the separators (`>>`, `>`, `»`, `→`, `/`,
         images) and whatever the root is called (中国甘肃网, 首页, 网站首页: stored as 中国甘肃网, so that one
-        archive has one form)."""
+        archive has one form). Read once: discovery asks several times."""
+        return self._breadcrumb
+
+    @cached_property
+    def _breadcrumb(self) -> list[str]:
         roots = " or ".join(f"normalize-space()='{root}'" for root in CRUMB_ROOTS)
         holders = self.selector.xpath(f"//*[a[{roots}]]")
         if not holders:

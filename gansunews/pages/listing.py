@@ -75,7 +75,7 @@ class ListingPage(HtmlPage):
         groups: dict = {}  # container → its entry elements, in document order
         for anchor in self._article_anchors(self._tree):
             item = _entry_element(anchor)
-            if len({article_id(self.absolute(a.get("href")) or "") for a in self._article_anchors(item)}) > 1:
+            if len({article_id(self._article_urls[a]) for a in self._article_anchors(item)}) > 1:
                 item = anchor  # bare links in one block (`<a>…</a> 03-05<br>`): each link is an entry
             groups.setdefault(item.getparent(), {})[item] = None
         if not groups:
@@ -99,8 +99,18 @@ class ListingPage(HtmlPage):
     def _tree(self):
         return self.selector.root
 
+    @cached_property
+    def _article_urls(self) -> dict:
+        """Every anchor that links to an article, with its absolute URL: resolved once per page."""
+        urls = {}
+        for anchor in self._tree.iter("a"):
+            url = self.absolute(anchor.get("href")) or ""
+            if article_match(strip_query(url)):
+                urls[anchor] = url
+        return urls
+
     def _article_anchors(self, element) -> list:
-        return [a for a in element.iter("a") if article_match(strip_query(self.absolute(a.get("href")) or ""))]
+        return [a for a in element.iter("a") if a in self._article_urls]
 
     @property
     def found_by(self) -> str:
@@ -134,6 +144,14 @@ class ListingPage(HtmlPage):
     def entries(self) -> list[Entry]:
         return self._entries
 
+    def article_entries(self) -> list[Entry]:
+        """The entries that link to articles (a list may also hold topics, ads, off-site links)."""
+        return [entry for entry in self._entries if article_match(strip_query(entry.url))]
+
+    def days(self) -> list[date]:
+        """The entries' publish days (as listed, else from their URLs)."""
+        return [entry.day for entry in self._entries if entry.day]
+
     @cached_property
     def _entries(self) -> list[Entry]:  # parsed once: the spider reads a page's entries more than once
         found = []
@@ -141,12 +159,9 @@ class ListingPage(HtmlPage):
             anchors = self._article_anchors(item) or [a for a in item.iter("a") if self.absolute(a.get("href"))]
             if not anchors:
                 continue
-            url = self.absolute(anchors[0].get("href")) or ""
+            url = self._article_urls.get(anchors[0]) or self.absolute(anchors[0].get("href")) or ""
             title = squash(max((a.text_content() for a in anchors), key=len)) or squash(anchors[0].get("title"))
-            text = item.tail if item.tag == "a" else item.text_content()
-            rest = squash(text).replace(squash(anchors[0].text_content()), " ", 1)
-            match = _ENTRY_DATE.search(rest)
-            date_raw = squash(match.group()) if match else ""
+            date_raw = _date_beside(item)
             url_date = article_url_date(url)
             found.append(
                 Entry(
@@ -183,11 +198,18 @@ class ListingPage(HtmlPage):
         return list(seen.values())
 
 
+def _date_beside(item) -> str:
+    """The date an entry element shows beside its links, as written ('' when none). A bare link's is its tail."""
+    text = squash(item.tail if item.tag == "a" else item.text_content())
+    for anchor in item.iter("a"):
+        if label := squash(anchor.text_content()):
+            text = text.replace(label, " ", 1)
+    match = _ENTRY_DATE.search(text)
+    return squash(match.group()) if match else ""
+
+
 def _dated(item) -> bool:
-    """An entry element with a date beside its link."""
-    anchors = "".join(a.text_content() for a in item.iter("a"))
-    text = item.tail if item.tag == "a" else item.text_content()
-    return bool(_ENTRY_DATE.search(squash(text or "").replace(squash(anchors), " ")))
+    return bool(_date_beside(item))
 
 
 def _entry_element(anchor):

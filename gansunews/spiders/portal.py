@@ -284,8 +284,8 @@ class PortalSpider(scrapy.Spider):
     async def walk(self, page: ListingPage, channel: Channel):
         """The live page's entries, then the archive pages newest first (page `maxpage`, `maxpage-1` …)."""
         fresh = self.read_entries(page, channel)
-        channel.live_days = [e.day for e in page.entries() if e.day]
-        live_entries = sum(1 for e in page.entries() if article_match(strip_query(e.url)))
+        channel.live_days = page.days()
+        live_entries = len(page.article_entries())
         self.count("listing/live_entries", live_entries)
         if not live_entries:
             self.count("listing/channels_without_entries")
@@ -355,8 +355,7 @@ class PortalSpider(scrapy.Spider):
         (its request was not remembered by the dupefilter) and the walk goes on down from page `maxpage`."""
         page, held = self.listing_page(response), channel.held
         channel.held = None
-        days = [e.day for e in page.entries() if e.day] if page is not None else []
-        if page is not None and numbering_falls(days, [e.day for e in held.entries() if e.day], channel.live_days):
+        if page is not None and numbering_falls(page.days(), held.days(), channel.live_days):
             self.count("pager/numbering/falling")
             logger.warning("archive numbers fall with time in %s: walking up from page 1", channel.url)
             channel.step, channel.last_requested = 1, 1
@@ -369,10 +368,7 @@ class PortalSpider(scrapy.Spider):
             yield request
 
     def numbering_in_doubt(self, page: ListingPage, channel: Channel) -> bool:
-        if (
-            numbering_suspect(channel.live_days, [e.day for e in page.entries() if e.day])
-            and (channel.maxpage or 0) > 1
-        ):
+        if numbering_suspect(channel.live_days, page.days()) and (channel.maxpage or 0) > 1:
             self.count("pager/numbering/suspect")
             channel.pages_requested += 1
             return True
@@ -385,8 +381,7 @@ class PortalSpider(scrapy.Spider):
             channel.exhausted = True
             return
         if self.read_entries(page, channel):
-            days = [day for day in (entry.day for entry in page.entries()) if day]
-            most = pages_before_cutoff(days, self.cutoff(channel), self.page_lookahead)
+            most = pages_before_cutoff(page.days(), self.cutoff(channel), self.page_lookahead)
             channel.window = min(2 * channel.window, most)
             yield from self.walk_on(channel, channel.last_requested + channel.step)
         else:
@@ -395,7 +390,7 @@ class PortalSpider(scrapy.Spider):
     def repeats_a_page(self, page: ListingPage, channel: Channel) -> bool:
         """An archive page listing exactly what another recent one listed: a site that serves one page for every
         number would otherwise be walked to its end. (Page `maxpage` may repeat the live page: that is allowed.)"""
-        listed = frozenset(article_id(entry.url) for entry in page.entries() if article_match(strip_query(entry.url)))
+        listed = frozenset(article_id(entry.url) for entry in page.article_entries())
         if listed and listed in channel.recent_pages:
             self.count("listing/stopped_repeated")
             logger.warning("archive page %s repeats an earlier one of %s: walk stopped", page.url, channel.url)

@@ -16,7 +16,7 @@ from gansunews.pages.listing import ListingPage, date_form, parse_maxpage
 from gansunews.regions import divisions
 from gansunews.spiders.discovery import Channel
 from gansunews.spiders.portal import PRIORITY_ARTICLE, PRIORITY_LISTING, PortalSpider
-from gansunews.urls import article_match, strip_query
+from gansunews.urls import strip_query
 
 ARTICLES_TRIED = 3  # listed articles tried per channel until one reads
 SURVEYED_FIELDS = ("title", "source", "editor", "authors", "breadcrumb", "images", "original_title")
@@ -38,7 +38,7 @@ class SurveySpider(PortalSpider):
     async def walk(self, page: ListingPage, channel: Channel):
         """Describe the live page; fetch one archive page and the first listed article."""
         division = divisions()[channel.region_code]
-        entries = [e for e in page.entries() if article_match(strip_query(e.url))]
+        entries = page.article_entries()
         pager = page.pager()
         row = self.rows[channel.url] = {
             "channel": channel.name,
@@ -96,7 +96,7 @@ class SurveySpider(PortalSpider):
 
     def survey_archive(self, response: Response, row: dict[str, Any]):
         page = self.listing_page(response)
-        entries = [e for e in page.entries() if article_match(strip_query(e.url))] if page else []
+        entries = page.article_entries() if page else []
         row["archive_entries"] = len(entries)
         row["date_forms"] = sorted({*row["date_forms"], *(date_form(e.date_raw) for e in entries)})
         yield from ()

@@ -275,3 +275,60 @@ def test_an_original_found_after_its_reposts_becomes_their_root_in_storage(mongo
     assert second.stat("dedupe/later_original") == 1 and second.stat("dedupe/repointed_stored") == 2
     assert second.stat("mongo/errors") == 0 and second.stat("mongo/spooled") == 0  # 129 updates, in time
     assert {doc["duplicate_of"] for doc in mongo_db.articles.find(copies)} == {original.article_id}
+
+
+def test_a_repost_right_behind_its_late_original_still_finds_it(mongo_db, mongo_uri):
+    """Scrapy runs a response's items through the pipelines concurrently: while the original's stored copies are
+    re-pointed in MongoDB (an await), the next repost must already find the original in the index."""
+    import asyncio
+
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    from gansunews.fingerprints import Fingerprint
+    from gansunews.items import Article
+    from gansunews.pipelines.dedupe import DedupePipeline, fingerprint
+    from gansunews.spiders.portal import PortalSpider
+
+    text = "兰州新区今年计划实施重点项目一百二十个，总投资超过八百亿元，涵盖新能源、新材料和数字经济等领域。" * 2
+
+    def article(cms_id: str, day: str) -> Article:
+        return Article(
+            article_id=cms_id,
+            url=f"https://gansu.gscn.com.cn/system/2024/01/{day}/{cms_id}.shtml",
+            title="t",
+            original_title=None,
+            published_at=f"2024-01-{day}T09:00:00+08:00",
+            published_at_raw="",
+            source=None,
+            editor=None,
+            authors=[],
+            content_text=text,
+            content_html="",
+            images=[],
+            page_count=1,
+            breadcrumb=[],
+            channels=[],
+            regions=[],
+            template="A",
+            content_hash="h",
+        )
+
+    crawler = get_crawler(PortalSpider, {"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db.name})
+    dedupe = DedupePipeline.from_crawler(crawler)
+    stored_copy = article("013000050", "20")
+    mongo_db.articles.insert_one({"_id": stored_copy.article_id, "duplicate_of": None})
+    body: Fingerprint = fingerprint(stored_copy)
+    dedupe.index.add(stored_copy.article_id, stored_copy.published_at, body, None)
+    dedupe.first_row_of_run = len(dedupe.index)  # the copy was stored by an earlier run
+
+    async def both():
+        return await asyncio.gather(
+            dedupe.process_item(article("013000001", "15")), dedupe.process_item(article("013000060", "25"))
+        )
+
+    original, repost = asyncio.run(both())
+    crawler.signals.send_catch_log(signals.engine_stopped)  # closes the crawl's store
+    assert original.duplicate_of is None and repost.duplicate_of == "013000001"
+    assert crawler.stats.get_value("gansunews/dedupe/later_original") == 1
+    assert mongo_db.articles.find_one({"_id": "013000050"})["duplicate_of"] == "013000001"

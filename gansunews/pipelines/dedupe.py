@@ -67,9 +67,11 @@ class DedupePipeline:
         item.duplicate_of, later = self.index.original_of(item.article_id, item.published_at, body)
         if item.duplicate_of:
             self.crawler.stats.inc_value("gansunews/dedupe/reposts")
+        # into the index before any await: Scrapy runs a response's items through the pipelines concurrently
+        # (CONCURRENT_ITEMS), and the next one must already find this one
+        self.index.add(item.article_id, item.published_at, body, item.duplicate_of)
         if later:
             await self.found_earlier_original(item.article_id, later)
-        self.index.add(item.article_id, item.published_at, body, item.duplicate_of)
         return item
 
     async def found_earlier_original(self, original: str, roots: list[str]) -> None:

@@ -31,3 +31,7 @@ failure_recorded = object()
 # Sent every GANSUNEWS_PROGRESS_SECONDS with the crawl's progress figures (extensions.Progress); CrawlRecord keeps
 # them in the run's `crawls` document, so a scrapyd job can be watched from MongoDB.
 progress_reported = object()
+
+# Sent by MongoPipeline with the ids of every batch it has written (or spooled, to be replayed at the next start):
+# the spider counts those articles settled, and a channel's walk progress is saved only past settled articles.
+articles_stored = object()

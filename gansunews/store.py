@@ -154,6 +154,7 @@ class Store:
         )
         self.db = self.client[config.database]
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gansunews-mongo")
+        self.repointed: dict[str, str] = {}  # copy → its original, for copies re-pointed during this crawl
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
@@ -187,6 +188,9 @@ class Store:
         Inserting first and updating only what the server reports as duplicate keeps the common case (new
         articles) at `insert_many` speed; a `$in` look-up first would scan the collection on FerretDB."""
         docs = list({doc["_id"]: doc for doc in docs}.values())
+        for doc in docs:
+            if doc["_id"] in self.repointed:
+                doc["duplicate_of"] = self.repointed[doc["_id"]]
         existing = self._insert_new(docs)
         result = SaveResult(inserted=len(docs) - len(existing))
         updates = []
@@ -251,7 +255,9 @@ class Store:
         return UpdateOne({"_id": doc["_id"]}, update)
 
     def repoint(self, copies: list[str], original: str) -> int:
-        """Stored copies point at an original found after them."""
+        """Copies point at an original found after them: those stored now, and those written later (still in a
+        pipeline's batch when the original was read: a streaming crawl reads articles in any order)."""
+        self.repointed.update(dict.fromkeys(copies, original))
         return self.db.articles.update_many(
             {"_id": {"$in": copies}}, {"$set": {"duplicate_of": original}}
         ).modified_count
@@ -267,10 +273,10 @@ class Store:
         """An article's kept pages, first page first."""
         return sorted(self.db.pages.find({"article_id": article_id}), key=lambda page: page["part"])
 
-    def ids_since(self, day: str | None) -> set[str]:
-        """Ids of stored articles published on or after `day` (all when None), in one pass."""
-        query = {"published_at": {"$gte": day}} if day else {}
-        return {doc["_id"] for doc in self.db.articles.find(query, {"_id": 1})}
+    def stored_ids(self, since: date | None) -> set[int]:
+        """Ids (as ints) of stored articles published on or after `since` (all when None), in one pass."""
+        query = {"published_at": {"$gte": since.isoformat()}} if since else {}
+        return {int(doc["_id"]) for doc in self.db.articles.find(query, {"_id": 1})}
 
     def add_channels(self, channels_by_id: dict[str, list[dict[str, Any]]]) -> int:
         """Merge newly seen listings into stored articles that are not fetched again."""
@@ -320,14 +326,17 @@ class Store:
             old = stored.get(doc["_id"], {}).get("newest_seen")
             if old and (not doc.get("newest_seen") or old > doc["newest_seen"]):
                 doc["newest_seen"] = old
-            self.db.channels.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+            self.db.channels.update_one({"_id": doc["_id"]}, {"$set": doc}, upsert=True)
 
-    def watermarks(self) -> dict[str, str]:
-        return {
-            doc["_id"]: doc["newest_seen"]
-            for doc in self.db.channels.find({}, {"newest_seen": 1})
-            if doc.get("newest_seen")
-        }
+    def save_walk(self, key: str, channel: dict[str, Any], walk: dict[str, Any]) -> None:
+        """A channel's walk progress (`resume_at`: the next archive page a stopped crawl reads; `complete`). The
+        watermark is not written here: it moves only when a crawl finishes cleanly (`save_channels`)."""
+        fields = {k: v for k, v in channel.items() if k not in ("_id", "newest_seen")}
+        self.db.channels.update_one({"_id": key}, {"$set": {**fields, "walk": walk}}, upsert=True)
+
+    def channel_states(self) -> dict[str, dict[str, Any]]:
+        """Every stored channel's watermark (`newest_seen`) and walk progress (`walk`), by key."""
+        return {doc["_id"]: doc for doc in self.db.channels.find({}, {"newest_seen": 1, "walk": 1})}
 
 
 def revision(stored: dict[str, Any], replaced_at: str | None) -> dict[str, Any]:
@@ -348,25 +357,3 @@ def utc_now() -> str:
 
 
 __all__ = ["MongoConfig", "OperationFailure", "PyMongoError", "SaveResult", "Spool", "Store", "merge_unique", "utc_now"]
-
-
-class StoredState:
-    """What earlier runs stored, as the spider needs it for incremental crawls: known article ids, channel
-    watermarks, and channels to merge into articles that are not fetched again. Reads run off the reactor."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    @classmethod
-    def from_crawler(cls, crawler) -> StoredState | None:
-        config = MongoConfig.from_settings(crawler.settings)
-        return cls(Store.of(crawler, config)) if config else None
-
-    async def known_since(self, since: date | None) -> set[str]:
-        return await self.store.run(self.store.ids_since, since.isoformat() if since else None)
-
-    async def watermarks(self) -> dict[str, str]:
-        return await self.store.run(self.store.watermarks)
-
-    async def add_channels(self, channels_by_id: dict[str, list[dict[str, Any]]]) -> int:
-        return await self.store.run(self.store.add_channels, channels_by_id) if channels_by_id else 0

@@ -6,7 +6,7 @@ import pytest
 
 from gansunews.pages.listing import ListingPage
 from gansunews.spiders.discovery import Channel, identify, scope_root_by, title_parts
-from gansunews.spiders.walk import next_page, numbering_falls, numbering_suspect, pages_before_cutoff
+from gansunews.spiders.walk import WalkLedger, next_page, numbering_falls, numbering_suspect, pages_before_cutoff
 
 SCOPE = {"甘肃新闻"}
 CRUMBS = '<div>当前位置：<a href="/">首页</a> &gt; <a href="#">甘肃新闻</a> &gt; <a href="#">{}</a></div>'
@@ -83,3 +83,30 @@ def test_pages_before_cutoff():
     assert pages_before_cutoff([D(2024, 3, 10), D(2024, 3, 5)], D(2024, 3, 1), 16) == 1
     assert pages_before_cutoff([D(2024, 3, 10), D(2024, 3, 9)], D(2024, 1, 1), 16) == 16
     assert pages_before_cutoff([], D(2024, 1, 1), 16) == 16
+
+
+def test_ledger_frontier_moves_only_over_pages_read_without_a_gap():
+    ledger = WalkLedger()
+    ledger.read(0, [D(2024, 3, 10), D(2024, 3, 8)], {"a"})  # the live page
+    for number in (50, 49, 48):
+        ledger.requested(number)
+    assert ledger.frontier == D(2024, 3, 8)
+    ledger.read(49, [D(2024, 3, 2)], {"c"})  # arrives before page 50: says nothing yet about 50's days
+    assert ledger.frontier == D(2024, 3, 8) and not ledger.all_read
+    ledger.read(50, [D(2024, 3, 6)], {"b"})
+    assert ledger.frontier == D(2024, 3, 2)
+    ledger.read(48, [], set())  # a lost page: no days
+    assert ledger.frontier == D(2024, 3, 2) and ledger.all_read
+
+
+def test_ledger_is_done_through_the_pages_whose_articles_all_settled():
+    ledger = WalkLedger()
+    ledger.read(0, [D(2024, 3, 10)], {"a"})
+    for number in (50, 49):
+        ledger.requested(number)
+    ledger.read(50, [D(2024, 3, 6)], {"a", "b"})  # "a" listed on the live page too
+    ledger.read(49, [D(2024, 3, 2)], set())  # only stored articles: done once those before it are
+    assert ledger.done_through is None
+    assert not ledger.settle("b") and ledger.done_through is None  # the live page still waits for "a"
+    assert ledger.settle("a") and ledger.done_through == 49 and ledger.idle
+    assert ledger.frontier == D(2024, 3, 2)  # pages done keep their days

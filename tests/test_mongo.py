@@ -52,13 +52,18 @@ def test_stored_documents_match_the_json_lines(mongo_db, replica, site, tmp_path
             "content_text",
             "channels",
             "regions",
-            "duplicate_of",
             "content_hash",
             "simhash",
         ):
             assert doc[key] == item[key], (item["article_id"], key)
         assert doc["crawl"]["crawl_id"] == item["crawl"]["crawl_id"] and doc["crawl"]["first_seen"]
     assert result.stat("mongo/inserted") == len(result.ids)
+    # the feed's duplicate_of is what was known when the line was written; storage points at the earliest copy
+    original, exact, near = (story.article_id for story in site.reposts)
+    assert {key: doc["duplicate_of"] for key, doc in stored.items() if doc["duplicate_of"]} == {
+        exact: original,
+        near: original,
+    }
 
 
 def test_one_crawl_document_per_run_with_stats_and_verdict(mongo_db, replica, tmp_path):
@@ -332,3 +337,19 @@ def test_a_repost_right_behind_its_late_original_still_finds_it(mongo_db, mongo_
     assert original.duplicate_of is None and repost.duplicate_of == "013000001"
     assert crawler.stats.get_value("gansunews/dedupe/later_original") == 1
     assert mongo_db.articles.find_one({"_id": "013000050"})["duplicate_of"] == "013000001"
+
+
+def test_reposts_read_before_their_original_point_at_it_in_storage(mongo_db, tmp_path):
+    fresh = Site(seed=7)
+    original, exact, near = fresh.reposts
+    server = ReplicaServer(fresh).start()
+    server.delays[original.path] = 1.5  # the original answers last
+    try:
+        result = crawl_into(mongo_db, server.proxy_url, tmp_path, f"since={SINCE}")
+    finally:
+        server.stop()
+    assert result.stat("dedupe/later_original") >= 1
+    stored = {doc["_id"]: doc.get("duplicate_of") for doc in mongo_db.articles.find({}, {"duplicate_of": 1})}
+    assert stored[original.article_id] is None
+    assert stored[exact.article_id] == stored[near.article_id] == original.article_id
+    assert sum(1 for root in stored.values() if root) == 2

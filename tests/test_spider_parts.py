@@ -2,27 +2,6 @@ from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from gansunews.extensions import LogFormatter
-from gansunews.spiders.portal import InOrder
-
-
-def test_in_order_holds_early_finishers():
-    order = InOrder()
-    for key in "abcd":
-        order.register(key)
-    assert order.finish("c", "C") == []
-    assert order.finish("a", "A") == ["A"]
-    assert order.finish("b", None) == ["C"]  # b produced nothing; c was waiting behind it
-    assert order.holding is False and order.unfinished
-    assert order.finish("d", "D") == ["D"]
-    assert not order.unfinished
-
-
-def test_in_order_drain_releases_what_is_stuck():
-    order = InOrder()
-    for key in "xyz":
-        order.register(key)
-    order.finish("z", "Z")
-    assert order.holding and order.drain() == ["Z"] and not order.holding
 
 
 def test_log_formatter_builds_no_debug_records_unless_debug_is_on():

@@ -1,7 +1,8 @@
 """DedupePipeline: one record per article id; reposts (exact or near-duplicate bodies) point at the earliest copy.
 
-Items arrive oldest first (see the spider), so an indexed copy is usually the earlier one; stored articles join
-the index at start (their `minhash` signature), so tomorrow's repost points at today's original. How copies are
+Items arrive in any order (the spider streams them); a copy read before its original is re-pointed when the
+original comes. Stored articles join the index at start (their `minhash` signature), so tomorrow's repost points
+at today's original. How copies are
 found is in `gansunews.fingerprints`.
 """
 
@@ -75,19 +76,20 @@ class DedupePipeline:
         return item
 
     async def found_earlier_original(self, original: str, roots: list[str]) -> None:
-        """Copies stored before their original was found (an earlier-dated original crawled in a later run)
-        point at it from now on, in the index and in MongoDB. Within a run, originals come first (the spider's
-        order); copies of this run already emitted keep their `duplicate_of` in the feed, and are counted."""
+        """Copies read before their original (the crawl streams articles in any order; or an earlier-dated
+        original crawled in a later run) point at it from now on: in the index, and in MongoDB — stored copies
+        now, copies still on their way when they are written. A copy already in the `-O` feed keeps what it had
+        (counted in `dedupe/repointed_in_run`)."""
         copies = self.index.repoint(roots, original)
-        stored = [cms_id for cms_id in copies if self.index.rows[cms_id] < self.first_row_of_run]
+        in_run = [cms_id for cms_id in copies if self.index.rows[cms_id] >= self.first_row_of_run]
         self.crawler.stats.inc_value("gansunews/dedupe/later_original")
-        self.crawler.stats.inc_value("gansunews/dedupe/repointed_in_run", len(copies) - len(stored))
-        if stored and self.stored is not None:
+        self.crawler.stats.inc_value("gansunews/dedupe/repointed_in_run", len(in_run))
+        if self.stored is not None:
             store = Store.of(self.crawler, self.stored)
             try:
-                count = await store.run(store.repoint, stored, original)
+                count = await store.run(store.repoint, copies, original)
             except PyMongoError as error:
-                logger.warning("reposts of %s not re-pointed in MongoDB (%s): %s", original, error, stored)
-                self.crawler.stats.inc_value("gansunews/dedupe/repoint_failed", len(stored))
+                logger.warning("reposts of %s not re-pointed in MongoDB (%s): %s", original, error, copies)
+                self.crawler.stats.inc_value("gansunews/dedupe/repoint_failed", len(copies))
                 return
             self.crawler.stats.inc_value("gansunews/dedupe/repointed_stored", count)

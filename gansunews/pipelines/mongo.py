@@ -16,6 +16,7 @@ import time
 from itemadapter import ItemAdapter
 from scrapy.exceptions import CloseSpider, NotConfigured
 
+from gansunews.crawlinfo import articles_stored
 from gansunews.items import Article
 from gansunews.redact import redact
 from gansunews.store import MongoConfig, OperationFailure, PyMongoError, Spool, Store
@@ -105,6 +106,8 @@ class MongoPipeline:
             if batch or self.spool.pending():
                 assert self.store is not None
                 await self.store.run(self._write, batch)
+            if batch:  # written or spooled: durable either way
+                self.crawler.signals.send_catch_log(articles_stored, ids=[doc["_id"] for doc in batch])
 
     def _write(self, batch: list[dict]) -> None:
         """On the writer thread: replay the spool first (order matters for revisions), then the batch. A server

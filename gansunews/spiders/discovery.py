@@ -23,13 +23,14 @@ from typing import Any
 from gansunews.pages import CRUMB_ROOTS
 from gansunews.pages.listing import ListingPage
 from gansunews.regions import PROVINCE, Division, lookup, name_form
+from gansunews.spiders.walk import WalkLedger
 from gansunews.urls import Pager, strip_query
 
 PROVINCE_CODE = "620000"
 _TITLE_SEPARATORS = re.compile(r"\s*(?:[_|｜\-–—:：·•>»]|&gt;)\s*|\s{2,}")
 
 
-@dataclass
+@dataclass(eq=False)  # one object per channel: compared by identity
 class Channel:
     """A listing the spider walks: where it is, what it is called, which region it stands for, how far the walk
     has gone."""
@@ -52,6 +53,13 @@ class Channel:
     recent_pages: deque = field(default_factory=lambda: deque(maxlen=4))  # entry sets of the last archive pages
     window: int = 1  # archive pages in flight: doubles with every page worth reading, up to the look-ahead
     drawn_by_js: bool = False  # its live page had to be rendered: so will its archive pages
+    key: str = ""  # channel_key(url): its `_id` in the `channels` collection
+    ledger: WalkLedger = field(default_factory=WalkLedger)  # pages in flight, how far listed, how far done
+    resume_at: int | None = None  # where an earlier run stopped: the walk jumps there once it meets stored pages
+    saved_walk: tuple[int | None, bool] = (None, False)  # the progress last saved (resume_at, complete)
+    parked_at: int | None = None  # the next page, while the walk waits for the scheduler to drain
+    cut_short: bool = False  # stopped by `max_pages`: not complete
+    complete_before: bool = False  # an earlier run's walk was complete: this one stops at stored articles
 
     @property
     def walk_end(self) -> int:

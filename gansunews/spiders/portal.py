@@ -1,20 +1,20 @@
-"""The `gscn` spider: discovers the 甘肃新闻 channels, walks their listings newest first, then fetches articles.
+"""The `gscn` spider: discovers the 甘肃新闻 channels, walks their listings newest first, and fetches each article as
+soon as a listing names it.
 
 Navigation only: page objects read the pages (article pages in worker processes, gansunews/readers.py),
-discovery.py decides which pages are channels and their regions, walk.py which archive page comes next,
-pipelines clean the items. The crawl has two phases so that an article listed in several channels is emitted
-once with all of them: (1) discovery and listing walks, which collect article URLs and the channels that list
-them; (2) when the listings are exhausted (`spider_idle`), the articles, oldest first, emitted in that order
-through one funnel so that near-duplicate detection sees originals before reposts.
+discovery.py decides which pages are channels and their regions, walk.py which archive page comes next and how far
+a walk has got. One stream: an article request goes out when its first listing is read; later listings of it add
+their channels. A read article waits in the spider only until every walk has listed past its day (the walks'
+event-time frontier, `WalkLedger.frontier`), so it leaves with all its channels, then goes through the pipelines in
+any order (DedupePipeline re-points reposts read before their original). A channel's walk progress is saved in
+MongoDB as its pages become done (every article on them stored), and a stopped crawl resumes after them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,7 +29,7 @@ from twisted.python.failure import Failure
 
 from gansunews.args import CrawlArgs
 from gansunews.browser import browser_meta
-from gansunews.crawlinfo import failure_recorded
+from gansunews.crawlinfo import articles_stored, failure_recorded
 from gansunews.items import RawArticle
 from gansunews.pages import PageError, content_type, raw_page
 from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
@@ -44,8 +44,8 @@ from gansunews.spiders.discovery import (
     scope_root_by,
 )
 from gansunews.spiders.walk import next_page, numbering_falls, numbering_suspect, pages_before_cutoff
-from gansunews.store import MongoConfig, PyMongoError, StoredState
-from gansunews.urls import article_id, article_match, article_url_date, channel_key, is_site_url, strip_query
+from gansunews.store import MongoConfig, PyMongoError, Store, utc_now
+from gansunews.urls import article_id, article_match, channel_key, is_site_url, strip_query
 
 logger = logging.getLogger(__name__)
 
@@ -54,58 +54,21 @@ PRIORITY_LISTING = 200
 PRIORITY_ARTICLE = 0
 MAX_CONTINUATION_PAGES = 50
 MAX_REDIRECTS = 5
-FUNNEL_POLL_SECONDS = 0.05  # how often the funnel looks at the scheduler's length while nothing is released
+PAGER_SCRIPT = -1  # the pager script's place in a walk's ledger
+GO_ON, KNOWN, STOP = "go_on", "known", "stop"  # what a listing page says about its walk (read_entries)
 SCRAPYD_ARGUMENTS = frozenset({"_job"})  # scrapyd passes its job id as a spider argument
 REDIRECT_CODES = [301, 302, 303, 307, 308]  # one list shared by every article request's meta
 
 
 @dataclass(slots=True)
-class PendingArticle:
-    url: str
-    cms_id: str
-    known: bool = False
-    """Stored by an earlier run: not fetched again."""
+class Listed:
+    """An article requested by this process and not settled yet (stored, dropped or failed)."""
+
+    day: date
     channels: list[dict[str, str]] = field(default_factory=list)
-
-
-class InOrder:
-    """Releases results in the order their keys were registered, holding back those that finish early; keys are
-    forgotten once released. `passthrough` releases at once: in a distributed crawl another process may finish
-    a key."""
-
-    def __init__(self, passthrough: bool = False) -> None:
-        self.passthrough = passthrough
-        self._keys: deque[str] = deque()  # registered, not released yet
-        self._done: dict[str, Any] = {}
-
-    def register(self, key: str) -> None:
-        self._keys.append(key)
-
-    def finish(self, key: str, result: Any) -> list[Any]:
-        if self.passthrough:
-            return [result] if result is not None else []
-        self._done[key] = result
-        released = []
-        while self._keys and self._keys[0] in self._done:
-            value = self._done.pop(self._keys.popleft())
-            if value is not None:
-                released.append(value)
-        return released
-
-    def drain(self) -> list[Any]:
-        """Everything still held, in order, for keys that will never finish (a lost request)."""
-        held = [self._done.pop(key) for key in self._keys if key in self._done]
-        self._keys.clear()
-        return [value for value in held if value is not None]
-
-    @property
-    def holding(self) -> bool:
-        return bool(self._done)
-
-    @property
-    def unfinished(self) -> bool:
-        """Keys registered and not released yet."""
-        return not self.passthrough and bool(self._keys)
+    walks: list[Channel] = field(default_factory=list)  # whose ledgers wait for it
+    article: RawArticle | None = None  # read, waiting for every walk to list past `day`
+    released: bool = False
 
 
 class PortalSpider(scrapy.Spider):
@@ -118,16 +81,17 @@ class PortalSpider(scrapy.Spider):
             kwargs.pop(name, None)
         super().__init__(*args, **kwargs)
         self.channels: dict[str, Channel] = {}
-        self.pending: dict[str, PendingArticle] = {}
-        self.requested: set[str] = set()  # ids requested while peers may still list them (distributed crawl)
-        self.in_order = InOrder()
-        self.outbox: deque[RawArticle] = deque()  # released articles, waiting for the funnel (`emit_released`)
-        self.released = asyncio.Event()
-        self.emitting = False
+        self.listed: dict[str, Listed] = {}  # requested by this process, not settled yet
+        self.held: dict[str, Listed] = {}  # read, waiting for the walks to list past their day
+        self.settled: set[int] = set()  # ids stored, dropped or failed in this run
+        self.parked: dict[str, Channel] = {}  # walks waiting for the scheduler to drain
+        self.discovering = 0  # discovery requests not answered yet: until then, more channels may list anything
         self.distributed = False
         self.seen_links: set[str] = set()
-        self.watermarks: dict[str, str] = {}
-        self.known: set[str] = set()  # ids stored by earlier runs: not fetched again
+        self.states: dict[str, dict[str, Any]] = {}  # stored channels: watermark, walk progress
+        # ids stored by earlier runs: not fetched again. Ids are kept as ints in both sets (≈ 60 bytes each, not 86)
+        self.known: set[int] = set()
+        self.writes: set[asyncio.Future] = set()  # MongoDB writes in flight (kept referenced until done)
 
     @classmethod
     def check_arguments(cls, raw: dict[str, Any]) -> CrawlArgs:
@@ -144,17 +108,25 @@ class PortalSpider(scrapy.Spider):
         spider.render_js = settings.getbool("GANSUNEWS_PLAYWRIGHT_ENABLED")
         spider.page_lookahead = max(1, settings.getint("GANSUNEWS_PAGE_LOOKAHEAD"))
         spider.max_empty_pages = max(0, settings.getint("GANSUNEWS_MAX_EMPTY_PAGES"))
-        spider.keep_pages = settings.getbool("GANSUNEWS_KEEP_PAGES") and MongoConfig.from_settings(settings) is not None
+        mongo = MongoConfig.from_settings(settings)
+        spider.store = Store.of(crawler, mongo) if mongo else None
+        spider.keep_pages = settings.getbool("GANSUNEWS_KEEP_PAGES") and mongo is not None
         spider.queued_articles = max(1, settings.getint("GANSUNEWS_QUEUED_ARTICLES"))
         spider.distributed = bool(settings.get("REDIS_URL"))
-        spider.in_order = InOrder(passthrough=spider.distributed)  # another process may fetch what this one listed
         spider.shared_queue_patience = settings.getfloat("GANSUNEWS_REDIS_IDLE_SECONDS") if spider.distributed else 0.0
         spider.idle_mark = (-1, time.monotonic())
         spider.browser_context = settings.getdict("GANSUNEWS_PLAYWRIGHT_CONTEXT")
-        spider.stored = None if spider.args.full else StoredState.from_crawler(crawler)
         spider.readers = PageReaders(max(0, settings.getint("GANSUNEWS_READ_WORKERS")))
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
+        # An article is settled once stored (MongoDB: written or spooled), or emitted when nothing stores it, or
+        # dropped by a pipeline.
+        if mongo:
+            crawler.signals.connect(spider.on_stored, signal=articles_stored)
+        else:
+            crawler.signals.connect(spider.on_item_done, signal=signals.item_scraped)
+        crawler.signals.connect(spider.on_item_done, signal=signals.item_dropped)
+        crawler.signals.connect(spider.on_item_done, signal=signals.item_error)
         return spider
 
     def on_closed(self) -> None:
@@ -166,12 +138,12 @@ class PortalSpider(scrapy.Spider):
     def progress(self) -> dict[str, int]:
         """How far the crawl is: channels discovered, still walking and walked; articles listed, fetched, stored."""
         get = self.crawler.stats.get_value
-        walking = sum(1 for c in self.channels.values() if c.pages_requested > c.pages_walked and not c.exhausted)
+        walking = sum(1 for channel in self.channels.values() if self.walking(channel))
         return {
             "channels_discovered": len(self.channels),
             "channels_walking": walking,
             "channels_walked": len(self.channels) - walking,
-            "articles_listed": len(self.pending) + get("gansunews/article/requested", 0),
+            "articles_listed": get("gansunews/article/requested", 0),
             "articles_fetched": get("gansunews/article/fetched", 0),
             "articles_stored": get("item_scraped_count", 0),
         }
@@ -182,23 +154,31 @@ class PortalSpider(scrapy.Spider):
     # ------------------------------------------------------------------------------ discovery
 
     async def start(self):
-        if self.stored is not None:
+        if self.store is not None and not self.args.full:
             try:
-                self.watermarks = await self.stored.watermarks()
-                self.known = await self.stored.known_since(self.args.since)
+                self.states = await self.store.run(self.store.channel_states)
+                self.known = await self.store.run(self.store.stored_ids, self.args.since)
             except PyMongoError as error:
                 self.count("incremental/state_unavailable")
                 logger.warning("stored state unavailable, crawling as if nothing were stored: %s", error)
             self.count("incremental/stored_ids", len(self.known))
         for seed in self.seeds:
             self.seen_links.add(channel_key(seed))
-            yield Request(seed, callback=self.parse_home, errback=self.listing_failed, priority=PRIORITY_DISCOVERY)
+            self.discovering += 1
+            yield Request(seed, callback=self.parse_home, errback=self.discovery_failed, priority=PRIORITY_DISCOVERY)
 
     def parse_home(self, response: Response):
         """A portal home page: every site link is a possible way into the 甘肃新闻 tree."""
+        self.discovering -= 1
         page = self.listing_page(response)
         if page is not None:
             yield from self.follow_links(page, parent=self.scope_root(page, link_text=""))
+        yield from self.release()
+
+    def discovery_failed(self, failure: Failure):
+        self.discovering -= 1
+        self.record_failure("listing", failure)
+        yield from self.release()
 
     def listing_page(self, response: Response) -> ListingPage | None:
         """The page object, or None (counted, logged) for an empty or unreadable page."""
@@ -229,10 +209,11 @@ class PortalSpider(scrapy.Spider):
             same_host = parent is not None and urlsplit(link.url).hostname == host
             if is_candidate(link.text, same_host, self.scope_names):
                 self.seen_links.add(key)
+                self.discovering += 1
                 yield Request(
                     strip_query(link.url),
                     callback=self.parse_channel,
-                    errback=self.listing_failed,
+                    errback=self.discovery_failed,
                     priority=PRIORITY_DISCOVERY - (parent.depth if parent else 0),
                     cb_kwargs={"link_text": link.text, "parent": parent},
                 )
@@ -240,18 +221,25 @@ class PortalSpider(scrapy.Spider):
     async def parse_channel(self, response: Response, link_text: str, parent: Channel | None):
         """A candidate channel's live page: keep it when it is a listing in scope, walk it, look further. The
         scope's home is a root, not a channel, unless it has a pager of its own."""
+        self.discovering -= 1
+        for result in self.discover(response, link_text, parent):
+            yield result
+        for article in self.release():
+            yield article
+
+    def discover(self, response: Response, link_text: str, parent: Channel | None):
         page = self.listing_page(response)
         if page is None:
             return
         if self.needs_rendering(page, response):
+            self.discovering += 1
             yield self.rendered(response)
             return
         root = self.scope_root(page, link_text) if page.pager() is None else None
         if root is not None or not page.is_listing:
             if root is None:
                 self.count("discovery/not_listing")
-            for request in self.follow_links(page, parent=root) if root else ():
-                yield request
+            yield from self.follow_links(page, parent=root) if root else ()
             return
         channel = identify(page, link_text, parent, self.scope_names)
         if channel is None:
@@ -260,6 +248,7 @@ class PortalSpider(scrapy.Spider):
         key = channel_key(response.url)
         if key in self.channels:
             return
+        channel.key = key
         channel.drawn_by_js = bool(response.meta.get("playwright"))
         self.channels[key] = channel
         self.count("discovery/channels")
@@ -268,11 +257,9 @@ class PortalSpider(scrapy.Spider):
         if named_by:
             self.count(f"discovery/region_name/{named_by}")
         self.count(f"discovery/breadcrumb/{'present' if page.breadcrumb() else 'absent'}")
-        for request in self.follow_links(page, parent=channel):
-            yield request
+        yield from self.follow_links(page, parent=channel)
         if self.wanted(channel):
-            async for request in self.walk(page, channel):
-                yield request
+            yield from self.walk(page, channel)
         else:
             self.count("discovery/channels_not_selected")
 
@@ -281,9 +268,11 @@ class PortalSpider(scrapy.Spider):
 
     # -------------------------------------------------------------------------------- listings
 
-    async def walk(self, page: ListingPage, channel: Channel):
+    def walk(self, page: ListingPage, channel: Channel):
         """The live page's entries, then the archive pages newest first (page `maxpage`, `maxpage-1` …)."""
-        fresh = self.read_entries(page, channel)
+        self.begin_walk(channel)
+        verdict, articles = self.read_entries(page, channel, 0)
+        yield from articles
         channel.live_days = page.days()
         live_entries = len(page.article_entries())
         self.count("listing/live_entries", live_entries)
@@ -292,32 +281,47 @@ class PortalSpider(scrapy.Spider):
         pager = page.pager()
         if pager is None:  # small channels may have none: the live page is all there is to walk
             self.count("pager/missing")
+            self.walk_ended(channel)
             return
         self.count(f"pager/script/{pager.reference}")
         channel.pager = pager
         channel.maxpage = pager.maxpage  # set by the page itself, or later from the pager script
-        if not fresh or self.enough(channel):
+        if verdict == STOP or (verdict == KNOWN and self.stops_at_known(channel)) or self.enough(channel):
+            self.walk_ended(channel)
             return
         if pager.maxpage:
-            for request in self.walk_on(channel, pager.maxpage):
-                yield request
-        else:
-            yield Request(
-                pager.script_url,
-                callback=self.parse_pager_script,
-                errback=self.listing_failed,
-                priority=PRIORITY_LISTING,
-                cb_kwargs={"channel": channel},
-            )
+            start = pager.maxpage
+            if verdict == KNOWN and self.resumable(channel):
+                start, channel.resume_at = channel.resume_at, None
+            yield from self.walk_on(channel, start)
+            return
+        channel.ledger.requested(PAGER_SCRIPT)
+        yield Request(
+            pager.script_url,
+            callback=self.parse_pager_script,
+            errback=self.pager_script_failed,
+            priority=PRIORITY_LISTING,
+            cb_kwargs={"channel": channel},
+        )
 
     def parse_pager_script(self, response: Response, channel: Channel):
+        channel.ledger.read(PAGER_SCRIPT, [], set())
         maxpage = parse_maxpage(response.body.decode("latin-1"))
         if maxpage is None:
             self.count("pager/bad_maxpage")
             logger.warning("pager script without a usable maxpage: %s", response.url)
-            return
-        channel.maxpage = maxpage
-        yield from self.walk_on(channel, maxpage)
+            self.walk_ended(channel)
+        else:
+            channel.maxpage = maxpage
+            yield from self.walk_on(channel, maxpage)
+        yield from self.release()
+
+    def pager_script_failed(self, failure: Failure):
+        channel = failure.request.cb_kwargs["channel"]
+        channel.ledger.read(PAGER_SCRIPT, [], set())
+        self.record_failure("listing", failure)
+        self.walk_ended(channel)
+        yield from self.release()
 
     def archive_request(self, channel: Channel, number: int, callback: Callable | None = None) -> Request:
         """An archive page; through the browser at once when the channel is drawn by JavaScript."""
@@ -334,10 +338,15 @@ class PortalSpider(scrapy.Spider):
         )
 
     async def parse_archive(self, response: Response, channel: Channel, number: int):
+        for result in self.archive_page(response, channel, number):
+            yield result
+        for article in self.release():
+            yield article
+
+    def archive_page(self, response: Response, channel: Channel, number: int):
         page = self.listing_page(response)
         if page is None:
-            for request in self.archive_lost(channel):
-                yield request
+            yield from self.archive_lost(channel, number)
             return
         if self.needs_rendering(page, response):
             yield self.rendered(response)
@@ -346,8 +355,7 @@ class PortalSpider(scrapy.Spider):
             channel.held = page  # page 1 decides which way the numbers run
             yield self.archive_request(channel, 1, callback=self.parse_page_one).replace(dont_filter=True)
             return
-        for request in self.after_archive_page(page, channel):
-            yield request
+        yield from self.after_archive_page(page, channel, number)
 
     async def parse_page_one(self, response: Response, channel: Channel, number: int):
         """Page 1 against page `maxpage`: if it is the newer, the numbering falls with time and the walk goes up
@@ -355,17 +363,22 @@ class PortalSpider(scrapy.Spider):
         (its request was not remembered by the dupefilter) and the walk goes on down from page `maxpage`."""
         page, held = self.listing_page(response), channel.held
         channel.held = None
+        number = channel.maxpage
         if page is not None and numbering_falls(page.days(), held.days(), channel.live_days):
             self.count("pager/numbering/falling")
             logger.warning("archive numbers fall with time in %s: walking up from page 1", channel.url)
             channel.step, channel.last_requested = 1, 1
-            self.read_entries(held, channel)
-            held = page
+            _, articles = self.read_entries(held, channel, number, dated=False)  # the oldest: says nothing yet
+            for request in articles:
+                yield request
+            held, number = page, 1
         else:
             self.count("pager/numbering/checked_rising")
             channel.pages_walked += 1
-        for request in self.after_archive_page(held, channel):
-            yield request
+        for result in self.after_archive_page(held, channel, number):
+            yield result
+        for article in self.release():
+            yield article
 
     def numbering_in_doubt(self, page: ListingPage, channel: Channel) -> bool:
         if numbering_suspect(channel.live_days, page.days()) and (channel.maxpage or 0) > 1:
@@ -374,18 +387,54 @@ class PortalSpider(scrapy.Spider):
             return True
         return False
 
-    def after_archive_page(self, page: ListingPage, channel: Channel):
-        """Register an archive page's entries and request the next pages, or end the walk."""
+    def after_archive_page(self, page: ListingPage, channel: Channel, number: int):
+        """Register an archive page's entries and request the next pages, or end the walk (or jump to where a
+        stopped crawl left it)."""
         if self.repeats_a_page(page, channel):
+            channel.ledger.read(number, [], set())
             channel.pages_walked += 1
-            channel.exhausted = True
+            self.walk_ended(channel)
             return
-        if self.read_entries(page, channel):
+        verdict, articles = self.read_entries(page, channel, number)
+        yield from articles
+        if verdict == KNOWN and self.resumable(channel):
+            resume_at, channel.resume_at = channel.resume_at, None
+            yield from self.walk_on(channel, resume_at)
+        elif verdict == GO_ON or (verdict == KNOWN and not self.stops_at_known(channel)):
             most = pages_before_cutoff(page.days(), self.cutoff(channel), self.page_lookahead)
             channel.window = min(2 * channel.window, most)
             yield from self.walk_on(channel, channel.last_requested + channel.step)
         else:
-            channel.exhausted = True
+            self.walk_ended(channel)
+
+    def begin_walk(self, channel: Channel) -> None:
+        """What earlier runs left: a complete walk (an incremental one stops at stored articles), or a stopped
+        one (it goes on past them, from where it stopped). A new walk is recorded as incomplete at once, so that
+        a crawl killed before any of its pages is done does not pass for complete."""
+        state = self.states.get(channel.key, {})
+        # no walk recorded: a channel saved only by a clean finish (complete, with a watermark), or a new one
+        walk = state.get("walk") or {"complete": bool(state.get("newest_seen"))}
+        channel.complete_before = bool(walk.get("complete"))
+        if not channel.complete_before and walk.get("resume_at") and walk.get("step", -1) < 0:
+            channel.resume_at = walk["resume_at"]  # a falling archive's numbers move: not resumable by number
+        if channel.complete_before and self.store is not None and not self.distributed:
+            self.write(self.store.save_walk, channel.key, channel.as_record(channel.key), incomplete_walk(channel))
+
+    def stops_at_known(self, channel: Channel) -> bool:
+        """Stored articles end the walk only when an earlier walk of the channel was complete: a stopped one may
+        have stored them through other channels, or read the page and stopped before it was done."""
+        if channel.complete_before:
+            self.count("listing/stopped_known")
+        return channel.complete_before
+
+    def resumable(self, channel: Channel) -> bool:
+        """The walk met stored articles, and an earlier run stopped further down: it jumps there."""
+        if not channel.resume_at or (channel.last_requested and channel.resume_at >= channel.last_requested):
+            return False
+        self.count("walk/resumed")
+        logger.info("%s: resuming the walk at archive page %d", channel.url, channel.resume_at)
+        channel.window = 1
+        return True
 
     def repeats_a_page(self, page: ListingPage, channel: Channel) -> bool:
         """An archive page listing exactly what another recent one listed: a site that serves one page for every
@@ -400,21 +449,23 @@ class PortalSpider(scrapy.Spider):
 
     def archive_failed(self, failure: Failure):
         self.record_failure("listing", failure)
-        channel = failure.request.cb_kwargs["channel"]
+        channel, number = failure.request.cb_kwargs["channel"], failure.request.cb_kwargs["number"]
         if channel.held is not None:  # page 1 could not settle the numbering: keep the assumed direction
             held, channel.held = channel.held, None
-            yield from self.after_archive_page(held, channel)
-            return
-        yield from self.archive_lost(channel)
+            yield from self.after_archive_page(held, channel, channel.maxpage)
+        else:
+            yield from self.archive_lost(channel, number)
+        yield from self.release()
 
-    def archive_lost(self, channel: Channel):
+    def archive_lost(self, channel: Channel, number: int):
         """An archive page that failed for good or could not be read: its slot in the look-ahead is free again, and
         the walk goes on past it, as past an empty page (it says nothing about dates), but not forever."""
+        channel.ledger.read(number, [], set())
         channel.pages_walked += 1
         if self.past_a_page_without_entries(channel):
             yield from self.walk_on(channel, channel.last_requested + channel.step)
         else:
-            channel.exhausted = True
+            self.walk_ended(channel)
 
     def past_a_page_without_entries(self, channel: Channel) -> bool:
         """Whether the walk goes on after a page that says nothing about dates: yes, up to
@@ -429,18 +480,48 @@ class PortalSpider(scrapy.Spider):
         walk is sequential by nature (it stops at the first page with nothing new). The window opens like TCP's
         slow start, one page, then 2, 4 … up to `GANSUNEWS_PAGE_LOOKAHEAD`, and never past the pages the dates
         predict before the cutoff: a long walk hides its latency, a walk that stops early reads a page or two
-        past the stop."""
+        past the stop. While the scheduler holds `GANSUNEWS_QUEUED_ARTICLES` requests the walk is parked: the
+        articles it listed go first, and memory does not grow with the archive."""
         number: int | None = start if 1 <= start <= channel.walk_end else None
-        while (
-            number is not None
-            and not channel.exhausted
-            and not self.enough(channel)
-            and channel.pages_requested - channel.pages_walked < channel.window
-        ):
+        channel.parked_at = None
+        while number is not None and not channel.exhausted:
+            if channel.pages_requested - channel.pages_walked >= channel.window:
+                return  # the walk goes on as its pages are read
+            if self.enough(channel):
+                break
+            if self.queue_full():
+                channel.parked_at = number
+                self.parked[channel.key] = channel
+                self.count("walk/parked")
+                return
             channel.pages_requested += 1
             channel.last_requested = number
+            channel.ledger.requested(number)
             yield self.archive_request(channel, number)
             number = next_page(number, channel.step, channel.walk_end)
+        self.walk_ended(channel)
+
+    def queue_full(self) -> bool:
+        scheduler = self.crawler.engine.scheduler
+        return scheduler is not None and len(scheduler) >= self.queued_articles
+
+    def unpark(self):
+        """Parked walks go on while the scheduler has room."""
+        while self.parked and not self.queue_full():
+            channel = self.parked.pop(next(iter(self.parked)))
+            if channel.parked_at is not None:
+                yield from self.walk_on(channel, channel.parked_at)
+
+    def walk_ended(self, channel: Channel) -> None:
+        """No more pages will be requested for this walk."""
+        if not channel.exhausted:
+            channel.exhausted = True
+            channel.resume_at = None  # not reached: what lies beyond is older than wanted, or not there
+            self.save_walk(channel)
+
+    def walking(self, channel: Channel) -> bool:
+        """Pages of the walk requested and not read, or more to come."""
+        return self.wanted(channel) and not (channel.exhausted and channel.ledger.all_read)
 
     def needs_rendering(self, page: ListingPage, response: Response) -> bool:
         """A list container without items, not rendered yet, and a browser to render it in."""
@@ -463,11 +544,15 @@ class PortalSpider(scrapy.Spider):
         """`max_pages` reached, counting pages requested (the live page is the first)."""
         if self.args.max_pages and channel.pages_requested >= self.args.max_pages:
             self.count("listing/stopped_max_pages")
+            channel.cut_short = True
             return True
         return False
 
-    def read_entries(self, page: ListingPage, channel: Channel) -> bool:
-        """Register the page's articles; False when nothing on it is new enough (or unknown enough) to go on."""
+    def read_entries(
+        self, page: ListingPage, channel: Channel, number: int, dated: bool = True
+    ) -> tuple[str, list[Request]]:
+        """Register the page's articles: (GO_ON, KNOWN when all its entries are stored, or STOP; the requests
+        for articles listed here first)."""
         channel.pages_walked += 1
         self.count("listing/pages")
         articles = [entry for entry in page.entries() if self.is_article_entry(entry)]
@@ -480,16 +565,24 @@ class PortalSpider(scrapy.Spider):
             if page.needs_browser:
                 self.count("listing/needs_browser")
             logger.warning("listing page without article entries: %s", page.url)
-            return self.past_a_page_without_entries(channel)
+            channel.ledger.read(number, [], set())
+            return GO_ON if self.past_a_page_without_entries(channel) else STOP, []
         recent = [entry for entry in articles if self.recent_enough(entry, channel)]
+        requests, waiting, stored = [], set(), {}
         for entry in recent:
-            self.register(entry, channel)
+            request = self.register(entry, channel, waiting, stored)
+            if request is not None:
+                requests.append(request)
+        channel.ledger.read(number, page.days() if dated else [], waiting)
+        self.add_channels(stored)
         if len(recent) < len(articles):
             self.count("listing/older_than_cutoff", len(articles) - len(recent))
-        fresh = [entry for entry in recent if article_id(entry.url) not in self.known]
-        if not fresh:
-            self.count("listing/stopped_since" if not recent else "listing/stopped_known")
-        return bool(fresh) or (not recent and self.cutoff(channel) is None)
+        if not recent:
+            self.count("listing/stopped_since")
+            return STOP, requests
+        if all(int(article_id(entry.url)) in self.known for entry in recent):
+            return KNOWN, requests
+        return GO_ON, requests
 
     def is_article_entry(self, entry: Entry) -> bool:
         """True for article links; topics, off-site and other links are counted and left."""
@@ -502,7 +595,7 @@ class PortalSpider(scrapy.Spider):
 
     def cutoff(self, channel: Channel) -> date | None:
         """The oldest publish day still wanted: `since`, or the channel's watermark if that is later."""
-        watermark = self.watermarks.get(channel_key(channel.url))
+        watermark = self.states.get(channel.key, {}).get("newest_seen")
         days = [d for d in (self.args.since, date.fromisoformat(watermark[:10]) if watermark else None) if d]
         return max(days) if days else None
 
@@ -513,18 +606,80 @@ class PortalSpider(scrapy.Spider):
             channel.newest_seen = published
         return not (cutoff and published and published < cutoff)
 
-    def register(self, entry: Entry, channel: Channel) -> None:
+    def register(
+        self, entry: Entry, channel: Channel, waiting: set[str], stored: dict[str, list[dict[str, str]]]
+    ) -> Request | None:
+        """An article entry: its request when it is listed for the first time. Listed again, its channel joins
+        it: the unsettled article's own list (`waiting`: this page is done once it settles), or the stored
+        document (`stored`)."""
         url = strip_query(entry.url)
         cms_id = article_id(url)
         self.count("listing/entries")
-        if cms_id in self.requested:  # listed again after its request went out (by a peer, in a distributed crawl)
-            return
-        pending = self.pending.setdefault(cms_id, PendingArticle(url, cms_id, known=cms_id in self.known))
-        if channel.ref not in pending.channels:
-            pending.channels.append(channel.ref)
+        if self.distributed:  # the shared dupefilter decides; the channels travel with the request
+            self.count("article/requested")
+            return self.article_request(url, cms_id, [channel.ref], PRIORITY_ARTICLE)
+        listed = self.listed.get(cms_id)
+        if listed is None and (int(cms_id) in self.known or int(cms_id) in self.settled):
+            stored.setdefault(cms_id, []).append(channel.ref)
+            return None
+        if listed is None:
+            self.listed[cms_id] = Listed(day=entry.day or date.min, channels=[channel.ref], walks=[channel])
+            waiting.add(cms_id)
+            self.count("article/requested")
+            return self.article_request(url, cms_id, [], PRIORITY_ARTICLE)
+        if listed.released:
+            stored.setdefault(cms_id, []).append(channel.ref)
+            return None
+        if channel.ref not in listed.channels:
+            listed.channels.append(channel.ref)
+        if channel not in listed.walks:
+            listed.walks.append(channel)
+        listed.day = max(listed.day, entry.day or date.min)
+        waiting.add(cms_id)
+        return None
 
-    def listing_failed(self, failure: Failure):
-        self.record_failure("listing", failure)
+    def add_channels(self, channels_by_id: dict[str, list[dict[str, str]]]) -> None:
+        """Channels of articles stored already (by an earlier run, or released by this one) merged on write."""
+        if not channels_by_id:
+            return
+        self.count("incremental/known", len(channels_by_id))
+        if self.store is None:  # only a listing older than the walks' frontier gets here (feed: channel lost)
+            self.count("listing/after_release", len(channels_by_id))
+            return
+        self.write(self.store.add_channels, channels_by_id, done=lambda n: self.count("incremental/channels_merged", n))
+
+    def write(self, function: Callable[..., Any], *args: Any, done: Callable[[Any], None] | None = None) -> None:
+        """A MongoDB write on the store's thread (in order with the article batches), not waited for: a failed
+        one is logged and costs only a re-read after a stop."""
+
+        def finished(future: asyncio.Future) -> None:
+            self.writes.discard(future)
+            if future.cancelled():
+                return
+            if isinstance(future.exception(), PyMongoError):
+                logger.warning("%s not written: %s", function.__name__, future.exception())
+            elif future.exception() is None and done is not None:
+                done(future.result())
+
+        future = asyncio.ensure_future(self.store.run(function, *args))
+        self.writes.add(future)
+        future.add_done_callback(finished)
+
+    def save_walk(self, channel: Channel) -> None:
+        """The walk's progress: where a stopped crawl resumes (after the pages whose articles are all settled),
+        or that it is complete. A resume point of an earlier run stays until the walk reaches it."""
+        if self.store is None or self.distributed or channel.resume_at:
+            return
+        ledger = channel.ledger
+        complete = channel.exhausted and ledger.idle and not channel.cut_short
+        if not complete and ledger.done_through is None:
+            return
+        resume_at = None if complete else next_page(ledger.done_through, channel.step, channel.walk_end)
+        if (resume_at, complete) == channel.saved_walk:
+            return
+        channel.saved_walk = (resume_at, complete)
+        walk = {"resume_at": resume_at, "step": channel.step, "complete": complete, "at": utc_now()}
+        self.write(self.store.save_walk, channel.key, channel.as_record(channel.key), walk)
 
     def channel_records(self) -> list[dict[str, Any]]:
         """Discovered channels as stored in the `channels` collection (watermark = newest publish day seen)."""
@@ -533,18 +688,14 @@ class PortalSpider(scrapy.Spider):
     # -------------------------------------------------------------------------------- articles
 
     def on_idle(self) -> None:
-        """Listings are exhausted: fetch the articles not yet requested, oldest first."""
-        waiting = sorted(self.pending.values(), key=lambda p: (article_url_date(p.url) or date.min, p.cms_id))
-        if waiting:
-            self.pending = {}
-            if self.distributed:  # alone, nothing is listed once the listings are exhausted: no need to remember
-                self.requested.update(p.cms_id for p in waiting)
-            self.crawler.engine.crawl(
-                Request("data:,", callback=self.request_articles, cb_kwargs={"waiting": waiting}, dont_filter=True)
-            )
+        """Parked walks go on; articles still held (no walk left to list them) are released."""
+        requests = list(self.unpark())
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
             raise DontCloseSpider
-        if self.in_order.holding:
-            self.crawler.engine.crawl(Request("data:,", callback=self.release_held, dont_filter=True))
+        if self.held:
+            self.crawler.engine.crawl(Request("data:,", callback=self.release_all, dont_filter=True))
             raise DontCloseSpider
         if self.shared_queue_patience and self.still_waiting_for_peers():
             raise DontCloseSpider
@@ -557,88 +708,81 @@ class PortalSpider(scrapy.Spider):
             self.idle_mark = (seen, time.monotonic())
         return time.monotonic() - self.idle_mark[1] < self.shared_queue_patience
 
-    async def request_articles(self, response: Response, waiting: list[PendingArticle]):
-        """Articles stored by earlier runs are not fetched again; their new listings are merged into them."""
-        known = {p.cms_id: p.channels for p in waiting if p.known}
-        if known:
-            self.count("incremental/known", len(known))
-            try:
-                self.count("incremental/channels_merged", await self.stored.add_channels(known))
-            except PyMongoError as error:
-                logger.warning("could not merge channels into stored articles: %s", error)
-        fetch = deque(p for p in waiting if not p.known)
-        waiting.clear()  # each entry now lives in `fetch` only, until its request is made
-        known.clear()
-        self.count("article/requested", len(fetch))
-        for pending in fetch:
-            self.in_order.register(pending.cms_id)
-        self.emitting = not self.distributed
-        try:
-            while fetch and not self.closing():  # oldest first; one priority level, FIFO (settings)
-                async for item in self.emit_released(until=self.may_request):
-                    yield item
-                pending = fetch.popleft()
-                yield self.article_request(pending.url, pending.cms_id, pending.channels, PRIORITY_ARTICLE)
-            async for item in self.emit_released(until=self.articles_settled):
-                yield item
-        finally:
-            self.emitting = False
+    def complete_after(self) -> date | None:
+        """Articles newer than this day are listed by every walk that could list them (`date.min`: all are);
+        None while a walk has not listed a dated page yet, or discovery may still find channels."""
+        if self.discovering:
+            return None
+        newest = date.min
+        for channel in self.channels.values():
+            if self.walking(channel):
+                frontier = channel.ledger.frontier
+                if frontier is None:
+                    return None
+                newest = max(newest, frontier)
+        return newest
 
-    async def emit_released(self, until: Callable[[], bool]):
-        """The funnel: articles leave the spider here, in the order `in_order` released them, from this one
-        long-running callback until `until()`. Yielded by the many callbacks that finish them, they would enter
-        the pipelines interleaved, and a repost could reach DedupePipeline before its original."""
-        while True:
-            while self.outbox:
-                yield self.outbox.popleft()
-            if until():
-                return
-            self.released.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.released.wait(), FUNNEL_POLL_SECONDS)
+    def release(self):
+        """Held articles every walk has listed past."""
+        after = self.complete_after() if self.held else None
+        if after is None:
+            return
+        everything = not any(self.walking(channel) for channel in self.channels.values())
+        for cms_id in [i for i, listed in self.held.items() if everything or listed.day > after]:
+            yield self.released(cms_id)
 
-    def finish(self, cms_id: str, raw: RawArticle | None) -> list[RawArticle]:
-        """An article is done (`None`: it yielded nothing). What that releases goes to the funnel while it runs,
-        else (distributed crawl; a request outliving the funnel) back to the callback to yield."""
-        released = self.in_order.finish(cms_id, raw)
-        if not self.emitting:
-            return released
-        self.outbox.extend(released)
-        self.released.set()
-        return []
+    def release_all(self, response: Response):
+        """Idle: no walk is left to list the held articles."""
+        for cms_id in list(self.held):
+            yield self.released(cms_id)
 
-    def may_request(self) -> bool:
-        """Holds the next article request back while the scheduler has plenty queued, so that memory does not
-        grow with the number of articles (100k queued requests would take ≈ 250 MB). A distributed crawl queues
-        in Redis, not here."""
-        scheduler = self.crawler.engine.scheduler
-        return self.distributed or scheduler is None or len(scheduler) < self.queued_articles or self.closing()
+    def released(self, cms_id: str) -> RawArticle:
+        listed = self.held.pop(cms_id)
+        listed.released = True
+        article, listed.article = listed.article, None
+        return article
 
-    def closing(self) -> bool:
-        """Scrapy is shutting down (CloseSpider, SIGTERM, scrapyd's cancel): nothing more will be downloaded, so
-        the funnel must not wait for it. The engine's slot says so (private in Scrapy 2.19: no public flag)."""
-        slot = getattr(self.crawler.engine, "_slot", None)
-        return slot is None or slot.closing is not None
+    def hold(self, cms_id: str, raw: RawArticle | None):
+        """A fetched article: settled at once when it yields nothing; else released when every walk has listed
+        past its day (at once, mostly: walks run ahead of the articles they list)."""
+        yield from self.unpark()
+        listed = self.listed.get(cms_id)
+        if raw is None:
+            self.settle(cms_id)
+        elif listed is None:  # fetched for a peer (distributed crawl): its channels came with the request
+            yield raw
+        else:
+            raw.channels = listed.channels
+            listed.article = raw
+            self.held[cms_id] = listed
+            after = self.complete_after()
+            if after is not None and listed.day > after:
+                yield self.released(cms_id)
 
-    def articles_settled(self) -> bool:
-        """Every article released, or nothing left that could finish one: the crawl is closing, or no request is
-        downloading or waiting and no response but the funnel's own is in the scraper (a request lost for good:
-        `release_held` drains the rest at idle)."""
-        if not self.in_order.unfinished or self.closing():
-            return True
-        engine = self.crawler.engine
-        return (
-            not engine.downloader.active
-            and not engine.scheduler.has_pending_requests()
-            and len(engine.scraper.slot.active) <= 1
-        )
+    def on_stored(self, ids: list[str]) -> None:
+        for cms_id in ids:
+            self.settle(cms_id)
+
+    def on_item_done(self, item: Any, **_: Any) -> None:
+        self.settle(item.article_id)
+
+    def settle(self, cms_id: str) -> None:
+        """The article is stored, dropped or failed: the pages that listed it may now be done."""
+        listed = self.listed.pop(cms_id, None)
+        if listed is None:
+            return
+        self.held.pop(cms_id, None)
+        self.settled.add(int(cms_id))
+        for channel in listed.walks:
+            if channel.ledger.settle(cms_id) or (channel.exhausted and channel.ledger.idle):
+                self.save_walk(channel)
 
     def article_request(
         self, url: str, cms_id: str, channels: list[dict[str, str]], priority: int, redirects: int = 0
     ) -> Request:
         """Redirects are handled here, not by RedirectMiddleware: an article moved off the site (live streams)
-        must never be requested, and must still finish its place in the emission order. The channels travel
-        with the request, so whichever process fetches it (distributed crawl) can build the item."""
+        must never be requested, and must still be settled. In a distributed crawl the channels travel with the
+        request, so whichever process fetches it can build the item."""
         return Request(
             url,
             callback=self.parse_article_or_redirect,
@@ -646,7 +790,7 @@ class PortalSpider(scrapy.Spider):
             priority=priority,
             cb_kwargs={"cms_id": cms_id, "channels": channels},
             meta={"dont_redirect": True, "handle_httpstatus_list": REDIRECT_CODES, "redirects": redirects},
-            # One request per id is the spider's own bookkeeping (`pending`, `requested`): the dupefilter's set
+            # One request per id is the spider's own bookkeeping (`listed`, `settled`): the dupefilter's set
             # would only grow. Across processes (distributed) it is the shared dupefilter that decides.
             dont_filter=redirects > 0 or not self.distributed,
         )
@@ -664,13 +808,8 @@ class PortalSpider(scrapy.Spider):
             return
         self.count("skip/offsite_redirect" if not is_site_url(target) else "skip/redirect_elsewhere")
         logger.info("article %s redirects to %s: not followed", response.url, target)
-        for item in self.finish(cms_id, None):
-            yield item
-
-    def release_held(self, response: Response):
-        held = self.in_order.drain()
-        logger.error("released %d articles whose predecessors never finished", len(held))
-        yield from held
+        for result in self.hold(cms_id, None):
+            yield result
 
     async def parse_article(self, response: Response, cms_id: str, channels: list[dict[str, str]]):
         reading = await self.read(read_article, response)
@@ -686,12 +825,12 @@ class PortalSpider(scrapy.Spider):
             self.count(f"template/{raw.template}")
             self.keep_page(raw, response)
             raw.status = response.status
-            raw.channels = channels
+            raw.channels = channels  # the request's (distributed crawl); `hold` gives this process's own
             if reading.next_url:
                 yield self.continuation_request(raw, reading.next_url, {strip_query(response.url)})
                 return
-        for item in self.finish(cms_id, raw):
-            yield item
+        for result in self.hold(cms_id, raw):
+            yield result
 
     def keep_page(self, raw: RawArticle, response: Response) -> None:
         """The page as fetched goes with the article to PagesPipeline (`reparse` reads the archive from them)."""
@@ -702,7 +841,7 @@ class PortalSpider(scrapy.Spider):
         """The page read by a worker process (gansunews/readers.py)."""
         try:
             return await self.readers.read(reader, response.url, response.body, content_type(response))
-        except Exception as error:  # a bug, not the page: lose this page, not the order of those after it
+        except Exception as error:  # a bug, not the page: lose this page (counted), not the crawl
             logger.exception("reading %s failed", response.url)
             return Reading(error=f"{type(error).__name__}: {error}")
 
@@ -727,18 +866,18 @@ class PortalSpider(scrapy.Spider):
             if next_url and next_url not in visited and len(visited) < MAX_CONTINUATION_PAGES:
                 yield self.continuation_request(raw, next_url, visited)
                 return
-        for item in self.finish(raw.article_id, raw):
-            yield item
+        for result in self.hold(raw.article_id, raw):
+            yield result
 
     def continuation_failed(self, failure: Failure):
         """A lost continuation page: the article is emitted with the pages it has, and the loss is counted."""
         self.record_failure("continuation", failure)
         raw = failure.request.cb_kwargs["raw"]
-        yield from self.finish(raw.article_id, raw)
+        yield from self.hold(raw.article_id, raw)
 
     def article_failed(self, failure: Failure):
         self.record_failure("article", failure)
-        yield from self.finish(failure.request.cb_kwargs["cms_id"], None)
+        yield from self.hold(failure.request.cb_kwargs["cms_id"], None)
 
     def record_failure(self, kind: str, failure: Failure) -> None:
         """Every request that failed for good: counted by kind and reason, logged with its URL."""
@@ -755,3 +894,7 @@ class PortalSpider(scrapy.Spider):
         self.crawler.signals.send_catch_log(
             failure_recorded, url=url, kind=kind, reason=reason, status=status, attempts=attempts, error=error
         )
+
+
+def incomplete_walk(channel: Channel) -> dict[str, Any]:
+    return {"resume_at": None, "step": channel.step, "complete": False, "at": utc_now()}

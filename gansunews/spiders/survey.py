@@ -35,7 +35,7 @@ class SurveySpider(PortalSpider):
         super().__init__(*args, **kwargs)
         self.rows: dict[str, dict[str, Any]] = {}
 
-    async def walk(self, page: ListingPage, channel: Channel):
+    def walk(self, page: ListingPage, channel: Channel):
         """Describe the live page; fetch one archive page and the first listed article."""
         division = divisions()[channel.region_code]
         entries = page.article_entries()

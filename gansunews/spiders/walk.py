@@ -9,6 +9,8 @@ with time and the walk goes upwards from page 1 instead.
 from __future__ import annotations
 
 import math
+from collections import deque
+from dataclasses import dataclass, field
 from datetime import date
 
 
@@ -44,3 +46,76 @@ def pages_before_cutoff(days: list[date], cutoff: date | None, most: int) -> int
         return most
     days_left = (min(days) - cutoff).days
     return max(1, min(most, math.ceil(days_left / max(1, (max(days) - min(days)).days))))
+
+
+@dataclass(slots=True)
+class ListedPage:
+    number: int  # 0: the live page
+    read: bool = False
+    oldest: date | None = None  # the oldest day it lists
+    waiting: set[str] = field(default_factory=set)  # ids listed on it whose articles are not settled yet
+
+
+class WalkLedger:
+    """One channel's listing pages in the order its walk requested them, for two questions a streaming crawl asks:
+
+    - **Which articles are complete?** Those newer than `frontier`, the oldest day on the pages read without a gap
+      from the walk's start: every later page lists older entries, so no later page adds a channel to them.
+    - **Where does a stopped crawl resume?** After `done_through`, the last archive page of the gapless prefix
+      whose articles are all settled (stored, known, dropped or failed): nothing before it is ever read again.
+
+    A page leaves the ledger once done, so it holds about the walk's look-ahead window."""
+
+    def __init__(self) -> None:
+        self.pages: deque[ListedPage] = deque()
+        self.passed: date | None = None  # the oldest day of the pages already done
+        self.done_through: int | None = None
+
+    def requested(self, number: int) -> None:
+        self.pages.append(ListedPage(number))
+
+    def read(self, number: int, days: list[date], ids: set[str]) -> None:
+        """Page `number` read (or lost: no days, no ids); a page read without a request joins the walk's end."""
+        page = next((p for p in self.pages if p.number == number and not p.read), None)
+        if page is None:
+            page = ListedPage(number)
+            self.pages.append(page)
+        page.read, page.waiting = True, set(ids)
+        page.oldest = min(days, default=None)
+        self._pop_done()
+
+    def settle(self, cms_id: str) -> bool:
+        """An article listed here is settled; True when that moved `done_through`."""
+        for page in self.pages:
+            page.waiting.discard(cms_id)
+        return self._pop_done()
+
+    @property
+    def frontier(self) -> date | None:
+        """The oldest day listed without a gap so far; None before the first dated page."""
+        oldest = self.passed
+        for page in self.pages:
+            if not page.read:
+                break
+            if page.oldest is not None and (oldest is None or page.oldest < oldest):
+                oldest = page.oldest
+        return oldest
+
+    @property
+    def idle(self) -> bool:
+        """Nothing requested and unread, nothing unsettled."""
+        return not self.pages
+
+    @property
+    def all_read(self) -> bool:
+        return all(page.read for page in self.pages)
+
+    def _pop_done(self) -> bool:
+        moved = False
+        while self.pages and self.pages[0].read and not self.pages[0].waiting:
+            page = self.pages.popleft()
+            if page.oldest is not None and (self.passed is None or page.oldest < self.passed):
+                self.passed = page.oldest
+            if page.number:
+                self.done_through, moved = page.number, True
+        return moved

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 import uuid
 from datetime import date
 
@@ -25,13 +26,17 @@ def redis_url():
     server.stop()
 
 
-def test_two_processes_split_one_crawl(redis_url, replica, site, tmp_path):
+@pytest.mark.parametrize("late", [0.0, 5.0], ids=["together", "second_joins_5s_late"])
+def test_two_processes_split_one_crawl(redis_url, replica, site, tmp_path, late):
+    """Article requests go to the shared queue as listings are read, so a process joining late finds work there
+    (before streaming, one joining 2 s late made no request, and one joining 5 s late left 88 articles unfetched)."""
     env = {"REDIS_URL": redis_url, "GANSUNEWS_REDIS_RUN": uuid.uuid4().hex}
     for story in site.stories.values():  # slow enough for both processes to take part
-        replica.delays[story.path] = 0.1
+        replica.delays[story.path] = 0.1 if not late else 0.3
     results = [None, None]
 
     def crawl(slot: int) -> None:
+        time.sleep(late * slot)
         results[slot] = run_crawl(
             replica.proxy_url, tmp_path / str(slot), f"since={SINCE}", env=env, settings={"CONCURRENT_REQUESTS": 4}
         )

@@ -112,6 +112,12 @@ class PortalSpider(scrapy.Spider):
         spider.store = Store.of(crawler, mongo) if mongo else None
         spider.keep_pages = settings.getbool("GANSUNEWS_KEEP_PAGES") and mongo is not None
         spider.queued_articles = max(1, settings.getint("GANSUNEWS_QUEUED_ARTICLES"))
+        # A feed line cannot change once written: with a feed (`-O`), articles wait until every walk has listed
+        # past them, so each line has all its channels. MongoDB merges later channels on write: no waiting.
+        spider.complete_lines = bool(settings.getdict("FEEDS"))
+        # Archive pages run ahead of the articles they list when articles wait for the walks (a feed); else they
+        # queue with them (one priority, FIFO), so a page is done soon after it is read and a stop loses little.
+        spider.archive_priority = PRIORITY_LISTING if spider.complete_lines else PRIORITY_ARTICLE
         spider.distributed = bool(settings.get("REDIS_URL"))
         spider.shared_queue_patience = settings.getfloat("GANSUNEWS_REDIS_IDLE_SECONDS") if spider.distributed else 0.0
         spider.idle_mark = (-1, time.monotonic())
@@ -332,7 +338,7 @@ class PortalSpider(scrapy.Spider):
             channel.pager.page_url(number),
             callback=callback or self.parse_archive,
             errback=self.archive_failed,
-            priority=PRIORITY_LISTING,
+            priority=self.archive_priority,
             cb_kwargs={"channel": channel, "number": number},
             meta=browser_meta(self.browser_context) if channel.drawn_by_js else None,
         )
@@ -643,7 +649,7 @@ class PortalSpider(scrapy.Spider):
         if not channels_by_id:
             return
         self.count("incremental/known", len(channels_by_id))
-        if self.store is None:  # only a listing older than the walks' frontier gets here (feed: channel lost)
+        if self.store is None:  # a feed's articles wait for their listings: only an out-of-order one gets here
             self.count("listing/after_release", len(channels_by_id))
             return
         self.write(self.store.add_channels, channels_by_id, done=lambda n: self.count("incremental/channels_merged", n))
@@ -723,28 +729,30 @@ class PortalSpider(scrapy.Spider):
         return newest
 
     def release(self):
-        """Held articles every walk has listed past."""
+        """Held articles every walk has listed past. Taken from `held` all at once: the consumer of this generator
+        runs other callbacks between its items, and they release too."""
         after = self.complete_after() if self.held else None
         if after is None:
             return
         everything = not any(self.walking(channel) for channel in self.channels.values())
-        for cms_id in [i for i, listed in self.held.items() if everything or listed.day > after]:
-            yield self.released(cms_id)
+        yield from self.released([i for i, listed in self.held.items() if everything or listed.day > after])
 
     def release_all(self, response: Response):
         """Idle: no walk is left to list the held articles."""
-        for cms_id in list(self.held):
-            yield self.released(cms_id)
+        yield from self.released(list(self.held))
 
-    def released(self, cms_id: str) -> RawArticle:
-        listed = self.held.pop(cms_id)
-        listed.released = True
-        article, listed.article = listed.article, None
-        return article
+    def released(self, ids: list[str]) -> list[RawArticle]:
+        articles = []
+        for cms_id in ids:
+            listed = self.held.pop(cms_id)
+            listed.released = True
+            articles.append(listed.article)
+            listed.article = None
+        return articles
 
     def hold(self, cms_id: str, raw: RawArticle | None):
-        """A fetched article: settled at once when it yields nothing; else released when every walk has listed
-        past its day (at once, mostly: walks run ahead of the articles they list)."""
+        """A fetched article: settled at once when it yields nothing; else released at once, or, for a feed,
+        when every walk has listed past its day."""
         yield from self.unpark()
         listed = self.listed.get(cms_id)
         if raw is None:
@@ -755,9 +763,9 @@ class PortalSpider(scrapy.Spider):
             raw.channels = listed.channels
             listed.article = raw
             self.held[cms_id] = listed
-            after = self.complete_after()
-            if after is not None and listed.day > after:
-                yield self.released(cms_id)
+            after = self.complete_after() if self.complete_lines else None
+            if not self.complete_lines or (after is not None and listed.day > after):
+                yield from self.released([cms_id])
 
     def on_stored(self, ids: list[str]) -> None:
         for cms_id in ids:

@@ -116,6 +116,6 @@ class WalkLedger:
             page = self.pages.popleft()
             if page.oldest is not None and (self.passed is None or page.oldest < self.passed):
                 self.passed = page.oldest
-            if page.number:
+            if page.number > 0:  # an archive page (not the live page, not the pager script)
                 self.done_through, moved = page.number, True
         return moved

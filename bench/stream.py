@@ -1,0 +1,129 @@
+"""Streaming and resuming, measured on a generated replica, each against a clean run in the same bench.
+
+    python -m bench.stream [--scale 12] [--latency 0.15] [--skip-first]
+
+1. **Time to the first stored article**: a crawl with the shipped politeness (AutoThrottle, the 0.25 s floor, one
+   download slot for the site) against a replica that answers every page `--latency` seconds late; the time from
+   the start to the first article in MongoDB, against the whole run (aim: ≤ 60 s and ≤ 10% of the run).
+2. **Resume waste**: a clean crawl (no politeness floor, so it is quick) counts its requests; then, on a fresh
+   database, a crawl killed with SIGKILL once the replica has answered 15% (and, separately, 60%) of that count,
+   and an ordinary crawl after it. Prints both runs' requests together over the clean run's (aim ≤ 1.10×) and
+   checks that the exact article set is stored once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from pymongo import MongoClient
+
+from tests.replica.server import ReplicaServer, crawl_command
+from tests.replica.site import Site
+from tests.services import FerretDB, ferretdb_binary
+
+PROJECT = Path(__file__).resolve().parent.parent
+SINCE = date(2024, 1, 1)
+QUIET = ["-a", f"since={SINCE}", "-s", "LOG_LEVEL=WARNING"]
+
+
+def crawl(server: ReplicaServer, uri: str, database: str, work: Path, *settings: str) -> subprocess.Popen:
+    env = server.crawl_environment(
+        MONGO_URI=uri, MONGO_DATABASE=database, GANSUNEWS_SPOOL_DIR=str(work / "spool"), GANSUNEWS_PROGRESS_SECONDS="0"
+    )
+    return subprocess.Popen(
+        crawl_command(*QUIET, *settings), cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def first_article(site: Site, ferret: FerretDB, work: Path, latency: float) -> None:
+    server = ReplicaServer(site).start()
+    server.delay = latency
+    client = MongoClient(ferret.uri)
+    try:
+        started = time.monotonic()
+        env_floor = ("-s", "GANSUNEWS_MIN_DELAY=0.25")  # the shipped floor (the replica's environment sets 0)
+        process = crawl(server, ferret.uri, "first", work, *env_floor)
+        first = None
+        while process.poll() is None:
+            if first is None and client.first.articles.estimated_document_count():
+                first = time.monotonic() - started
+            time.sleep(0.2)
+        total = time.monotonic() - started
+        stored = client.first.articles.count_documents({})
+    finally:
+        server.stop()
+        client.close()
+    assert first is not None, "nothing was stored"
+    print(
+        f"first stored article after {first:.1f} s of a {total:.1f} s crawl ({first / total:.1%}); "
+        f"{stored} articles, {len(server.requests)} requests, every page {latency * 1000:.0f} ms late "
+        "(aim: ≤ 60 s and ≤ 10%)"
+    )
+
+
+def resume_waste(site: Site, ferret: FerretDB, work: Path) -> None:
+    expected = site.expected_ids(SINCE)
+    client = MongoClient(ferret.uri)
+    server = ReplicaServer(site).start()
+    try:
+        crawl(server, ferret.uri, "clean", work / "clean").wait()
+        clean = len(server.requests)
+        assert {d["_id"] for d in client.clean.articles.find({}, {"_id": 1})} == expected
+        crawl(server, ferret.uri, "clean", work / "clean").wait()
+        fixed = len(server.requests) - clean
+        print(
+            f"clean crawl: {clean} requests; any later run costs {fixed} ({fixed / clean:.1%}) on the unchanged site "
+            "(home pages, live pages, pager scripts, listed non-articles): part of every rerun's count below"
+        )
+        for share in (0.15, 0.60):
+            database = f"resume{int(share * 100)}"
+            client.drop_database(database)
+            before = len(server.requests)
+            process = crawl(server, ferret.uri, database, work / database)
+            while len(server.requests) - before < share * clean and process.poll() is None:
+                time.sleep(0.01)
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+            killed = len(server.requests) - before
+            stored_then = client[database].articles.count_documents({})
+            crawl(server, ferret.uri, database, work / database).wait()
+            rerun = len(server.requests) - before - killed
+            stored = [d["_id"] for d in client[database].articles.find({}, {"_id": 1})]
+            exact = set(stored) == expected and len(stored) == len(expected)
+            print(
+                f"kill -9 at {killed / clean:.0%} of the requests ({stored_then} of {len(expected)} articles stored), "
+                f"then a rerun: {killed} + {rerun} = {killed + rerun} requests vs {clean} for one clean run: "
+                f"{(killed + rerun) / clean:.3f}× (aim ≤ 1.10×); exact set stored once: {exact}"
+            )
+    finally:
+        server.stop()
+        client.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=int, default=12)
+    parser.add_argument("--latency", type=float, default=0.15)
+    parser.add_argument("--skip-first", action="store_true", help="only the resume benchmark (the first is slow)")
+    options = parser.parse_args()
+    site = Site(seed=7, scale=options.scale)
+    print(f"replica: {len(site.stories)} stories, {len(site.expected_ids(SINCE))} articles since {SINCE}")
+    ferret = FerretDB(ferretdb_binary()).start()
+    work = Path(tempfile.mkdtemp(prefix="gansunews-stream-"))
+    try:
+        resume_waste(site, ferret, work)
+        if not options.skip_first:
+            first_article(site, ferret, work, options.latency)
+    finally:
+        ferret.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -46,6 +46,7 @@ bench: system $(VENV)/.dev $(FERRETDB)
 	$(BIN)/python -m bench.mongo_write
 	$(BIN)/python -m bench.crawl --scale 80
 	$(BIN)/python -m bench.memory
+	$(BIN)/python -m bench.stream
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .ruff_cache articles.jsonl

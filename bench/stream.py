@@ -1,6 +1,6 @@
 """Streaming and resuming, measured on a generated replica, each against a clean run in the same bench.
 
-    python -m bench.stream [--scale 12] [--latency 0.15] [--skip-first]
+    python -m bench.stream [--scale 12] [--latency 0.15] [--only resume,first,shared]
 
 1. **Time to the first stored article**: a crawl with the shipped politeness (AutoThrottle, the 0.25 s floor, one
    download slot for the site) against a replica that answers every page `--latency` seconds late; the time from
@@ -9,6 +9,9 @@
    database, a crawl killed with SIGKILL once the replica has answered 15% (and, separately, 60%) of that count,
    and an ordinary crawl after it. Prints both runs' requests together over the clean run's (aim ≤ 1.10×) and
    checks that the exact article set is stored once.
+3. **Two processes vs one** (scrapy-redis, `REDIS_URL`): the same crawl by one process, then by two sharing a run,
+   the second joining 5 s late, against a replica answering 100 ms late; wall time of each, the articles each
+   process stored, and whether the exact set was stored once.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -26,16 +30,20 @@ from pymongo import MongoClient
 
 from tests.replica.server import ReplicaServer, crawl_command
 from tests.replica.site import Site
-from tests.services import FerretDB, ferretdb_binary
+from tests.services import FerretDB, RedisServer, ferretdb_binary
 
 PROJECT = Path(__file__).resolve().parent.parent
 SINCE = date(2024, 1, 1)
 QUIET = ["-a", f"since={SINCE}", "-s", "LOG_LEVEL=WARNING"]
 
 
-def crawl(server: ReplicaServer, uri: str, database: str, work: Path, *settings: str) -> subprocess.Popen:
+def crawl(server: ReplicaServer, uri: str, database: str, work: Path, *settings: str, **env: str) -> subprocess.Popen:
     env = server.crawl_environment(
-        MONGO_URI=uri, MONGO_DATABASE=database, GANSUNEWS_SPOOL_DIR=str(work / "spool"), GANSUNEWS_PROGRESS_SECONDS="0"
+        MONGO_URI=uri,
+        MONGO_DATABASE=database,
+        GANSUNEWS_SPOOL_DIR=str(work / "spool"),
+        GANSUNEWS_PROGRESS_SECONDS="0",
+        **env,
     )
     return subprocess.Popen(
         crawl_command(*QUIET, *settings), cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -107,19 +115,58 @@ def resume_waste(site: Site, ferret: FerretDB, work: Path) -> None:
         client.close()
 
 
+def shared_crawl(site: Site, ferret: FerretDB, work: Path, late: float = 5.0) -> None:
+    expected = site.expected_ids(SINCE)
+    redis = RedisServer().start()
+    server = ReplicaServer(site).start()
+    server.delay = 0.1
+    client = MongoClient(ferret.uri)
+    try:
+        seconds = {}
+        for processes in (1, 2):
+            database = f"shared{processes}"
+            env = {"REDIS_URL": redis.url, "GANSUNEWS_REDIS_RUN": database, "GANSUNEWS_REDIS_IDLE_SECONDS": "5"}
+            started = time.monotonic()
+            running = [crawl(server, ferret.uri, database, work / database, "-s", "CONCURRENT_REQUESTS=4", **env)]
+            if processes == 2:
+                time.sleep(late)
+                running.append(
+                    crawl(server, ferret.uri, database, work / f"{database}b", "-s", "CONCURRENT_REQUESTS=4", **env)
+                )
+            for process in running:
+                process.wait()
+            seconds[processes] = time.monotonic() - started
+            stored = [d["_id"] for d in client[database].articles.find({}, {"_id": 1})]
+            by = Counter(d["crawl"]["crawl_id"] for d in client[database].articles.find({}, {"crawl.crawl_id": 1}))
+            exact = set(stored) == expected and len(stored) == len(expected)
+            print(
+                f"{processes} process{'es' if processes > 1 else ''}: {seconds[processes]:.1f} s, articles stored per "
+                f"process {sorted(by.values(), reverse=True)}; exact set stored once: {exact}"
+            )
+        print(f"two processes vs one: {seconds[1] / seconds[2]:.2f}× faster (each process: 4 requests in flight)")
+    finally:
+        server.stop()
+        client.close()
+        redis.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=int, default=12)
     parser.add_argument("--latency", type=float, default=0.15)
-    parser.add_argument("--skip-first", action="store_true", help="only the resume benchmark (the first is slow)")
+    parser.add_argument("--only", default="resume,first,shared", help="which benchmarks, comma-separated")
     options = parser.parse_args()
+    chosen = set(options.only.split(","))
     site = Site(seed=7, scale=options.scale)
     print(f"replica: {len(site.stories)} stories, {len(site.expected_ids(SINCE))} articles since {SINCE}")
     ferret = FerretDB(ferretdb_binary()).start()
     work = Path(tempfile.mkdtemp(prefix="gansunews-stream-"))
     try:
-        resume_waste(site, ferret, work)
-        if not options.skip_first:
+        if "resume" in chosen:
+            resume_waste(site, ferret, work)
+        if "shared" in chosen:
+            shared_crawl(site, ferret, work)
+        if "first" in chosen:
             first_article(site, ferret, work, options.latency)
     finally:
         ferret.close()

@@ -1,9 +1,9 @@
 """MongoDB access for the archive: configuration, the collections and their writes, and the local spool.
 
-Everything here is synchronous and runs on one writer thread per component (`Store.run`), never on the reactor.
-Collections (database `MONGO_DATABASE`): `articles` (`_id` = article_id, `revisions` kept when the body changes),
-`crawls` (one document per run), `failures` (one per failed URL and run), `channels` (discovered listings and
-their newest-seen watermark).
+Everything here is synchronous and runs on the crawl's one writer thread (`Store.run`), never on the reactor, in
+the order it was asked. Collections (database `MONGO_DATABASE`): `articles` (`_id` = article_id, `revisions` kept
+when the body changes), `pages` (the raw pages, for `reparse`), `crawls` (one document per run), `failures` (one per
+failed URL and run), `channels` (discovered listings, their newest-seen watermark and walk progress).
 
 Writes insert what is new with `insert_many` and update only what exists: FerretDB (and MongoDB) insert in bulk
 far faster than they upsert one by one, and a re-crawl stores few known articles again.

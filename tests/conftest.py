@@ -46,13 +46,20 @@ class CrawlResult:
 
 
 def run_crawl(
-    proxy_url: str, workdir: Path, *args: str, settings: dict | None = None, env: dict | None = None, timeout: int = 300
+    proxy_url: str,
+    workdir: Path,
+    *args: str,
+    settings: dict | None = None,
+    env: dict | None = None,
+    timeout: int = 300,
+    feed: bool = True,
 ) -> CrawlResult:
+    """`scrapy crawl gscn` through the replica; with `feed`, its items written with `-O` (articles then wait for
+    the walks to list past them: the spider streams differently without a feed)."""
     workdir.mkdir(parents=True, exist_ok=True)
     out, stats_file, log_file = workdir / "out.jsonl", workdir / "stats.json", workdir / "crawl.log"
     command = crawl_command(
-        "-O",
-        str(out),
+        *(("-O", str(out)) if feed else ()),
         "-s",
         "AUTOTHROTTLE_ENABLED=0",
         "-s",

@@ -10,6 +10,7 @@ from datetime import date, datetime
 import pytest
 from pymongo import MongoClient
 
+from gansunews.urls import channel_key
 from tests.conftest import run_crawl
 from tests.replica.server import ReplicaServer
 from tests.replica.site import Site
@@ -18,13 +19,13 @@ from tests.services import FerretDB
 SINCE = "2024-01-01"
 
 
-def crawl_into(db, proxy_url, workdir, *args, settings=None):
+def crawl_into(db, proxy_url, workdir, *args, settings=None, feed=True):
     env = {
         "MONGO_URI": db.client.address and f"mongodb://{db.client.address[0]}:{db.client.address[1]}/",
         "MONGO_DATABASE": db.name,
         "GANSUNEWS_SPOOL_DIR": str(workdir / "spool"),
     }
-    return run_crawl(proxy_url, workdir, *args, settings=settings, env=env)
+    return run_crawl(proxy_url, workdir, *args, settings=settings, env=env, feed=feed)
 
 
 @pytest.fixture
@@ -353,3 +354,17 @@ def test_reposts_read_before_their_original_point_at_it_in_storage(mongo_db, tmp
     assert stored[original.article_id] is None
     assert stored[exact.article_id] == stored[near.article_id] == original.article_id
     assert sum(1 for root in stored.values() if root) == 2
+
+
+def test_without_a_feed_articles_stream_and_later_channels_are_merged_on_write(mongo_db, replica, site, tmp_path):
+    """No feed: nothing waits for the walks. An article listed again after it left the spider (still in a batch,
+    or stored) gets that channel in MongoDB, so every stored article has exactly the channels that list it."""
+    result = crawl_into(mongo_db, replica.proxy_url, tmp_path, f"since={SINCE}", feed=False)
+    assert result.stats["finish_reason"] == "finished", result.log[-2000:]
+    stored = {doc["_id"]: doc for doc in mongo_db.articles.find()}
+    assert set(stored) == site.expected_ids(date.fromisoformat(SINCE))
+    stories = {story.article_id: story for story in site.stories.values()}
+    for cms_id, doc in stored.items():
+        listed_in = {channel_key(c.live_url) for c in site.channels if stories[cms_id] in site.reachable(c)}
+        assert {channel_key(c["url"]) for c in doc["channels"]} == listed_in, cms_id
+    assert site.wrong_fields(list(stored.values())) == []

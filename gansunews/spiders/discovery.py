@@ -59,7 +59,7 @@ class Channel:
     saved_walk: tuple[int | None, bool] = (None, False)  # the progress last saved (resume_at, complete)
     parked_at: int | None = None  # the next page, while the walk waits for the scheduler to drain
     cut_short: bool = False  # stopped by `max_pages`: not complete
-    complete_before: bool = False  # an earlier run's walk was complete: this one stops at stored articles
+    walked_below: int | None = None  # archive pages up to this one were walked to the end by an earlier run
 
     @property
     def walk_end(self) -> int:

@@ -56,6 +56,7 @@ MAX_CONTINUATION_PAGES = 50
 MAX_REDIRECTS = 5
 PAGER_SCRIPT = -1  # the pager script's place in a walk's ledger
 GO_ON, KNOWN, STOP = "go_on", "known", "stop"  # what a listing page says about its walk (read_entries)
+WALKED_ANYWHERE = 10**9  # `walked_below` where page numbers move (falling numbering), or of a walk not recorded
 SCRAPYD_ARGUMENTS = frozenset({"_job"})  # scrapyd passes its job id as a spider argument
 REDIRECT_CODES = [301, 302, 303, 307, 308]  # one list shared by every article request's meta
 
@@ -292,7 +293,7 @@ class PortalSpider(scrapy.Spider):
         self.count(f"pager/script/{pager.reference}")
         channel.pager = pager
         channel.maxpage = pager.maxpage  # set by the page itself, or later from the pager script
-        if verdict == STOP or (verdict == KNOWN and self.stops_at_known(channel)) or self.enough(channel):
+        if verdict == STOP or (verdict == KNOWN and self.stops_at_known(channel, 0)) or self.enough(channel):
             self.walk_ended(channel)
             return
         if pager.maxpage:
@@ -406,7 +407,7 @@ class PortalSpider(scrapy.Spider):
         if verdict == KNOWN and self.resumable(channel):
             resume_at, channel.resume_at = channel.resume_at, None
             yield from self.walk_on(channel, resume_at)
-        elif verdict == GO_ON or (verdict == KNOWN and not self.stops_at_known(channel)):
+        elif verdict == GO_ON or (verdict == KNOWN and not self.stops_at_known(channel, number)):
             most = pages_before_cutoff(page.days(), self.cutoff(channel), self.page_lookahead)
             channel.window = min(2 * channel.window, most)
             yield from self.walk_on(channel, channel.last_requested + channel.step)
@@ -414,24 +415,27 @@ class PortalSpider(scrapy.Spider):
             self.walk_ended(channel)
 
     def begin_walk(self, channel: Channel) -> None:
-        """What earlier runs left: a complete walk (an incremental one stops at stored articles), or a stopped
-        one (it goes on past them, from where it stopped). A new walk is recorded as incomplete at once, so that
-        a crawl killed before any of its pages is done does not pass for complete."""
+        """What earlier runs left: how far down the archive a walk once went to its end (`walked_below`: an
+        incremental walk stops at stored articles from there on), and where a stopped one got to (`resume_at`: the
+        walk jumps there once it meets stored articles). A walk is recorded as incomplete when it begins, so that a
+        crawl killed before any of its pages is done does not pass for complete."""
         state = self.states.get(channel.key, {})
-        # no walk recorded: a channel saved only by a clean finish (complete, with a watermark), or a new one
-        walk = state.get("walk") or {"complete": bool(state.get("newest_seen"))}
-        channel.complete_before = bool(walk.get("complete"))
-        if not channel.complete_before and walk.get("resume_at") and walk.get("step", -1) < 0:
+        walk = state.get("walk")
+        if walk is None:  # a new channel, or one saved by a clean finish before walks were recorded (complete)
+            walk = {"complete": True, "walked_below": WALKED_ANYWHERE} if state.get("newest_seen") else {}
+        channel.walked_below = walk.get("walked_below")
+        if not walk.get("complete") and walk.get("resume_at") and walk.get("step", -1) < 0:
             channel.resume_at = walk["resume_at"]  # a falling archive's numbers move: not resumable by number
-        if channel.complete_before and self.store is not None and not self.distributed:
-            self.write(self.store.save_walk, channel.key, channel.as_record(channel.key), incomplete_walk(channel))
+        if walk.get("complete"):
+            self.save_walk(channel, begun=True)
 
-    def stops_at_known(self, channel: Channel) -> bool:
-        """Stored articles end the walk only when an earlier walk of the channel was complete: a stopped one may
-        have stored them through other channels, or read the page and stopped before it was done."""
-        if channel.complete_before:
+    def stops_at_known(self, channel: Channel, number: int) -> bool:
+        """Stored articles end the walk only where an earlier walk went to its end: elsewhere a stopped one may have
+        stored them through other channels, or read the page and stopped before it was done."""
+        stops = channel.walked_below is not None and number <= channel.walked_below
+        if stops:
             self.count("listing/stopped_known")
-        return channel.complete_before
+        return stops
 
     def resumable(self, channel: Channel) -> bool:
         """The walk met stored articles, and an earlier run stopped further down: it jumps there."""
@@ -671,20 +675,29 @@ class PortalSpider(scrapy.Spider):
         self.writes.add(future)
         future.add_done_callback(finished)
 
-    def save_walk(self, channel: Channel) -> None:
+    def save_walk(self, channel: Channel, begun: bool = False) -> None:
         """The walk's progress: where a stopped crawl resumes (after the pages whose articles are all settled),
-        or that it is complete. A resume point of an earlier run stays until the walk reaches it."""
-        if self.store is None or self.distributed or channel.resume_at:
+        or that it is complete, and how far down the archive a walk has gone to its end. A resume point of an
+        earlier run stays until the walk reaches it."""
+        if self.store is None or self.distributed or (channel.resume_at and not begun):
             return
         ledger = channel.ledger
-        complete = channel.exhausted and ledger.idle and not channel.cut_short
-        if not complete and ledger.done_through is None:
+        complete = channel.exhausted and ledger.idle and not channel.cut_short and not begun
+        if not (complete or begun) and ledger.done_through is None:
             return
-        resume_at = None if complete else next_page(ledger.done_through, channel.step, channel.walk_end)
-        if (resume_at, complete) == channel.saved_walk:
+        resume_at = None if complete or begun else next_page(ledger.done_through, channel.step, channel.walk_end)
+        if complete:  # a falling archive's numbers move: a complete walk there covers any number
+            channel.walked_below = channel.maxpage if channel.step < 0 and channel.maxpage else WALKED_ANYWHERE
+        if (resume_at, complete) == channel.saved_walk and not begun:
             return
         channel.saved_walk = (resume_at, complete)
-        walk = {"resume_at": resume_at, "step": channel.step, "complete": complete, "at": utc_now()}
+        walk = {
+            "resume_at": resume_at,
+            "step": channel.step,
+            "complete": complete,
+            "walked_below": channel.walked_below,
+            "at": utc_now(),
+        }
         self.write(self.store.save_walk, channel.key, channel.as_record(channel.key), walk)
 
     def channel_records(self) -> list[dict[str, Any]]:
@@ -715,8 +728,8 @@ class PortalSpider(scrapy.Spider):
         return time.monotonic() - self.idle_mark[1] < self.shared_queue_patience
 
     def complete_after(self) -> date | None:
-        """Articles newer than this day are listed by every walk that could list them (`date.min`: all are);
-        None while a walk has not listed a dated page yet, or discovery may still find channels."""
+        """Articles newer than this day are listed by every walk that could list them (`date.min`: no walk is
+        left, all are); None while a walk has not listed a dated page yet, or discovery may still find channels."""
         if self.discovering:
             return None
         newest = date.min
@@ -732,10 +745,8 @@ class PortalSpider(scrapy.Spider):
         """Held articles every walk has listed past. Taken from `held` all at once: the consumer of this generator
         runs other callbacks between its items, and they release too."""
         after = self.complete_after() if self.held else None
-        if after is None:
-            return
-        everything = not any(self.walking(channel) for channel in self.channels.values())
-        yield from self.released([i for i, listed in self.held.items() if everything or listed.day > after])
+        if after is not None:
+            yield from self.released([i for i, listed in self.held.items() if after == date.min or listed.day > after])
 
     def release_all(self, response: Response):
         """Idle: no walk is left to list the held articles."""
@@ -750,22 +761,25 @@ class PortalSpider(scrapy.Spider):
             listed.article = None
         return articles
 
-    def hold(self, cms_id: str, raw: RawArticle | None):
-        """A fetched article: settled at once when it yields nothing; else released at once, or, for a feed,
-        when every walk has listed past its day."""
+    def fetched(self, cms_id: str, raw: RawArticle | None):
+        """An article fetched (continuation pages joined): settled at once when it yields nothing; else released at
+        once, or, for a feed, when every walk has listed past its day."""
         yield from self.unpark()
         listed = self.listed.get(cms_id)
         if raw is None:
             self.settle(cms_id)
-        elif listed is None:  # fetched for a peer (distributed crawl): its channels came with the request
+            return
+        if listed is None:  # fetched for a peer (distributed crawl): its channels came with the request
             yield raw
-        else:
-            raw.channels = listed.channels
-            listed.article = raw
-            self.held[cms_id] = listed
-            after = self.complete_after() if self.complete_lines else None
-            if not self.complete_lines or (after is not None and listed.day > after):
-                yield from self.released([cms_id])
+            return
+        raw.channels = listed.channels
+        listed.article = raw
+        self.held[cms_id] = listed
+        if self.complete_lines:
+            after = self.complete_after()
+            if after is None or (after != date.min and listed.day <= after):
+                return
+        yield from self.released([cms_id])
 
     def on_stored(self, ids: list[str]) -> None:
         for cms_id in ids:
@@ -816,7 +830,7 @@ class PortalSpider(scrapy.Spider):
             return
         self.count("skip/offsite_redirect" if not is_site_url(target) else "skip/redirect_elsewhere")
         logger.info("article %s redirects to %s: not followed", response.url, target)
-        for result in self.hold(cms_id, None):
+        for result in self.fetched(cms_id, None):
             yield result
 
     async def parse_article(self, response: Response, cms_id: str, channels: list[dict[str, str]]):
@@ -837,7 +851,7 @@ class PortalSpider(scrapy.Spider):
             if reading.next_url:
                 yield self.continuation_request(raw, reading.next_url, {strip_query(response.url)})
                 return
-        for result in self.hold(cms_id, raw):
+        for result in self.fetched(cms_id, raw):
             yield result
 
     def keep_page(self, raw: RawArticle, response: Response) -> None:
@@ -874,18 +888,18 @@ class PortalSpider(scrapy.Spider):
             if next_url and next_url not in visited and len(visited) < MAX_CONTINUATION_PAGES:
                 yield self.continuation_request(raw, next_url, visited)
                 return
-        for result in self.hold(raw.article_id, raw):
+        for result in self.fetched(raw.article_id, raw):
             yield result
 
     def continuation_failed(self, failure: Failure):
         """A lost continuation page: the article is emitted with the pages it has, and the loss is counted."""
         self.record_failure("continuation", failure)
         raw = failure.request.cb_kwargs["raw"]
-        yield from self.hold(raw.article_id, raw)
+        yield from self.fetched(raw.article_id, raw)
 
     def article_failed(self, failure: Failure):
         self.record_failure("article", failure)
-        yield from self.hold(failure.request.cb_kwargs["cms_id"], None)
+        yield from self.fetched(failure.request.cb_kwargs["cms_id"], None)
 
     def record_failure(self, kind: str, failure: Failure) -> None:
         """Every request that failed for good: counted by kind and reason, logged with its URL."""
@@ -902,7 +916,3 @@ class PortalSpider(scrapy.Spider):
         self.crawler.signals.send_catch_log(
             failure_recorded, url=url, kind=kind, reason=reason, status=status, attempts=attempts, error=error
         )
-
-
-def incomplete_walk(channel: Channel) -> dict[str, Any]:
-    return {"resume_at": None, "step": channel.step, "complete": False, "at": utc_now()}

@@ -165,8 +165,9 @@ def names_after_roles(text: str) -> list[str]:
     return names
 
 
-def split_lead(paragraphs: list[str], lead_window: int = 4) -> Lead:
-    """Move `原标题:`, author lines and dateline authors out of the first paragraphs into fields."""
+def split_lead(paragraphs: list[str], lead_window: int = 4, tail_window: int = 2) -> Lead:
+    """Move `原标题:`, author lines and dateline authors out of the first paragraphs into fields, and bylines that
+    close the body (`（通讯员 王五）`, `记者 张三 摄`: photo pages put them after the pictures) out of the last ones."""
     lead = Lead()
     for index, line in enumerate(paragraphs):
         if index >= lead_window:
@@ -175,11 +176,28 @@ def split_lead(paragraphs: list[str], lead_window: int = 4) -> Lead:
         original = _ORIGINAL_TITLE.match(line)
         if original and not lead.original_title:
             lead.original_title = original["title"].strip()
-        elif _AUTHOR_LINE.match(line) and len(line) <= 40 and (names := names_after_roles(line)):
+        elif names := byline_names(line):
             lead.authors += [name for name in names if name not in lead.authors]
         else:
             lead.paragraphs.append(_take_dateline_authors(line, lead.authors))
+    closing: list[str] = []
+    while len(closing) < tail_window and len(lead.paragraphs) > 1 and byline_names(lead.paragraphs[-1]):
+        closing.insert(0, lead.paragraphs.pop())
+    for line in closing:
+        lead.authors += [name for name in byline_names(line) if name not in lead.authors]
     return lead
+
+
+def byline_names(line: str) -> list[str]:
+    """The people of a line that is only a byline (`本网记者 张三 李四，通讯员 王五`, `（通讯员 王五）`, `记者 张三 摄`,
+    `文/图 赵六`); [] for any other line, such as a sentence that starts with a role (`记者了解到，目前…。`)."""
+    if len(line) > 40 or not _AUTHOR_LINE.match(line):
+        return []
+    for token in re.split(r"[\s、，,;；:：/]+", _ROLE.sub(" ", line)):
+        token = _TRAILING_WORDS.sub("", token.strip("（）()"))
+        if token and not _NAME.match(token):
+            return []
+    return names_after_roles(line)
 
 
 def _take_dateline_authors(line: str, authors: list[str]) -> str:

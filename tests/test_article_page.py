@@ -247,3 +247,23 @@ def test_drifted_plain_info_line():
 def test_short_continuation_suffix_is_followed():
     article_page = page("article/drift_short_continuation")
     assert article_page.next_page_url().endswith("013001772_2.shtml")
+
+
+def test_photo_page_byline_after_the_pictures_is_an_author():
+    """Template C: captioned pictures first, then the byline (it stayed in the body while captions counted as lead
+    lines)."""
+    pictures = "".join(
+        f'<p style="text-align:center"><img src="https://img.gscn.com.cn/{n}.jpg"></p>'
+        f'<p style="text-align:center">图为现场第{n}张照片</p>'
+        for n in range(1, 4)
+    )
+    html = (
+        '<html><head><meta charset="utf-8"></head><body><div id="info"><h1>标题</h1>'
+        '<span class="source">2024年03月10日 09:30 来源：<a href="#">中国甘肃网</a></span></div>'
+        f'<div class="picbox"><div id="pic_mainbox"></div>{pictures}<p>通讯员 王五</p>'
+        "<p>3月9日，活动在庆阳举行，群众踊跃参加。</p></div></body></html>"
+    )
+    raw = ArticlePage.from_bytes(URL_A, html.encode("utf-8"), {"Content-Type": "text/html"}).article()
+    assert raw.template == "C" and raw.authors == ["王五"]
+    assert raw.paragraphs == ["3月9日，活动在庆阳举行，群众踊跃参加。"]
+    assert [image["caption"] for image in raw.images] == [f"图为现场第{n}张照片" for n in range(1, 4)]

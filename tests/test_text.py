@@ -6,6 +6,7 @@ from gansunews.text import (
     CHINA_TZ,
     DateError,
     body_lines,
+    byline_names,
     date_text,
     labelled,
     parse_cn_datetime,
@@ -93,3 +94,16 @@ def test_a_body_sentence_about_a_reporter_is_not_an_author_line():
 def test_body_lines_cut_at_furniture_and_drop_pager():
     lines = ["第一段。", "上一页 1 2 3 下一页", "第二段。", "版权声明:凡注有……", "精彩推荐", "推荐标题"]
     assert body_lines(lines) == ["第一段。", "第二段。"]
+
+
+def test_a_byline_closing_the_body_is_an_author_line():
+    body = ["正文第一段，内容。", "正文第二段，内容。", "正文第三段，内容。", "正文第四段，内容。", "正文第五段。"]
+    lead = split_lead([*body, "（通讯员 王五）", "记者 张三 李四 摄"])
+    assert lead.authors == ["王五", "张三", "李四"] and lead.paragraphs == body
+
+
+def test_a_closing_sentence_that_starts_with_a_role_stays():
+    assert byline_names("记者了解到，目前项目已进入收尾阶段。") == []
+    assert split_lead(["正文。", "记者了解到，目前项目已进入收尾阶段。"]).authors == []
+    assert split_lead(["通讯员 王五"]).paragraphs == []  # a lead line, even alone
+    assert byline_names("文/图 赵六") == ["赵六"]

@@ -317,14 +317,15 @@ class Body:
         _drop_furniture(element)
         blocks = _leaf_blocks(element)
         lines = [line for _, block_lines in blocks for line in block_lines]
-        kept = body_lines(lines)
+        # captions live in images[].caption; left out before the lead is read, so that a photo page's byline
+        # after its pictures is still among the first lines
+        captions = {caption for img in element.iter("img") if (caption := _caption(img))}
+        kept = [line for line in body_lines(lines) if line not in captions]
         parts = split_lead(kept) if lead else None
         paragraphs = parts.paragraphs if parts else kept
-        _drop_unkept_blocks(blocks, set(paragraphs))
+        _drop_unkept_blocks(blocks, set(paragraphs) | captions)
         element.make_links_absolute(url, resolve_base_href=False)
         images = _images(element)
-        captions = {image["caption"] for image in images}
-        paragraphs = [line for line in paragraphs if line not in captions]  # they live in images[].caption
         html = nh3.clean(
             lxml_html.tostring(element, encoding="unicode"),
             tags=_SANITIZE_TAGS,

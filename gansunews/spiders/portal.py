@@ -120,6 +120,10 @@ class PortalSpider(scrapy.Spider):
         # queue with them (one priority, FIFO), so a page is done soon after it is read and a stop loses little.
         spider.archive_priority = PRIORITY_LISTING if spider.complete_lines else PRIORITY_ARTICLE
         spider.distributed = bool(settings.get("REDIS_URL"))
+        if spider.distributed:
+            # A walk's state travels with its requests through the shared queue, and whichever process reads a page
+            # requests the next one: one page at a time, since a parallel page would carry a stale copy of it
+            spider.page_lookahead = 1
         spider.shared_queue_patience = settings.getfloat("GANSUNEWS_REDIS_IDLE_SECONDS") if spider.distributed else 0.0
         spider.idle_mark = (-1, time.monotonic())
         spider.browser_context = settings.getdict("GANSUNEWS_PLAYWRIGHT_CONTEXT")

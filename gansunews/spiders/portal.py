@@ -3,11 +3,12 @@ soon as a listing names it.
 
 Navigation only: page objects read the pages (article pages in worker processes, gansunews/readers.py),
 discovery.py decides which pages are channels and their regions, walk.py which archive page comes next and how far
-a walk has got. One stream: an article request goes out when its first listing is read; later listings of it add
-their channels. A read article waits in the spider only until every walk has listed past its day (the walks'
-event-time frontier, `WalkLedger.frontier`), so it leaves with all its channels, then goes through the pipelines in
-any order (DedupePipeline re-points reposts read before their original). A channel's walk progress is saved in
-MongoDB as its pages become done (every article on them stored), and a stopped crawl resumes after them.
+a walk has got. One stream: an article request goes out when its first listing is read; later listings add their
+channels (merged on write once the article has left the spider). With a feed, a read article waits until every
+walk has listed past its day (the walks' event-time frontier, `WalkLedger.frontier`), so its line has all its
+channels. Articles reach the pipelines in any order (DedupePipeline re-points reposts read before their original).
+A channel's walk progress is saved in MongoDB as its pages become done (every article on them settled), and a
+stopped crawl resumes after them.
 """
 
 from __future__ import annotations

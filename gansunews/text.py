@@ -116,6 +116,23 @@ def labelled(text: str, *labels: str) -> str | None:
     return match["value"].strip() if match else None
 
 
+_AUTHOR_LABEL = re.compile(r"(?:^|(?<=[\s|｜\]】）)]))(?:作者|记者|撰稿|文|文/图|图/文)\s*[:：/]\s*")
+_NOT_NAMES = ("编辑", "责任编辑", "来源", "发布", "时间", "日期", "浏览", "字号", "摄影", "通讯员", "记者")
+
+
+def labelled_authors(text: str) -> list[str]:
+    """The people after `作者：`, `记者：`, `文/` in an info line (`作者：张三 李四 编辑：王五` → 张三, 李四)."""
+    match = _AUTHOR_LABEL.search(text)
+    if not match:
+        return []
+    names: list[str] = []
+    for token in re.split(r"[\s、，,]+", text[match.end() : match.end() + 40]):
+        if not _NAME.match(token) or token.startswith(_NOT_NAMES):
+            break
+        names.append(token)
+    return names
+
+
 # ------------------------------------------------------------------------------------- boilerplate
 
 # A line starting with one of these ends the article: what follows is page furniture.

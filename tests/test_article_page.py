@@ -267,3 +267,18 @@ def test_photo_page_byline_after_the_pictures_is_an_author():
     assert raw.template == "C" and raw.authors == ["王五"]
     assert raw.paragraphs == ["3月9日，活动在庆阳举行，群众踊跃参加。"]
     assert [image["caption"] for image in raw.images] == [f"图为现场第{n}张照片" for n in range(1, 4)]
+
+
+def test_generic_page_authors_from_its_info_line():
+    """No template fits and the body names nobody: the people labelled under the headline are the authors."""
+    html = (
+        '<html><head><meta charset="utf-8"><title>全省春耕生产有序推进_新闻中心</title></head><body>'
+        '<div class="art"><h1>全省春耕生产有序推进</h1>'
+        '<div class="info">2024-03-10 09:30 来源：甘肃日报 作者：张三 李四 编辑：王五</div><div class="txt">'
+        + "".join(
+            f"<p>春耕生产第{n}段，各地抢抓农时，田间地头一派繁忙景象，农技人员深入一线指导。</p>" for n in range(6)
+        )
+        + "</div></div></body></html>"
+    )
+    raw = ArticlePage.from_bytes(URL_A, html.encode("utf-8"), {"Content-Type": "text/html"}).article()
+    assert raw.template == "generic" and raw.authors == ["张三", "李四"] and raw.source == "甘肃日报"

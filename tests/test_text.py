@@ -9,6 +9,7 @@ from gansunews.text import (
     byline_names,
     date_text,
     labelled,
+    labelled_authors,
     parse_cn_datetime,
     parse_listing_date,
     split_lead,
@@ -107,3 +108,11 @@ def test_a_closing_sentence_that_starts_with_a_role_stays():
     assert split_lead(["正文。", "记者了解到，目前项目已进入收尾阶段。"]).authors == []
     assert split_lead(["通讯员 王五"]).paragraphs == []  # a lead line, even alone
     assert byline_names("文/图 赵六") == ["赵六"]
+
+
+def test_authors_labelled_in_an_info_line():
+    assert labelled_authors("2024-03-10 09:30 来源：甘肃日报 作者：张三 李四 编辑：王五") == ["张三", "李四"]
+    assert labelled_authors("发布时间：2024-03-10 记者：赵雪、李明 来源：新华社") == ["赵雪", "李明"]
+    assert labelled_authors("文/王小明") == ["王小明"]
+    assert labelled_authors("原文/链接 来源：网络") == []  # 文/ inside a word is no label
+    assert labelled_authors("来源：甘肃日报 编辑：王五") == []

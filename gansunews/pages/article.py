@@ -114,6 +114,7 @@ class Fields:
     source: str | None
     editor: str | None
     body: lxml_html.HtmlElement | None
+    authors: list[str] = field(default_factory=list)  # from an info line; the body's lead lines come first
 
 
 class ArticlePage(HtmlPage):
@@ -270,7 +271,7 @@ class ArticlePage(HtmlPage):
             source=found.source or self.meta("ContentSource"),
             editor=found.editor,
             original_title=body.original_title,
-            authors=body.authors,
+            authors=body.authors or found.authors,
             paragraphs=body.paragraphs,
             content_html=body.html,
             images=body.images,

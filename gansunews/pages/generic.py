@@ -9,7 +9,7 @@ from lxml import html as lxml_html
 
 from gansunews.pages import PageError
 from gansunews.pages.article import ArticlePage, Fields
-from gansunews.text import date_text, labelled, squash
+from gansunews.text import date_text, labelled, labelled_authors, squash
 
 _DATE_META = (
     "article:published_time",
@@ -50,6 +50,7 @@ def generic_fields(page: ArticlePage) -> Fields:
         source=labelled(header, "来源", "稿源", "出处"),
         editor=labelled(page._page_text(), "责任编辑", "编辑"),
         body=body,
+        authors=labelled_authors(header),
     )
 
 

@@ -172,11 +172,15 @@ class Lead:
     paragraphs: list[str] = field(default_factory=list)
 
 
+def _role_tokens(text: str) -> list[str]:
+    """What stands between the roles of a byline, brackets and trailing words (摄, 报道 …) taken off."""
+    return [_TRAILING_WORDS.sub("", t.strip("（）()")) for t in re.split(r"[\s、，,;；:：/]+", _ROLE.sub(" ", text))]
+
+
 def names_after_roles(text: str) -> list[str]:
     """People in `本网记者 张三 李四 通讯员 王五` (roles dropped, 2–5 character names kept)."""
     names = []
-    for token in re.split(r"[\s、，,;；:：/]+", _ROLE.sub(" ", text)):
-        token = _TRAILING_WORDS.sub("", token.strip("（）()"))
+    for token in _role_tokens(text):
         if _NAME.match(token) and token not in names:
             names.append(token)
     return names
@@ -197,11 +201,12 @@ def split_lead(paragraphs: list[str], lead_window: int = 4, tail_window: int = 2
             lead.authors += [name for name in names if name not in lead.authors]
         else:
             lead.paragraphs.append(_take_dateline_authors(line, lead.authors))
-    closing: list[str] = []
-    while len(closing) < tail_window and len(lead.paragraphs) > 1 and byline_names(lead.paragraphs[-1]):
-        closing.insert(0, lead.paragraphs.pop())
-    for line in closing:
-        lead.authors += [name for name in byline_names(line) if name not in lead.authors]
+    closing: list[list[str]] = []  # the names of the closing bylines, last line first
+    while len(closing) < tail_window and len(lead.paragraphs) > 1 and (names := byline_names(lead.paragraphs[-1])):
+        lead.paragraphs.pop()
+        closing.append(names)
+    for names in reversed(closing):
+        lead.authors += [name for name in names if name not in lead.authors]
     return lead
 
 
@@ -210,10 +215,8 @@ def byline_names(line: str) -> list[str]:
     `文/图 赵六`); [] for any other line, such as a sentence that starts with a role (`记者了解到，目前…。`)."""
     if len(line) > 40 or not _AUTHOR_LINE.match(line):
         return []
-    for token in re.split(r"[\s、，,;；:：/]+", _ROLE.sub(" ", line)):
-        token = _TRAILING_WORDS.sub("", token.strip("（）()"))
-        if token and not _NAME.match(token):
-            return []
+    if any(token and not _NAME.match(token) for token in _role_tokens(line)):
+        return []
     return names_after_roles(line)
 
 

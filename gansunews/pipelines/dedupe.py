@@ -2,8 +2,7 @@
 
 Items arrive in any order (the spider streams them); a copy read before its original is re-pointed when the
 original comes. Stored articles join the index at start (their `minhash` signature), so tomorrow's repost points
-at today's original. How copies are
-found is in `gansunews.fingerprints`.
+at today's original. How copies are found is in `gansunews.fingerprints`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import platform
@@ -206,7 +205,6 @@ class CrawlRecord:
         self.spool = Spool(config.spool_dir / f"{config.database}-records.jsonl")
         self.failures: dict[str, dict] = {}
         self.started_at = ""
-        self.writes: set[asyncio.Future] = set()  # progress writes in flight (kept referenced until done)
 
     @classmethod
     def from_crawler(cls, crawler) -> CrawlRecord:
@@ -239,14 +237,7 @@ class CrawlRecord:
     def progress(self, progress: dict) -> None:
         """The run's progress in its record while it runs, written off the reactor thread without waiting (a lost
         write is only a stale figure: not spooled)."""
-        write = asyncio.ensure_future(self.store.run(self.store.save_progress, crawl_id(self.crawler), progress))
-        self.writes.add(write)
-        write.add_done_callback(self._progress_written)
-
-    def _progress_written(self, write: asyncio.Future) -> None:
-        self.writes.discard(write)
-        if not write.cancelled() and isinstance(write.exception(), PyMongoError):
-            logger.info("progress not recorded: %s", write.exception())
+        self.store.run_soon(self.store.save_progress, crawl_id(self.crawler), progress, level=logging.INFO)
 
     def failure(self, url: str, kind: str, reason: str, status: int | None, attempts: int, error: str) -> None:
         self._add_failure(url, f"{kind}/{reason}", status, attempts, error)

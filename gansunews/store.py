@@ -154,12 +154,41 @@ class Store:
         )
         self.db = self.client[config.database]
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gansunews-mongo")
+        self.in_flight: set[asyncio.Future] = set()  # writes not waited for (`run_soon`)
         # What arrived for articles not written yet (still in a pipeline's batch), applied when they are written:
         self.repointed: dict[str, str] = {}  # copy → the original found after it
         self.unwritten_channels: dict[str, list[dict[str, Any]]] = {}  # id → channels listed after it was sent
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+    def run_soon(
+        self,
+        function: Callable[..., T],
+        *args: Any,
+        done: Callable[[T], None] | None = None,
+        level: int = logging.WARNING,
+    ) -> None:
+        """`function` on the writer thread, in order with every other write, not waited for (kept referenced until
+        it ends). A server error is logged at `level`: it costs a stale figure or a re-read after a stop; any other
+        error is a bug, logged with its traceback."""
+
+        def finished(future: asyncio.Future) -> None:
+            self.in_flight.discard(future)
+            if future.cancelled():
+                return
+            error = future.exception()
+            if error is None:
+                if done is not None:
+                    done(future.result())
+            elif isinstance(error, PyMongoError):
+                logger.log(level, "%s not written: %s", function.__name__, error)
+            else:
+                logger.error("%s failed", function.__name__, exc_info=error)
+
+        future = asyncio.ensure_future(self.run(function, *args))
+        self.in_flight.add(future)
+        future.add_done_callback(finished)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)

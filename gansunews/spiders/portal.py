@@ -13,7 +13,6 @@ stopped crawl resumes after them.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -93,7 +92,6 @@ class PortalSpider(scrapy.Spider):
         self.states: dict[str, dict[str, Any]] = {}  # stored channels: watermark, walk progress
         # ids stored by earlier runs: not fetched again. Ids are kept as ints in both sets (≈ 60 bytes each, not 86)
         self.known: set[int] = set()
-        self.writes: set[asyncio.Future] = set()  # MongoDB writes in flight (kept referenced until done)
 
     @classmethod
     def check_arguments(cls, raw: dict[str, Any]) -> CrawlArgs:
@@ -661,24 +659,9 @@ class PortalSpider(scrapy.Spider):
         if self.store is None:  # a feed's articles wait for their listings: only an out-of-order one gets here
             self.count("listing/after_release", len(channels_by_id))
             return
-        self.write(self.store.add_channels, channels_by_id, done=lambda n: self.count("incremental/channels_merged", n))
-
-    def write(self, function: Callable[..., Any], *args: Any, done: Callable[[Any], None] | None = None) -> None:
-        """A MongoDB write on the store's thread (in order with the article batches), not waited for: a failed
-        one is logged and costs only a re-read after a stop."""
-
-        def finished(future: asyncio.Future) -> None:
-            self.writes.discard(future)
-            if future.cancelled():
-                return
-            if isinstance(future.exception(), PyMongoError):
-                logger.warning("%s not written: %s", function.__name__, future.exception())
-            elif future.exception() is None and done is not None:
-                done(future.result())
-
-        future = asyncio.ensure_future(self.store.run(function, *args))
-        self.writes.add(future)
-        future.add_done_callback(finished)
+        self.store.run_soon(
+            self.store.add_channels, channels_by_id, done=lambda n: self.count("incremental/channels_merged", n)
+        )
 
     def save_walk(self, channel: Channel, begun: bool = False) -> None:
         """The walk's progress: where a stopped crawl resumes (after the pages whose articles are all settled),
@@ -703,7 +686,7 @@ class PortalSpider(scrapy.Spider):
             "walked_below": channel.walked_below,
             "at": utc_now(),
         }
-        self.write(self.store.save_walk, channel.key, channel.as_record(channel.key), walk)
+        self.store.run_soon(self.store.save_walk, channel.key, channel.as_record(channel.key), walk)
 
     def channel_records(self) -> list[dict[str, Any]]:
         """Discovered channels as stored in the `channels` collection (watermark = newest publish day seen)."""

@@ -733,8 +733,7 @@ class PortalSpider(scrapy.Spider):
         """Held articles every walk has listed past. Taken from `held` all at once: the consumer of this generator
         runs other callbacks between its items, and they release too."""
         after = self.complete_after() if self.held else None
-        if after is not None:
-            yield from self.released([i for i, listed in self.held.items() if after == date.min or listed.day > after])
+        yield from self.released([i for i, listed in self.held.items() if is_complete(listed.day, after)])
 
     def release_all(self, response: Response):
         """Idle: no walk is left to list the held articles."""
@@ -763,10 +762,8 @@ class PortalSpider(scrapy.Spider):
         raw.channels = listed.channels
         listed.article = raw
         self.held[cms_id] = listed
-        if self.complete_lines:
-            after = self.complete_after()
-            if after is None or (after != date.min and listed.day <= after):
-                return
+        if self.complete_lines and not is_complete(listed.day, self.complete_after()):
+            return
         yield from self.released([cms_id])
 
     def on_stored(self, ids: list[str]) -> None:
@@ -904,3 +901,8 @@ class PortalSpider(scrapy.Spider):
         self.crawler.signals.send_catch_log(
             failure_recorded, url=url, kind=kind, reason=reason, status=status, attempts=attempts, error=error
         )
+
+
+def is_complete(day: date, after: date | None) -> bool:
+    """An article of `day` can gain no more channels, by `complete_after`'s answer."""
+    return after is not None and (after == date.min or day > after)

@@ -30,6 +30,8 @@ from pymongo import ASCENDING, MongoClient, UpdateOne
 from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 from scrapy import signals
 
+from gansunews.idset import IdSet
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -309,10 +311,10 @@ class Store:
         """An article's kept pages, first page first."""
         return sorted(self.db.pages.find({"article_id": article_id}), key=lambda page: page["part"])
 
-    def stored_ids(self, since: date | None) -> set[int]:
-        """Ids (as ints) of stored articles published on or after `since` (all when None), in one pass."""
+    def stored_ids(self, since: date | None) -> IdSet:
+        """Ids of stored articles published on or after `since` (all when None), in one pass."""
         query = {"published_at": {"$gte": since.isoformat()}} if since else {}
-        return {int(doc["_id"]) for doc in self.db.articles.find(query, {"_id": 1})}
+        return IdSet(int(doc["_id"]) for doc in self.db.articles.find(query, {"_id": 1}))
 
     def add_channels(self, channels_by_id: dict[str, list[dict[str, Any]]]) -> int:
         """Merge newly seen listings into stored articles (not fetched again), or into articles on their way to

@@ -30,6 +30,7 @@ from twisted.python.failure import Failure
 from gansunews.args import CrawlArgs
 from gansunews.browser import browser_meta
 from gansunews.crawlinfo import articles_stored, failure_recorded
+from gansunews.idset import IdSet
 from gansunews.items import RawArticle
 from gansunews.pages import PageError, content_type, raw_page
 from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
@@ -84,14 +85,13 @@ class PortalSpider(scrapy.Spider):
         self.channels: dict[str, Channel] = {}
         self.listed: dict[str, Listed] = {}  # requested by this process, not settled yet
         self.held: dict[str, Listed] = {}  # read, waiting for the walks to list past their day
-        self.settled: set[int] = set()  # ids stored, dropped or failed in this run
+        self.settled = IdSet()  # ids stored, dropped or failed in this run
         self.parked: dict[str, Channel] = {}  # walks waiting for the scheduler to drain
         self.discovering = 0  # discovery requests not answered yet: until then, more channels may list anything
         self.distributed = False
         self.seen_links: set[str] = set()
         self.states: dict[str, dict[str, Any]] = {}  # stored channels: watermark, walk progress
-        # ids stored by earlier runs: not fetched again. Ids are kept as ints in both sets (≈ 60 bytes each, not 86)
-        self.known: set[int] = set()
+        self.known = IdSet()  # ids stored by earlier runs: not fetched again
 
     @classmethod
     def check_arguments(cls, raw: dict[str, Any]) -> CrawlArgs:

@@ -49,6 +49,11 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 
 # A response yields at most a few items; Scrapy starts this many asyncio workers per response (default 100).
 CONCURRENT_ITEMS = 4
+# Responses whose items are still in the pipelines, in bytes, before the engine stops taking requests (default
+# 5 MB). When MongoDB stalls, each waiting response holds its items and coroutines (≈ 45 KB on the replica's
+# 3 KB pages): at 5 MB that was 1,800 responses and +77 MiB of peak RSS at 53k articles; at 1 MB, +12 MiB, at the
+# same speed (bench/memory.py).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 
 # First in, first out within a priority: articles are requested oldest first and emitted in that order.
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"

@@ -42,7 +42,11 @@ class DateError(ValueError):
     """A date that is missing, malformed or implausible (before 2000, or more than a day in the future)."""
 
 
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
 def _first_date(text: str) -> re.Match[str] | None:
+    text = text.translate(_FULL_WIDTH_DIGITS)  # one character for one: spans stay those of the original
     for pattern in _DATE_PATTERNS:
         match = pattern.search(text)
         if match:
@@ -116,7 +120,29 @@ def labelled(text: str, *labels: str) -> str | None:
     return match["value"].strip() if match else None
 
 
+# An outlet named without a label next to the date of an info line: `2024-05-10 00:26 每日经济新闻`,
+# `2024-05-20 14:33 · 新华社`, `法新社2024年5月20日`. Only names with an outlet's ending count.
+_OUTLET = r"[\u4e00-\u9fffA-Za-z0-9－\-《》]{0,12}?(?:网络版|网|报|社|台|新闻|客户端|财经|財經|周刊|杂志|频道)"
+_OUTLET_AFTER = re.compile(rf"^\s*[·•|]?\s*(?P<name>{_OUTLET})(?![\u4e00-\u9fff])")
+_OUTLET_BEFORE = re.compile(rf"(?<![\u4e00-\u9fff])(?P<name>{_OUTLET})\s*$")
+_SOURCE_SENTENCE = re.compile(r"(?:本文)?来源于\s*(?P<name>[^\s，。,]{2,20})")
+
+
+def unlabelled_source(header: str) -> str | None:
+    """The source of an info line that does not label it: `本文来源于北京商报`, or an outlet beside the date."""
+    sentence = _SOURCE_SENTENCE.search(header)
+    if sentence:
+        return sentence["name"]
+    date = _first_date(header)
+    if date is None:
+        return None
+    beside = _OUTLET_AFTER.search(header[date.end() :]) or _OUTLET_BEFORE.search(header[: date.start()])
+    return beside["name"] if beside else None
+
+
 _AUTHOR_LABEL = re.compile(r"(?:^|(?<=[\s|｜\]】）)]))(?:作者|记者|撰稿|文|文/图|图/文)\s*[:：/]\s*")
+# Page furniture after a byline (`作者：新京报 举报 缩小字体 收藏 微博`): not names.
+_FURNITURE = ("举报", "分享", "收藏", "微博", "微信", "打印", "字体", "字号", "关注", "评论", "阅读", "放大", "缩小")
 _NOT_NAMES = ("编辑", "责任编辑", "来源", "发布", "时间", "日期", "浏览", "字号", "摄影", "通讯员", "记者")
 
 
@@ -127,7 +153,7 @@ def labelled_authors(text: str) -> list[str]:
         return []
     names: list[str] = []
     for token in re.split(r"[\s、，,]+", text[match.end() : match.end() + 40]):
-        if not _NAME.match(token) or token.startswith(_NOT_NAMES):
+        if not _NAME.match(token) or token.startswith(_NOT_NAMES) or any(word in token for word in _FURNITURE):
             break
         names.append(token)
     return names

@@ -282,3 +282,37 @@ def test_generic_page_authors_from_its_info_line():
     )
     raw = ArticlePage.from_bytes(URL_A, html.encode("utf-8"), {"Content-Type": "text/html"}).article()
     assert raw.template == "generic" and raw.authors == ["张三", "李四"] and raw.source == "甘肃日报"
+
+
+def generic_page(info: str, body: str = "", scripts: str = "") -> ArticlePage:
+    html = (
+        '<html><head><meta charset="utf-8"><title>全省春耕生产有序推进_新闻中心</title>' + scripts + "</head><body>"
+        '<div class="share">全省春耕生产有序推进 分享到：微信 微博</div>'  # an earlier copy of the headline
+        f'<div class="art"><h1>全省春耕生产有序推进</h1><div class="info">{info}</div><div class="txt">'
+        + (
+            body
+            or "".join(
+                f"<p>春耕生产第{n}段，各地抢抓农时，田间地头一派繁忙景象，农技人员深入一线指导。</p>" for n in range(6)
+            )
+        )
+        + "</div></div></body></html>"
+    )
+    return ArticlePage.from_bytes("https://news.example.cn/a/4711.html", html.encode("utf-8"), {})
+
+
+def test_generic_info_line_is_the_headline_copy_a_date_follows():
+    """A share widget repeats the headline first: the info line is the one under the copy that a date follows."""
+    raw = generic_page("2024-03-10 09:30 每日经济新闻 举报").article(require_cms_id=False)
+    assert (raw.template, raw.published_at_raw[:10], raw.source) == ("generic", "2024-03-10", "每日经济新闻")
+
+
+def test_generic_date_never_a_year_alone_nor_a_script_comment():
+    """No date beside the headline: a day found elsewhere counts only if the page shows it (htmldate would make
+    `© 2017` 2017-01-01, and a script's `@date 2022-02-21` a publish day). A WeChat page's time is its `ct`."""
+    assert generic_page("版权所有 © 2017").article(require_cms_id=False).published_at_raw is None
+    comment = "<script>/* @date 2022-02-21 */</script>"
+    assert generic_page("发表于", scripts=comment).article(require_cms_id=False).published_at_raw is None
+    wechat = generic_page("发表于", scripts=comment + '<script>var ct = "1659274471";</script>').article(
+        require_cms_id=False
+    )
+    assert wechat.published_at_raw.startswith("2022-07-31T21:34:31")

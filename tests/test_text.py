@@ -14,6 +14,7 @@ from gansunews.text import (
     parse_listing_date,
     split_lead,
     squash,
+    unlabelled_source,
 )
 
 NOW = datetime(2024, 4, 1, tzinfo=CHINA_TZ)
@@ -116,3 +117,26 @@ def test_authors_labelled_in_an_info_line():
     assert labelled_authors("文/王小明") == ["王小明"]
     assert labelled_authors("原文/链接 来源：网络") == []  # 文/ inside a word is no label
     assert labelled_authors("来源：甘肃日报 编辑：王五") == []
+    assert labelled_authors("2024年05月16日 17:02 新京报 作者：新京报 举报 缩小字体 放大字体 收藏") == ["新京报"]
+
+
+@pytest.mark.parametrize(
+    ("line", "source"),
+    [
+        ("2024年05月10日 00:26 每日经济新闻 举报 缩小字体", "每日经济新闻"),
+        ("2024-05-20 14:33 · 新华社 多米尼加现任总统", "新华社"),
+        ("法新社2024年5月20日週一 下午2:05", "法新社"),
+        ("经济日报 2024-05-13 06:16 发布于 北京", "经济日报"),
+        ("本文来源于北京商报 2024-05-20 09:47:48 打印", "北京商报"),
+        ("2024-05-13 06:15 发布于：北京市", None),  # a place, not an outlet
+        ("私~川流 2017-09-30 21:38:07", None),  # a person: no outlet's ending
+        ("阅读 2,331", None),  # no date, no label
+    ],
+)
+def test_an_unlabelled_source_beside_the_date(line, source):
+    assert unlabelled_source(line) == source
+
+
+def test_full_width_digits_are_dates():
+    assert date_text("发布时间：２０２４年３月６日 ０９:００") == "2024年3月6日 09:00"
+    assert parse_cn_datetime("２０２４-０３-０６").date().isoformat() == "2024-03-06"

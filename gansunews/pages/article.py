@@ -228,7 +228,9 @@ class ArticlePage(HtmlPage):
         return squash(re.split(r"[_|]|--", self.title)[0]) or None
 
     def _page_text(self) -> str:
-        return squash(" ".join(self.selector.xpath("//body//text()[not(ancestor::script)]").getall()))
+        return squash(
+            " ".join(self.selector.xpath("//body//text()[not(ancestor::script or ancestor::style)]").getall())
+        )
 
     def _largest_text_block(self) -> lxml_html.HtmlElement | None:
         best, best_len = None, 0

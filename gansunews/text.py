@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 CHINA_TZ = timezone(timedelta(hours=8))
 EARLIEST = datetime(2000, 1, 1, tzinfo=CHINA_TZ)
@@ -28,7 +28,9 @@ _DATE_PATTERNS = (
     # 2020-08-05 08:44[:00], 2020/08/05, 2020.08.05
     re.compile(
         r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)"
-        r"(?:[\sT]*(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2}))?)?"
+        r"(?:[\sT]*(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2}))?"
+        # an ISO time's offset (meta tags, JSON-LD): `2024-05-09T20:00:00Z` is the 10th in China
+        r"(?:\.\d+)?(?P<tz>Z|[+-]\d{2}:?\d{2}(?!\d))?)?"
     ),
     # 20-08-05 08:44 (template A's two-digit year)
     re.compile(
@@ -69,6 +71,17 @@ def parse_cn_datetime(raw: str | None, now: datetime | None = None) -> datetime:
     return _checked(_from_match(match), now or datetime.now(CHINA_TZ), text)
 
 
+def _offset(text: str | None) -> timezone:
+    """`Z`, `+00:00`, `-0500` as a timezone; China's when there is none (Chinese pages print local time)."""
+    if not text:
+        return CHINA_TZ
+    if text == "Z":
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+
+
 def _from_match(match: re.Match[str]) -> datetime:
     parts = match.groupdict()
     year = int(parts["y"]) if parts.get("y") else 2000 + int(parts["yy"])
@@ -80,8 +93,8 @@ def _from_match(match: re.Match[str]) -> datetime:
             int(parts["H"] or 0),
             int(parts["M"] or 0),
             int(parts["S"] or 0),
-            tzinfo=CHINA_TZ,
-        )
+            tzinfo=_offset(parts.get("tz")),
+        ).astimezone(CHINA_TZ)
     except ValueError as error:
         raise DateError(f"impossible date {match.group()!r}: {error}") from None
 

@@ -1,3 +1,4 @@
+import time
 from datetime import datetime
 
 import pytest
@@ -8,6 +9,7 @@ from gansunews.text import (
     body_lines,
     byline_names,
     date_text,
+    is_noise,
     labelled,
     labelled_authors,
     parse_cn_datetime,
@@ -147,3 +149,10 @@ def test_an_unlabelled_source_beside_the_date(line, source):
 def test_full_width_digits_are_dates():
     assert date_text("发布时间：２０２４年３月６日 ０９:００") == "2024年3月6日 09:00"
     assert parse_cn_datetime("２０２４-０３-０６").date().isoformat() == "2024-03-06"
+
+
+def test_a_long_run_of_digits_is_no_pager_and_quick():
+    start = time.perf_counter()
+    assert not is_noise("1" * 60 + "x")
+    assert time.perf_counter() - start < 0.5
+    assert is_noise("上一页 1 2 3 下一页") and is_noise("[1] [2] 12下一页")

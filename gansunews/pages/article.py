@@ -1,4 +1,5 @@
-"""ArticlePage: templates A, B and C of the Enorth CMS, metadata tags, and a generic fallback for template drift."""
+"""ArticlePage: an article page read by its template (`gansunews.pages.templates`: A, B and C of the Enorth CMS,
+metadata tags, and a generic fallback for template drift), its body cleaned into lines, HTML and images."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ from lxml import html as lxml_html
 
 from gansunews.items import RawArticle
 from gansunews.pages import HtmlPage, PageError
+from gansunews.pages.templates import TEMPLATES, Fields, Generic
 from gansunews.text import (
     DateError,
     body_lines,
     date_text,
     is_tail_marker,
-    labelled,
     parse_cn_datetime,
     split_lead,
     squash,
@@ -26,6 +27,43 @@ from gansunews.urls import article_id, article_match, is_site_url, strip_query
 
 NOT_ARTICLE_LIVE = "live_redirect"
 NOT_ARTICLE_SOFT_404 = "soft_404"
+NOT_ARTICLE_REDIRECT = "meta_refresh"
+
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "td",
+    "tr",
+    "blockquote",
+    "center",
+    "figure",
+    "figcaption",
+    "section",
+    "article",
+    "table",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "pre",
+}
+_DROP_TAGS = ("script", "style", "iframe", "noscript", "form", "object", "embed", "input", "button", "select")
+_FURNITURE = re.compile(
+    r"(?:^|[\s_-])(?:share|bdshare|bshare|ad|ads|advert|gg|pager|news_more_page_div_id)"
+    r"(?:$|[\s_-])",
+    re.I,
+)
+
+
+_SOFT_404 = "soft_404"
 NOT_ARTICLE_REDIRECT = "meta_refresh"
 
 _BLOCK_TAGS = {
@@ -104,19 +142,6 @@ _SANITIZE_TAGS = {
 _SANITIZE_ATTRS = {"img": {"src", "alt", "title"}, "a": {"href", "title"}, "td": {"colspan", "rowspan"}}
 
 
-@dataclass(frozen=True)
-class Fields:
-    """What one template found: the raw strings and the body element."""
-
-    template: str
-    title: str | None
-    date_raw: str | None
-    source: str | None
-    editor: str | None
-    body: lxml_html.HtmlElement | None
-    authors: list[str] = field(default_factory=list)  # from an info line; the body's lead lines come first
-
-
 class ArticlePage(HtmlPage):
     """An article page (or a continuation page `_NN`), or a page that only looks like one."""
 
@@ -157,82 +182,37 @@ class ArticlePage(HtmlPage):
     def _tree(self) -> lxml_html.HtmlElement:
         return self.selector.root
 
-    def _first(self, xpath: str) -> lxml_html.HtmlElement | None:
+    def first(self, xpath: str) -> lxml_html.HtmlElement | None:
+        """The first element `xpath` selects, or None."""
         found = self._tree.xpath(xpath)
         return found[0] if found else None
 
-    def _text(self, xpath: str) -> str | None:
+    def text_at(self, xpath: str) -> str | None:
+        """The squashed text of the first node `xpath` selects, or None."""
         return squash(self.selector.xpath(f"normalize-space({xpath})").get()) or None
 
     def meta(self, name: str) -> str | None:
+        """A `<meta>` tag's content by its name or property, whatever their case."""
         lower = "translate(@{},'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')"
         named = f"{lower.format('name')}='{name.lower()}' or {lower.format('property')}='{name.lower()}'"
         value = self.selector.xpath(f"//meta[{named}]/@content").get()
         return squash(value) or None
 
-    def _template_a(self) -> Fields | None:
-        title = self._text(f"//div[{has_class('a-header')}]/h1")
-        if not title:
-            return None
-        info = self._text(f"//div[{has_class('info')}]") or ""
-        # the date in its span (SITE.md), else anywhere in the info line or the header (发布时间：…, 2- or 4-digit year)
-        dated = (self._text(f"//span[{has_class('m-frt')}]"), info, self._text(f"//div[{has_class('a-header')}]"))
-        return Fields(
-            template="A",
-            title=title,
-            date_raw=next((text for text in dated if date_text(text)), info),
-            source=labelled(info, "来源"),
-            editor=labelled(info, "责任编辑", "编辑"),
-            body=self._first(
-                f"//div[{has_class('a-container')}] | //div[{has_class('artical')}]//div[{has_class('container')}]"
-            ),
-        )
-
-    def _template_b(self) -> Fields | None:
-        date_raw = self._text("//span[@id='pubtime_baidu']")
-        if not date_raw:
-            return None
-        return Fields(
-            template="B",
-            title=self._title_from_head(),
-            date_raw=date_raw,
-            source=_strip_label(self._text("//span[@id='source_baidu']")),
-            editor=_strip_label(self._text("//span[@id='editor_baidu']")),
-            body=self._first("//div[@id='content']"),
-        )
-
-    def _template_c(self) -> Fields | None:
-        title = self._text("//div[@id='info']//h1")
-        if not title:
-            return None
-        line = self._text(f"//span[{has_class('source')}]") or ""
-        return Fields(
-            template="C",
-            title=title,
-            date_raw=line,
-            source=self._text(f"//span[{has_class('source')}]//a") or labelled(line, "来源"),
-            editor=labelled(line, "责任编辑", "编辑") or labelled(self._page_text(), "责任编辑", "编辑"),
-            body=self._first("//div[@id='pic_mainbox']/.."),
-        )
-
-    def _template_meta(self) -> Fields | None:
-        """GB/T 42147-2022 metadata tags, with the largest text block as the body."""
-        title = self.meta("ArticleTitle")
-        date_raw = self.meta("PubDate")
-        if not (title and date_raw):
-            return None
-        return Fields("meta", title, date_raw, self.meta("ContentSource"), None, self._largest_text_block())
-
-    def _title_from_head(self) -> str | None:
+    def title_from_head(self) -> str | None:
         """`标题_频道_中国甘肃网` → `标题`."""
         return squash(re.split(r"[_|]|--", self.title)[0]) or None
 
+    def page_text(self) -> str:
+        """The body's text (no scripts, no styles), squashed into one line."""
+        return self._page_text
+
+    @cached_property
     def _page_text(self) -> str:
         return squash(
             " ".join(self.selector.xpath("//body//text()[not(ancestor::script or ancestor::style)]").getall())
         )
 
-    def _largest_text_block(self) -> lxml_html.HtmlElement | None:
+    def largest_text_block(self) -> lxml_html.HtmlElement | None:
         best, best_len = None, 0
         for div in self._tree.xpath("//div[p]|//td[p]|//article"):
             size = sum(len(squash(p.text_content())) for p in div.xpath("./p"))
@@ -241,10 +221,12 @@ class ArticlePage(HtmlPage):
         return best
 
     def fields(self) -> Fields | None:
-        for template in (self._template_a, self._template_b, self._template_c, self._template_meta):
-            found = template()
-            if found and found.body is not None:
-                return found
+        """The first template that applies and finds a body; None when none does."""
+        for template in (kind(self) for kind in TEMPLATES):
+            if template.applies():
+                found = template.fields()
+                if found.body is not None:
+                    return found
         return None
 
     # ----------------------------------------------------------------------------- article
@@ -260,15 +242,16 @@ class ArticlePage(HtmlPage):
             raise PageError(f"not an article URL: {self.url}")
         found = self.fields()
         if found is None:
-            from gansunews.pages.generic import generic_fields  # trafilatura is costly to import: only on drift
-
-            found = generic_fields(self)
+            generic = Generic(self)
+            if not generic.applies():
+                raise PageError(f"no article body found: {self.url}")
+            found = generic.fields()
         body = self.body_content(found.body)
         return RawArticle(
             url=strip_query(self.url),
             article_id=cms_id,
             template=found.template,
-            title=found.title or self.meta("ArticleTitle") or self._title_from_head(),
+            title=found.title or self.meta("ArticleTitle") or self.title_from_head(),
             **self._published(found.date_raw),
             source=found.source or self.meta("ContentSource"),
             editor=found.editor,
@@ -297,7 +280,7 @@ class ArticlePage(HtmlPage):
     def continuation(self) -> Body:
         """The body of a continuation page (`_02` …), to be appended to the first page's article."""
         found = self.fields()
-        return self.body_content(found.body if found else self._largest_text_block(), lead=False)
+        return self.body_content(found.body if found else self.largest_text_block(), lead=False)
 
     def body_content(self, element: lxml_html.HtmlElement | None, lead: bool = True) -> Body:
         if element is None:
@@ -359,10 +342,6 @@ def _plausible(text: str) -> bool:
 
 def squash_html(html: str) -> str:
     return re.sub(r"\s*\n\s*", "\n", html).strip()
-
-
-def _strip_label(value: str | None) -> str | None:
-    return squash(re.sub(r"^[^:：]{0,6}[:：]", "", value or "")) or None
 
 
 def _drop_furniture(element: lxml_html.HtmlElement) -> None:

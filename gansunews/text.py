@@ -271,11 +271,14 @@ def _take_dateline_authors(line: str, authors: list[str]) -> str:
 
 
 def body_lines(lines: list[str]) -> list[str]:
-    """Body lines without noise, cut at the first furniture marker (版权声明, 精彩推荐 …)."""
+    """Body lines without noise, cut at the first furniture marker (版权声明, 精彩推荐 …) after some text: one
+    before any (a share bar above the body, `分享到：`) is left out, not taken for the end."""
     kept = []
     for line in lines:
         if is_tail_marker(line):
-            break
+            if kept:
+                break
+            continue
         if line and not is_noise(line):
             kept.append(line)
     return kept

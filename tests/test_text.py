@@ -156,3 +156,7 @@ def test_a_long_run_of_digits_is_no_pager_and_quick():
     assert not is_noise("1" * 60 + "x")
     assert time.perf_counter() - start < 0.5
     assert is_noise("上一页 1 2 3 下一页") and is_noise("[1] [2] 12下一页")
+
+
+def test_a_share_bar_above_the_body_does_not_end_it():
+    assert body_lines(["分享到：", "正文第一段。", "相关新闻", "别的文章"]) == ["正文第一段。"]

@@ -383,13 +383,17 @@ def _own_lines(node: lxml_html.HtmlElement) -> list[str]:
 
 
 def _drop_unkept_blocks(blocks: list[tuple[lxml_html.HtmlElement, list[str]]], kept: set[str]) -> None:
-    """Remove from the HTML every block whose lines were all dropped, and everything after a furniture marker."""
+    """Remove from the HTML every block whose lines were all dropped, and everything after a furniture marker
+    that follows kept text (as `body_lines` cuts)."""
+    any_kept = False
     for index, (node, lines) in enumerate(blocks):
-        if is_tail_marker(lines[0]):
+        if is_tail_marker(lines[0]) and any_kept:
             for later, _ in blocks[index:]:
                 _remove(later)
             return
-        if not any(line in kept or _starts_kept(line, kept) for line in lines) and not node.xpath(".//img"):
+        if any(line in kept or _starts_kept(line, kept) for line in lines):
+            any_kept = True
+        elif not node.xpath(".//img"):
             _remove(node)
 
 

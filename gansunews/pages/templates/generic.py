@@ -45,9 +45,10 @@ class Generic(Template):
             with_metadata=True,
             include_comments=False,
             include_tables=False,
-            # No readability/justext comparison: justext has no Chinese stop-word list, so on these pages it
-            # builds one from every language it knows (≈ 33 MB at first use) to classify text it cannot read.
-            fast=True,
+            # With its readability and justext comparison: on zh-news-devset content F1 0.877 instead of 0.861
+            # (a WeChat page 0.32 → 0.98), for 52 instead of 39 ms a page and, once, ≈ 36 MB (justext has no
+            # Chinese stop-word list and builds one from every language it knows). Only pages no template fits.
+            fast=False,
         )
 
     @cached_property

@@ -28,6 +28,9 @@ PERMUTATIONS = 64
 # 0.8 → 77%, 0.7 → 38% (1 - (1 - s⁸)⁸): near-verbatim reposts are found, heavily rewritten ones may not be.
 BANDS, ROWS = 8, 8
 SIMILAR = 0.7  # estimated Jaccard similarity that makes a repost
+# Copies count as reposts only when published within this many days of each other: news is reposted within days,
+# and the window is what lets a crawl load just the stored articles near its own days (DedupePipeline), not all.
+WINDOW_DAYS = 90
 BLOCK = 4096  # signatures are stored in blocks of this many rows (256 KiB each)
 # The index keeps the low 8 bits of each signature value: two different values then agree by chance with a
 # probability of 2⁻⁸, which raises a similarity estimate s by (1 - s) / 256, at most 0.004 (a pair would have to
@@ -136,7 +139,7 @@ class Fingerprint:
         return cls(int(exact[0]) if digest else 0, values, keys)
 
 
-def _timestamp(published_at: str) -> float:
+def timestamp(published_at: str) -> float:
     try:
         return datetime.fromisoformat(published_at).timestamp()
     except (TypeError, ValueError):
@@ -198,14 +201,16 @@ class RepostIndex:
     estimated Jaccard similarity ≥ `SIMILAR`. Copies point at the root of their chain, never at another copy.
     """
 
-    def __init__(self, similar: float = SIMILAR) -> None:
+    def __init__(self, similar: float = SIMILAR, window_days: float = WINDOW_DAYS) -> None:
         self.similar = similar  # LSH's bands find candidates reliably from ≈ 0.6; each is then checked in full
+        self.window = window_days * 86400.0
         self.rows: dict[str, int] = {}
         self.ids: list[str] = []
         self.times = np.empty(0, dtype=np.float64)
         self.content_keys = np.empty(0, dtype=np.uint64)
         self.signature_blocks: list[np.ndarray] = []  # fixed blocks: growing never copies or over-allocates
         self.has_signature = np.empty(0, dtype=bool)
+        self.stored = np.empty(0, dtype=bool)  # the row was stored by an earlier run, not read by this one
         self.duplicate_of: dict[int, str] = {}  # sparse: only rows that are copies
         self.keys = _Keys()
 
@@ -215,16 +220,21 @@ class RepostIndex:
     def __contains__(self, cms_id: str) -> bool:
         return cms_id in self.rows
 
-    def add(self, cms_id: str, published_at: str, body: Fingerprint, duplicate_of: str | None) -> None:
+    def add(
+        self, cms_id: str, published_at: str, body: Fingerprint, duplicate_of: str | None, stored: bool = False
+    ) -> None:
         if cms_id in self.rows:
+            if not stored:  # a stored article read again by this run: a second copy of it now is a duplicate id
+                self.stored[self.rows[cms_id]] = False
             return
         row = len(self.ids)
         self._grow(row + 1)
         self.rows[cms_id] = row
         self.ids.append(cms_id)
-        self.times[row] = _timestamp(published_at)
+        self.times[row] = timestamp(published_at)
         self.content_keys[row] = body.content_key
         self.has_signature[row] = body.values is not None
+        self.stored[row] = stored
         if body.values is not None:
             self._store_signature(row, body.values)
         if duplicate_of:
@@ -236,7 +246,10 @@ class RepostIndex:
         are later: this article is their original, and they must now point at it — `repoint`)."""
         roots = set()
         kept = body.values.astype(KEPT_SIGNATURE_DTYPE) if body.values is not None else None
+        when = timestamp(published_at)
         for row in self.keys.rows(body.keys):
+            if self._apart(self.times[row], when):
+                continue
             same = body.content_key != 0 and self.content_keys[row] == body.content_key
             near = (
                 kept is not None
@@ -246,7 +259,6 @@ class RepostIndex:
             if same or near:
                 roots.add(self.duplicate_of.get(row, self.ids[row]))
         roots.discard(cms_id)
-        when = _timestamp(published_at)
         earlier = [(self.times[self.rows[r]], r) for r in roots if r in self.rows and self.times[self.rows[r]] <= when]
         return (min(earlier)[1], []) if earlier else (None, sorted(roots))
 
@@ -257,6 +269,13 @@ class RepostIndex:
         for row in rows:
             self.duplicate_of[row] = original
         return sorted(self.ids[row] for row in rows)
+
+    def _apart(self, one: float, other: float) -> bool:
+        """Published further apart than the window (an undated article is near any)."""
+        return bool(np.isfinite(one) and np.isfinite(other) and abs(one - other) > self.window)
+
+    def read_by_this_run(self, cms_id: str) -> bool:
+        return cms_id in self.rows and not self.stored[self.rows[cms_id]]
 
     def _stored_signature(self, row: int) -> np.ndarray:
         block, offset = divmod(row, BLOCK)
@@ -273,3 +292,4 @@ class RepostIndex:
             self.times = _grown(self.times, size)
             self.content_keys = _grown(self.content_keys, size)
             self.has_signature = _grown(self.has_signature, size)
+            self.stored = _grown(self.stored, size)

@@ -333,10 +333,11 @@ class Store:
             self.db.articles.bulk_write(updates, ordered=False)
         return len(updates)
 
-    def fingerprints(self) -> Iterator[dict[str, Any]]:
-        """Stored articles' fingerprints, for near-duplicate detection across runs (a cursor: read it here,
-        on the store's thread, one batch at a time)."""
-        return self.db.articles.find({}, dict.fromkeys(FINGERPRINT_FIELDS, 1), batch_size=2000)
+    def fingerprints(self, start: str | None = None, end: str | None = None) -> Iterator[dict[str, Any]]:
+        """Stored articles' fingerprints, for near-duplicate detection across runs: all, or those published in
+        [start, end) (ISO strings, China time as stored). A cursor: read it here, on the store's thread."""
+        query = {"published_at": {"$gte": start, "$lt": end}} if start and end else {}
+        return self.db.articles.find(query, dict.fromkeys(FINGERPRINT_FIELDS, 1), batch_size=2000)
 
     # ------------------------------------------------------------------------- crawls, failures
 

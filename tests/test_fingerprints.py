@@ -155,3 +155,12 @@ def test_keys_that_meet_only_in_their_low_32_bits_are_candidates_not_copies():
     assert index.keys.rows(fingerprint(3).keys) == {0, 1}
     assert index.original_of("013000003", JAN_2, fingerprint(3)) == (None, [])
     assert index.original_of("013000004", JAN_2, fingerprint(2)) == ("013000002", [])
+
+
+def test_copies_further_apart_than_the_window_are_not_reposts():
+    index = RepostIndex(window_days=90)
+    index.add("013000001", JAN_1, body("a", ORIGINAL), None)
+    assert index.original_of("013000002", "2024-03-30T08:00:00+08:00", body("b", EDITED)) == ("013000001", [])
+    assert index.original_of("013000003", "2024-04-02T08:00:00+08:00", body("a", ORIGINAL)) == (None, [])
+    # undated: near any (and, as ever, counted the earliest: the dated copy would point at it)
+    assert index.original_of("013000004", "", body("a", ORIGINAL)) == (None, ["013000001"])

@@ -325,8 +325,7 @@ def test_a_repost_right_behind_its_late_original_still_finds_it(mongo_db, mongo_
     stored_copy = article("013000050", "20")
     mongo_db.articles.insert_one({"_id": stored_copy.article_id, "duplicate_of": None})
     body: Fingerprint = fingerprint(stored_copy)
-    dedupe.index.add(stored_copy.article_id, stored_copy.published_at, body, None)
-    dedupe.first_row_of_run = len(dedupe.index)  # the copy was stored by an earlier run
+    dedupe.index.add(stored_copy.article_id, stored_copy.published_at, body, None, stored=True)  # an earlier run's
 
     async def both():
         return await asyncio.gather(
@@ -338,6 +337,56 @@ def test_a_repost_right_behind_its_late_original_still_finds_it(mongo_db, mongo_
     assert original.duplicate_of is None and repost.duplicate_of == "013000001"
     assert crawler.stats.get_value("gansunews/dedupe/later_original") == 1
     assert mongo_db.articles.find_one({"_id": "013000050"})["duplicate_of"] == "013000001"
+
+
+def test_stored_fingerprints_join_by_the_week_near_what_is_read(mongo_db, mongo_uri):
+    """A crawl loads the stored articles published within the repost window of what it reads, not the archive."""
+    import asyncio
+
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    from gansunews.items import Article
+    from gansunews.pipelines.dedupe import DedupePipeline, fingerprint
+    from gansunews.spiders.portal import PortalSpider
+
+    text = "兰州新区今年计划实施重点项目一百二十个，总投资超过八百亿元，涵盖新能源、新材料和数字经济等领域。" * 2
+
+    def article(cms_id: str, published_at: str) -> Article:
+        return Article(
+            article_id=cms_id,
+            url=f"https://gansu.gscn.com.cn/system/2024/01/20/{cms_id}.shtml",
+            title="t",
+            original_title=None,
+            published_at=published_at,
+            published_at_raw="",
+            source=None,
+            editor=None,
+            authors=[],
+            content_text=text,
+            content_html="",
+            images=[],
+            page_count=1,
+            breadcrumb=[],
+            channels=[],
+            regions=[],
+            template="A",
+            content_hash="h",
+        )
+
+    for cms_id, day in (("013000001", "2024-01-10"), ("012000001", "2023-03-01"), ("012000002", "2023-02-01")):
+        stored = article(cms_id, f"{day}T09:00:00+08:00")
+        fingerprint(stored)
+        mongo_db.articles.insert_one(
+            {"_id": cms_id, "published_at": stored.published_at, "content_hash": "h", "minhash": stored.minhash}
+        )
+    crawler = get_crawler(PortalSpider, {"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db.name})
+    dedupe = DedupePipeline.from_crawler(crawler)
+    repost = asyncio.run(dedupe.process_item(article("013000090", "2024-01-20T09:00:00+08:00")))
+    crawler.signals.send_catch_log(signals.engine_stopped)  # closes the crawl's store
+    assert repost.duplicate_of == "013000001"  # stored by an earlier run, 10 days before
+    assert crawler.stats.get_value("gansunews/dedupe/stored_fingerprints") == 1  # the 2023 copies stayed stored
+    assert "012000001" not in dedupe.index
 
 
 def test_reposts_read_before_their_original_point_at_it_in_storage(mongo_db, tmp_path):

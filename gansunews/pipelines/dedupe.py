@@ -1,22 +1,38 @@
 """DedupePipeline: one record per article id; reposts (exact or near-duplicate bodies) point at the earliest copy.
 
 Items arrive in any order (the spider streams them); a copy read before its original is re-pointed when the
-original comes. Stored articles join the index at start (their `minhash` signature), so tomorrow's repost points
-at today's original. How copies are found is in `gansunews.fingerprints`.
+original comes. Copies count only when published within `GANSUNEWS_REPOST_WINDOW_DAYS` of each other, so stored
+articles join the index by the week, as the crawl reaches their days: a nightly crawl loads the archive's last few
+months, not all of it, and tomorrow's repost still points at today's original. How copies are found is in
+`gansunews.fingerprints`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
+from datetime import datetime
 
-from gansunews.fingerprints import Fingerprint, RepostIndex, decode_signature, encode_signature, signature_and_simhash
+from gansunews.fingerprints import (
+    SIMILAR,
+    WINDOW_DAYS,
+    Fingerprint,
+    RepostIndex,
+    decode_signature,
+    encode_signature,
+    signature_and_simhash,
+    timestamp,
+)
 from gansunews.items import Article
 from gansunews.pipelines import drop
 from gansunews.store import MongoConfig, PyMongoError, Store
+from gansunews.text import CHINA_TZ
 
 logger = logging.getLogger(__name__)
 
 MIN_NEAR_DUP_CHARS = 80  # shorter bodies (captions, notices) are too alike to call reposts unless identical
+WEEK = 7 * 86400  # stored fingerprints are loaded a week of publish time at a time
 
 
 def fingerprint(article: Article) -> Fingerprint:
@@ -27,41 +43,30 @@ def fingerprint(article: Article) -> Fingerprint:
 
 
 class DedupePipeline:
-    def __init__(self, crawler, stored: MongoConfig | None, similar: float) -> None:
+    def __init__(self, crawler, stored: MongoConfig | None, similar: float, window_days: float) -> None:
         self.crawler = crawler
         self.stored = stored  # where earlier runs' fingerprints are, if anywhere
-        self.index = RepostIndex(similar)
-        self.first_row_of_run = 0  # index rows from here on are this run's articles; those before, stored ones
+        self.index = RepostIndex(similar, window_days)
+        self.weeks: dict[int, asyncio.Future] = {}  # weeks of stored fingerprints loaded, or being loaded
+        self.unavailable = False
 
     @classmethod
     def from_crawler(cls, crawler) -> DedupePipeline:
         settings = crawler.settings
         return cls(
-            crawler, MongoConfig.from_settings(settings), settings.getfloat("GANSUNEWS_NEAR_DUPLICATE_SIMILARITY")
+            crawler,
+            MongoConfig.from_settings(settings),
+            settings.getfloat("GANSUNEWS_NEAR_DUPLICATE_SIMILARITY", SIMILAR),
+            settings.getfloat("GANSUNEWS_REPOST_WINDOW_DAYS", WINDOW_DAYS),
         )
-
-    async def open_spider(self) -> None:
-        """Across runs: stored articles join the index."""
-        if self.stored is None:
-            return
-        store = Store.of(self.crawler, self.stored)
-        try:
-            await store.run(self.load, store)
-        except PyMongoError as error:
-            self.crawler.stats.inc_value("gansunews/dedupe/state_unavailable")
-            logger.warning("stored fingerprints unavailable, near duplicates found within this run only: %s", error)
-        self.crawler.stats.set_value("gansunews/dedupe/stored_fingerprints", len(self.index))
-        self.first_row_of_run = len(self.index)
-
-    def load(self, store: Store) -> None:
-        for doc in store.fingerprints():
-            body = Fingerprint.of(doc.get("content_hash", ""), decode_signature(doc.get("minhash")))
-            self.index.add(doc["_id"], doc.get("published_at", ""), body, doc.get("duplicate_of"))
 
     async def process_item(self, item):
         if not isinstance(item, Article):
             return item
-        if self.index.rows.get(item.article_id, -1) >= self.first_row_of_run:  # already emitted by this run
+        await self.load_near(item.published_at)
+        # checked after the await, and no await from here until the article is in the index: a copy of the same
+        # id in the pipelines meanwhile finds it
+        if self.index.read_by_this_run(item.article_id):
             raise drop(self.crawler, "duplicate_id", item.article_id)
         body = fingerprint(item)
         item.duplicate_of, later = self.index.original_of(item.article_id, item.published_at, body)
@@ -74,13 +79,44 @@ class DedupePipeline:
             await self.found_earlier_original(item.article_id, later)
         return item
 
+    async def load_near(self, published_at: str) -> None:
+        """Stored articles published within the window of `published_at` join the index (each week once; an
+        item that needs a week another item is loading waits for it)."""
+        when = timestamp(published_at)
+        if self.stored is None or self.unavailable or not math.isfinite(when):
+            return
+        window = self.index.window
+        weeks = range(int((when - window) // WEEK), int((when + window) // WEEK) + 1)
+        missing = [week for week in weeks if week not in self.weeks]
+        if missing:
+            loading = asyncio.ensure_future(self._load(missing[0], missing[-1] + 1))
+            self.weeks.update(dict.fromkeys(missing, loading))
+        await asyncio.gather(*{self.weeks[week] for week in weeks})
+
+    async def _load(self, first_week: int, end_week: int) -> None:
+        """Weeks [first_week, end_week) of stored fingerprints: read on the store's thread, added here (the index
+        is only ever changed on the reactor's thread)."""
+        start, end = (datetime.fromtimestamp(week * WEEK, CHINA_TZ).isoformat() for week in (first_week, end_week))
+        store = Store.of(self.crawler, self.stored)
+        try:
+            docs = await store.run(lambda: list(store.fingerprints(start, end)))
+        except PyMongoError as error:
+            self.unavailable = True  # said once; the crawl goes on finding reposts within this run
+            self.crawler.stats.inc_value("gansunews/dedupe/state_unavailable")
+            logger.warning("stored fingerprints unavailable, near duplicates found within this run only: %s", error)
+            return
+        for doc in docs:
+            body = Fingerprint.of(doc.get("content_hash", ""), decode_signature(doc.get("minhash")))
+            self.index.add(doc["_id"], doc.get("published_at", ""), body, doc.get("duplicate_of"), stored=True)
+        self.crawler.stats.inc_value("gansunews/dedupe/stored_fingerprints", len(docs))
+
     async def found_earlier_original(self, original: str, roots: list[str]) -> None:
         """Copies read before their original (the crawl streams articles in any order; or an earlier-dated
         original crawled in a later run) point at it from now on: in the index, and in MongoDB — stored copies
         now, copies still on their way when they are written. A copy already in the `-O` feed keeps what it had
         (counted in `dedupe/repointed_in_run`)."""
         copies = self.index.repoint(roots, original)
-        in_run = [cms_id for cms_id in copies if self.index.rows[cms_id] >= self.first_row_of_run]
+        in_run = [cms_id for cms_id in copies if self.index.read_by_this_run(cms_id)]
         self.crawler.stats.inc_value("gansunews/dedupe/later_original")
         self.crawler.stats.inc_value("gansunews/dedupe/repointed_in_run", len(in_run))
         if self.stored is not None:

@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -112,6 +112,7 @@ class PortalSpider(scrapy.Spider):
         spider.store = Store.of(crawler, mongo) if mongo else None
         spider.keep_pages = settings.getbool("GANSUNEWS_KEEP_PAGES") and mongo is not None
         spider.queued_articles = max(1, settings.getint("GANSUNEWS_QUEUED_ARTICLES"))
+        spider.watermark_grace = timedelta(days=max(0, settings.getint("GANSUNEWS_WATERMARK_GRACE_DAYS")))
         # A feed line cannot change once written: with a feed (`-O`), articles wait until every walk has listed
         # past them, so each line has all its channels. MongoDB merges later channels on write: no waiting.
         spider.complete_lines = bool(settings.getdict("FEEDS"))
@@ -607,9 +608,12 @@ class PortalSpider(scrapy.Spider):
         return False
 
     def cutoff(self, channel: Channel) -> date | None:
-        """The oldest publish day still wanted: `since`, or the channel's watermark if that is later."""
+        """The oldest publish day still wanted: `since`, or the channel's watermark less the grace days if that is
+        later. The grace: an article may be listed days after the date it carries (back-dated, or published
+        behind a newer video), and one older than the watermark would never be fetched."""
         watermark = self.states.get(channel.key, {}).get("newest_seen")
-        days = [d for d in (self.args.since, date.fromisoformat(watermark[:10]) if watermark else None) if d]
+        since_watermark = date.fromisoformat(watermark[:10]) - self.watermark_grace if watermark else None
+        days = [d for d in (self.args.since, since_watermark) if d]
         return max(days) if days else None
 
     def recent_enough(self, entry: Entry, channel: Channel) -> bool:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import multiprocessing
+import os
+import signal
 import sys
 import types
 from collections.abc import Callable
@@ -84,7 +87,9 @@ class PageReaders:
     def _running_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=context, initializer=_die_with, initargs=(os.getpid(),)
+            )
         return self._pool
 
     def peak_rss(self) -> int:
@@ -95,6 +100,18 @@ class PageReaders:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _die_with(parent: int) -> None:
+    """In a worker: end when the crawl process ends, however it ends. A crawl killed with -9 closes no pool, and
+    its workers would wait for pages forever (seen: orphans of killed test crawls, 45 MiB each)."""
+    with contextlib.suppress(OSError, AttributeError):  # Linux only: elsewhere a worker may outlive a killed crawl
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the crawl ended before the line above
+        os._exit(0)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 @contextlib.contextmanager

@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +122,44 @@ def test_workers_do_not_run_the_main_script_again(tmp_path):
     assert child.returncode == 0, child.stderr
     assert child.stdout.strip() == "0"  # read by the worker, which did not die
     assert child.stderr.count("script run as") == 1, child.stderr
+
+
+def test_workers_end_with_a_killed_crawl_process(tmp_path):
+    """kill -9 closes no pool: the workers must not outlive the crawl process, waiting for pages forever."""
+    script = tmp_path / "crawl_process.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import asyncio, multiprocessing, os, signal
+            from gansunews.readers import PageReaders, read_article
+
+            async def read():
+                readers = PageReaders(workers=1)
+                page = b"<html><body><p>x</p></body></html>"
+                await readers.read(read_article, "https://gansu.gscn.com.cn/a.shtml", page, "text/html")
+                print(*(child.pid for child in multiprocessing.active_children()), flush=True)
+                os.kill(os.getpid(), signal.SIGKILL)
+
+            asyncio.run(read())
+            """
+        )
+    )
+    env = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    # without the fix this times out: an orphaned worker keeps the captured output open
+    child = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, cwd=PROJECT, env=env, timeout=60
+    )
+    workers = [int(pid) for pid in child.stdout.split()]
+    assert child.returncode == -signal.SIGKILL and workers
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in workers)
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended; only its parent (init) has not reaped it yet

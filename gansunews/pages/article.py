@@ -63,48 +63,6 @@ _FURNITURE = re.compile(
 )
 
 
-_SOFT_404 = "soft_404"
-NOT_ARTICLE_REDIRECT = "meta_refresh"
-
-_BLOCK_TAGS = {
-    "p",
-    "div",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "li",
-    "td",
-    "tr",
-    "blockquote",
-    "center",
-    "figure",
-    "figcaption",
-    "section",
-    "article",
-    "table",
-    "ul",
-    "ol",
-    "dl",
-    "dt",
-    "dd",
-    "pre",
-}
-_DROP_TAGS = ("script", "style", "iframe", "noscript", "form", "object", "embed", "input", "button", "select")
-_FURNITURE = re.compile(
-    r"(?:^|[\s_-])(?:share|bdshare|bshare|ad|ads|advert|gg|pager|news_more_page_div_id)"
-    r"(?:$|[\s_-])",
-    re.I,
-)
-
-
-def has_class(name: str) -> str:
-    """XPath predicate: the element's class list contains `name` as a whole word (not `data-name`)."""
-    return f"contains(concat(' ',normalize-space(@class),' '),' {name} ')"
-
-
 _SOFT_404 = ("页面没有找到", "页面不存在", "404 Not Found")
 _SANITIZE_TAGS = {
     "p",

@@ -177,7 +177,7 @@ def labelled_authors(text: str) -> list[str]:
 # A line starting with one of these ends the article: what follows is page furniture.
 _TAIL_MARKERS = ("版权声明", "精彩推荐", "关注我们", "即时播报", "分享到", "相关新闻", "相关阅读", "热点推荐")
 # A page number is a whole run of digits ((?!\d)): `\d{1,3}\s*` repeated could split a long run of digits in
-# exponentially many ways before failing (a line of 40 digits and a letter took minutes).
+# exponentially many ways before failing (a body line of 60 digits and a letter hung the page reader).
 _PAGER_LINE = re.compile(r"^(?:(?:上一页|下一页|首页|尾页|末页|\d{1,3}(?!\d)|\[\d{1,3}\])\s*)+$")
 _NOISE_LINE = re.compile(r"^(?:【?(?:纠错|打印|关闭|收藏|字号|大 中 小|返回顶部)】?\s*)+$|^(?:责任)?编辑\s*[:：]")
 

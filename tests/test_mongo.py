@@ -283,6 +283,33 @@ def test_an_original_found_after_its_reposts_becomes_their_root_in_storage(mongo
     assert {doc["duplicate_of"] for doc in mongo_db.articles.find(copies)} == {original.article_id}
 
 
+def dedupe_article(cms_id: str, published_at: str):
+    """A cleaned article with a body long enough for a near-duplicate signature, the same body every time."""
+    from gansunews.items import Article
+
+    return Article(
+        article_id=cms_id,
+        url=f"https://gansu.gscn.com.cn/system/{published_at[:10].replace('-', '/')}/{cms_id}.shtml",
+        title="t",
+        original_title=None,
+        published_at=published_at,
+        published_at_raw="",
+        source=None,
+        editor=None,
+        authors=[],
+        content_text="兰州新区今年计划实施重点项目一百二十个，总投资超过八百亿元，涵盖新能源、新材料和数字经济等领域。"
+        * 2,
+        content_html="",
+        images=[],
+        page_count=1,
+        breadcrumb=[],
+        channels=[],
+        regions=[],
+        template="A",
+        content_hash="h",
+    )
+
+
 def test_a_repost_right_behind_its_late_original_still_finds_it(mongo_db, mongo_uri):
     """Scrapy runs a response's items through the pipelines concurrently: while the original's stored copies are
     re-pointed in MongoDB (an await), the next repost must already find the original in the index."""
@@ -292,44 +319,20 @@ def test_a_repost_right_behind_its_late_original_still_finds_it(mongo_db, mongo_
     from scrapy.utils.test import get_crawler
 
     from gansunews.fingerprints import Fingerprint
-    from gansunews.items import Article
     from gansunews.pipelines.dedupe import DedupePipeline, fingerprint
     from gansunews.spiders.portal import PortalSpider
 
-    text = "兰州新区今年计划实施重点项目一百二十个，总投资超过八百亿元，涵盖新能源、新材料和数字经济等领域。" * 2
-
-    def article(cms_id: str, day: str) -> Article:
-        return Article(
-            article_id=cms_id,
-            url=f"https://gansu.gscn.com.cn/system/2024/01/{day}/{cms_id}.shtml",
-            title="t",
-            original_title=None,
-            published_at=f"2024-01-{day}T09:00:00+08:00",
-            published_at_raw="",
-            source=None,
-            editor=None,
-            authors=[],
-            content_text=text,
-            content_html="",
-            images=[],
-            page_count=1,
-            breadcrumb=[],
-            channels=[],
-            regions=[],
-            template="A",
-            content_hash="h",
-        )
-
     crawler = get_crawler(PortalSpider, {"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db.name})
     dedupe = DedupePipeline.from_crawler(crawler)
-    stored_copy = article("013000050", "20")
+    stored_copy = dedupe_article("013000050", "2024-01-20T09:00:00+08:00")
     mongo_db.articles.insert_one({"_id": stored_copy.article_id, "duplicate_of": None})
     body: Fingerprint = fingerprint(stored_copy)
     dedupe.index.add(stored_copy.article_id, stored_copy.published_at, body, None, stored=True)  # an earlier run's
 
     async def both():
         return await asyncio.gather(
-            dedupe.process_item(article("013000001", "15")), dedupe.process_item(article("013000060", "25"))
+            dedupe.process_item(dedupe_article("013000001", "2024-01-15T09:00:00+08:00")),
+            dedupe.process_item(dedupe_article("013000060", "2024-01-25T09:00:00+08:00")),
         )
 
     original, repost = asyncio.run(both())
@@ -346,43 +349,18 @@ def test_stored_fingerprints_join_by_the_week_near_what_is_read(mongo_db, mongo_
     from scrapy import signals
     from scrapy.utils.test import get_crawler
 
-    from gansunews.items import Article
     from gansunews.pipelines.dedupe import DedupePipeline, fingerprint
     from gansunews.spiders.portal import PortalSpider
 
-    text = "兰州新区今年计划实施重点项目一百二十个，总投资超过八百亿元，涵盖新能源、新材料和数字经济等领域。" * 2
-
-    def article(cms_id: str, published_at: str) -> Article:
-        return Article(
-            article_id=cms_id,
-            url=f"https://gansu.gscn.com.cn/system/2024/01/20/{cms_id}.shtml",
-            title="t",
-            original_title=None,
-            published_at=published_at,
-            published_at_raw="",
-            source=None,
-            editor=None,
-            authors=[],
-            content_text=text,
-            content_html="",
-            images=[],
-            page_count=1,
-            breadcrumb=[],
-            channels=[],
-            regions=[],
-            template="A",
-            content_hash="h",
-        )
-
     for cms_id, day in (("013000001", "2024-01-10"), ("012000001", "2023-03-01"), ("012000002", "2023-02-01")):
-        stored = article(cms_id, f"{day}T09:00:00+08:00")
+        stored = dedupe_article(cms_id, f"{day}T09:00:00+08:00")
         fingerprint(stored)
         mongo_db.articles.insert_one(
             {"_id": cms_id, "published_at": stored.published_at, "content_hash": "h", "minhash": stored.minhash}
         )
     crawler = get_crawler(PortalSpider, {"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db.name})
     dedupe = DedupePipeline.from_crawler(crawler)
-    repost = asyncio.run(dedupe.process_item(article("013000090", "2024-01-20T09:00:00+08:00")))
+    repost = asyncio.run(dedupe.process_item(dedupe_article("013000090", "2024-01-20T09:00:00+08:00")))
     crawler.signals.send_catch_log(signals.engine_stopped)  # closes the crawl's store
     assert repost.duplicate_of == "013000001"  # stored by an earlier run, 10 days before
     assert crawler.stats.get_value("gansunews/dedupe/stored_fingerprints") == 1  # the 2023 copies stayed stored

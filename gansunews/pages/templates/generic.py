@@ -85,9 +85,10 @@ class Generic(Template):
             value = self.page.meta(name)
             if value:
                 return value
+        beside_headline = date_text(self.info_line)
+        if beside_headline:
+            return beside_headline
         wechat = _WECHAT_TIME.search(" ".join(self.page.selector.xpath("//script/text()").getall()))
-        if date_text(self.info_line):
-            return date_text(self.info_line)
         if wechat:
             return datetime.fromtimestamp(int(wechat["seconds"]), CHINA_TZ).isoformat()
         return self._shown(getattr(self.document, "date", None))

@@ -91,7 +91,9 @@ class DedupePipeline:
         if missing:
             loading = asyncio.ensure_future(self._load(missing[0], missing[-1] + 1))
             self.weeks.update(dict.fromkeys(missing, loading))
-        await asyncio.gather(*{self.weeks[week] for week in weeks})
+        pending = {self.weeks[week] for week in weeks if not self.weeks[week].done()}
+        if pending:  # most items find their weeks loaded: no pass through the event loop for them
+            await asyncio.gather(*pending)
 
     async def _load(self, first_week: int, end_week: int) -> None:
         """Weeks [first_week, end_week) of stored fingerprints: read on the store's thread, added here (the index

@@ -581,7 +581,8 @@ class PortalSpider(scrapy.Spider):
             logger.warning("listing page without article entries: %s", page.url)
             channel.ledger.read(number, [], set())
             return GO_ON if self.past_a_page_without_entries(channel) else STOP, []
-        recent = [entry for entry in articles if self.recent_enough(entry, channel)]
+        cutoff = self.cutoff(channel)
+        recent = [entry for entry in articles if self.recent_enough(entry, channel, cutoff)]
         requests, waiting, stored = [], set(), {}
         for entry in recent:
             request = self.register(entry, channel, waiting, stored)
@@ -616,9 +617,8 @@ class PortalSpider(scrapy.Spider):
         days = [d for d in (self.args.since, since_watermark) if d]
         return max(days) if days else None
 
-    def recent_enough(self, entry: Entry, channel: Channel) -> bool:
+    def recent_enough(self, entry: Entry, channel: Channel, cutoff: date | None) -> bool:
         published = entry.day
-        cutoff = self.cutoff(channel)
         if published and (channel.newest_seen is None or published > channel.newest_seen):
             channel.newest_seen = published
         return not (cutoff and published and published < cutoff)

@@ -125,7 +125,7 @@ def shared_crawl(site: Site, ferret: FerretDB, work: Path, late: float = 5.0) ->
         seconds = {}
         for processes in (1, 2):
             database = f"shared{processes}"
-            env = {"REDIS_URL": redis.url, "GANSUNEWS_REDIS_RUN": database, "GANSUNEWS_REDIS_IDLE_SECONDS": "5"}
+            env = {"REDIS_URL": redis.url, "GANSUNEWS_REDIS_RUN": database}
             started = time.monotonic()
             running = [crawl(server, ferret.uri, database, work / database, "-s", "CONCURRENT_REQUESTS=4", **env)]
             if processes == 2:

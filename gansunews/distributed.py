@@ -1,9 +1,10 @@
 """Distributed crawling: with `REDIS_URL`, scrapy-redis' scheduler and dupefilter let several processes share one
 crawl (an existing engine, not a home-made queue).
 
-Processes that cooperate use the same `GANSUNEWS_REDIS_RUN` name; its queue and fingerprints live under
+Processes that cooperate use the same `GANSUNEWS_REDIS_RUN` name; its queue, fingerprints and leases live under
 `gansunews:<run>:…` and persist when one process finishes (the others may still be working). Use a new run
-name per crawl, or delete the keys.
+name per crawl, or delete the keys. A request taken from the queue is leased, not removed, until its work is safe
+(gansunews/leases.py): a process that dies loses nothing.
 """
 
 from __future__ import annotations
@@ -22,15 +23,21 @@ class Distributed:
     def update_settings(self, settings) -> None:
         if not settings.get("REDIS_URL"):
             raise NotConfigured  # silently off: a single-process crawl
-        run = settings.get("GANSUNEWS_REDIS_RUN") or "gscn"
+        prefix = key_prefix(settings)
         for name, value in {
             "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+            "SCHEDULER_QUEUE_CLASS": "gansunews.leases.LeasedQueue",
             "DUPEFILTER_CLASS": "gansunews.distributed.ArticleDupeFilter",
             "SCHEDULER_PERSIST": True,
-            "SCHEDULER_QUEUE_KEY": f"gansunews:{run}:requests",
-            "SCHEDULER_DUPEFILTER_KEY": f"gansunews:{run}:dupefilter",
+            "SCHEDULER_QUEUE_KEY": f"{prefix}:requests",
+            "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:dupefilter",
         }.items():
             settings.set(name, value, priority="addon")
+
+
+def key_prefix(settings) -> str:
+    """Where one distributed crawl's keys live in Redis."""
+    return f"gansunews:{settings.get('GANSUNEWS_REDIS_RUN') or 'gscn'}"
 
 
 class ArticleDupeFilter(RFPDupeFilter):

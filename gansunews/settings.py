@@ -116,7 +116,8 @@ PLAYWRIGHT_ABORT_REQUEST = abort_request
 # --- Distributed crawling: REDIS_URL switches the scheduler and dupefilter to scrapy-redis (gansunews/distributed.py)
 REDIS_URL = ""
 GANSUNEWS_REDIS_RUN = "gscn"
-GANSUNEWS_REDIS_IDLE_SECONDS = 15.0  # an idle process waits this long for its peers' requests before closing
+# A process silent this long (no heartbeat) is taken for dead: its leased requests go back to the shared queue
+GANSUNEWS_REDIS_LEASE_SECONDS = 30.0
 ADDONS = {"gansunews.config.Configuration": 0, "gansunews.distributed.Distributed": 10}
 
 # `scrapy crawl` checks spider arguments and settings before any request (gansunews/commands/crawl.py)

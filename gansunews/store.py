@@ -3,7 +3,8 @@
 Everything here is synchronous and runs on the crawl's one writer thread (`Store.run`), never on the reactor, in
 the order it was asked. Collections (database `MONGO_DATABASE`): `articles` (`_id` = article_id, `revisions` kept
 when the body changes), `pages` (the raw pages, for `reparse`), `crawls` (one document per run), `failures` (one per
-failed URL and run), `channels` (discovered listings, their newest-seen watermark and walk progress).
+failed URL and run), `channels` (discovered listings, their newest-seen watermark and walk progress),
+`unwritten_channels` (listings of articles on their way to storage, in any process: merged when they are written).
 
 Writes insert what is new with `insert_many` and update only what exists: FerretDB (and MongoDB) insert in bulk
 far faster than they upsert one by one, and a re-crawl stores few known articles again.
@@ -159,7 +160,6 @@ class Store:
         self.in_flight: set[asyncio.Future] = set()  # writes not waited for (`run_soon`)
         # What arrived for articles not written yet (still in a pipeline's batch), applied when they are written:
         self.repointed: dict[str, str] = {}  # copy → the original found after it
-        self.unwritten_channels: dict[str, list[dict[str, Any]]] = {}  # id → channels listed after it was sent
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
@@ -224,16 +224,22 @@ class Store:
         for doc in docs:
             if doc["_id"] in self.repointed:
                 doc["duplicate_of"] = self.repointed[doc["_id"]]
-            if doc["_id"] in self.unwritten_channels:
-                doc["channels"] = merge_unique(doc["channels"], self.unwritten_channels.pop(doc["_id"]), key="url")
         existing = self._insert_new(self.db.articles, docs)
         result = SaveResult(inserted=len(docs) - len(existing))
         updates = []
         for doc in existing:
             stored = self.db.articles.find_one({"_id": doc["_id"]}, STORED_FIELDS) or {}
-            updates.append(self._update_for(doc, stored, result))
+            updates += self._update_for(doc, stored, result)
         self._update(updates)
+        self._merge_unwritten_channels([doc["_id"] for doc in docs])
         return result
+
+    def _merge_unwritten_channels(self, ids: list[str]) -> None:
+        """Channels that listed these articles while they were on their way here (`add_channels`), now merged."""
+        waiting = list(self.db.unwritten_channels.find({"_id": {"$in": ids}}))
+        if waiting:
+            self._update([push for doc in waiting for push in channel_pushes(doc["_id"], doc["channels"])])
+            self.db.unwritten_channels.delete_many({"_id": {"$in": [doc["_id"] for doc in waiting]}})
 
     def _update(self, updates: list[UpdateOne]) -> None:
         """Updates in chunks: FerretDB takes seconds per bulk update of large documents, and a batch of 130 ran
@@ -274,9 +280,10 @@ class Store:
         return result
 
     @staticmethod
-    def _update_for(doc: dict[str, Any], stored: dict[str, Any], result: SaveResult) -> UpdateOne:
+    def _update_for(doc: dict[str, Any], stored: dict[str, Any], result: SaveResult) -> list[UpdateOne]:
+        """The stored article's update, and its new channels added (`channel_pushes`: another process may be adding
+        others at the same moment)."""
         fields = {key: value for key, value in doc.items() if key not in ("_id", "crawl", "channels", "regions")}
-        fields["channels"] = merge_unique(stored.get("channels", []), doc.get("channels", []), key="url")
         fields["regions"] = merge_unique(stored.get("regions", []), doc.get("regions", []), key="code")
         crawl = dict(doc.get("crawl", {}))
         crawl["first_seen"] = stored.get("crawl", {}).get("first_seen") or crawl.get("first_seen")
@@ -288,7 +295,7 @@ class Store:
             result.updated += 1
         else:
             result.unchanged += 1
-        return UpdateOne({"_id": doc["_id"]}, update)
+        return [UpdateOne({"_id": doc["_id"]}, update), *channel_pushes(doc["_id"], doc.get("channels", []))]
 
     def repoint(self, copies: list[str], original: str) -> int:
         """Copies point at an original found after them: those stored now, and those written later (still in a
@@ -317,21 +324,20 @@ class Store:
         return IdSet(int(doc["_id"]) for doc in self.db.articles.find(query, {"_id": 1}))
 
     def add_channels(self, channels_by_id: dict[str, list[dict[str, Any]]]) -> int:
-        """Merge newly seen listings into stored articles (not fetched again), or into articles on their way to
-        storage when they are written."""
-        updates = []
-        for cms_id in channels_by_id:
-            doc = self.db.articles.find_one({"_id": cms_id}, {"channels": 1})
-            if doc is None:
-                waiting = self.unwritten_channels.get(cms_id, [])
-                self.unwritten_channels[cms_id] = merge_unique(waiting, channels_by_id[cms_id], key="url")
-                continue
-            merged = merge_unique(doc.get("channels", []), channels_by_id[doc["_id"]], key="url")
-            if len(merged) != len(doc.get("channels", [])):
-                updates.append(UpdateOne({"_id": doc["_id"]}, {"$set": {"channels": merged}}))
-        if updates:
-            self.db.articles.bulk_write(updates, ordered=False)
-        return len(updates)
+        """Merge newly seen listings into stored articles (not fetched again), or, for articles on their way to
+        storage in this process or another, into `unwritten_channels`, merged when they are written. That one is
+        written first and the article tried again after: whichever side comes second merges the channels."""
+        ids = list(channels_by_id)
+        stored = {doc["_id"] for doc in self.db.articles.find({"_id": {"$in": ids}}, {"_id": 1})}
+        unwritten = [
+            UpdateOne({"_id": cms_id}, {"$addToSet": {"channels": {"$each": channels_by_id[cms_id]}}}, upsert=True)
+            for cms_id in ids
+            if cms_id not in stored
+        ]
+        if unwritten:
+            self.db.unwritten_channels.bulk_write(unwritten, ordered=False)
+        pushes = [push for cms_id in ids for push in channel_pushes(cms_id, channels_by_id[cms_id])]
+        return self.db.articles.bulk_write(pushes, ordered=False).modified_count
 
     def fingerprints(self, start: str | None = None, end: str | None = None) -> Iterator[dict[str, Any]]:
         """Stored articles' fingerprints, for near-duplicate detection across runs: all, or those published in
@@ -384,6 +390,15 @@ class Store:
 def revision(stored: dict[str, Any], replaced_at: str | None) -> dict[str, Any]:
     """The stored version of an article's readable fields, kept when they are replaced."""
     return {**{key: stored.get(key) for key in REVISION_FIELDS}, "replaced_at": replaced_at}
+
+
+def channel_pushes(cms_id: str, channels: list[dict[str, Any]]) -> list[UpdateOne]:
+    """Each channel added to the article unless one with its URL is there: one atomic update each, so processes
+    adding channels to the same article at once lose none (a read, a merge and a write would)."""
+    return [
+        UpdateOne({"_id": cms_id, "channels.url": {"$ne": channel["url"]}}, {"$push": {"channels": channel}})
+        for channel in channels
+    ]
 
 
 def merge_unique(old: list[dict[str, Any]], new: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:

@@ -1,9 +1,12 @@
-"""Two crawler processes share one crawl through a real redis-server (scrapy-redis): together they emit the
-expected set, and no article twice."""
+"""Crawler processes share one crawl through a real redis-server (scrapy-redis): together they emit the expected
+set, and no article twice; one killed mid-crawl loses nothing (its leased requests go back to the queue)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -11,8 +14,8 @@ from datetime import date
 
 import pytest
 
-from tests.conftest import missing_service, run_crawl
-from tests.replica.server import ReplicaServer
+from tests.conftest import PROJECT, missing_service, run_crawl
+from tests.replica.server import ReplicaServer, crawl_command, crawl_environment
 from tests.replica.site import Site
 from tests.services import RedisServer
 
@@ -56,6 +59,8 @@ def test_two_processes_split_one_crawl(redis_url, replica, site, tmp_path, late)
     assert set(both) == site.expected_ids(date.fromisoformat(SINCE))
     assert first.ids and second.ids, "one process did all the work: the crawl was not shared"
     assert "scrapy_redis.scheduler.Scheduler" in first.log
+    for result in results:  # every lease finished: nothing given back at the close
+        assert "gansunews/distributed/given_back" not in result.stats
 
 
 def test_walks_through_the_shared_queue_lose_no_page(redis_url, tmp_path):
@@ -65,9 +70,67 @@ def test_walks_through_the_shared_queue_lose_no_page(redis_url, tmp_path):
     site = Site(seed=7, scale=4)
     server = ReplicaServer(site).start()
     try:
-        env = {"REDIS_URL": redis_url, "GANSUNEWS_REDIS_RUN": uuid.uuid4().hex, "GANSUNEWS_REDIS_IDLE_SECONDS": "2"}
+        env = {"REDIS_URL": redis_url, "GANSUNEWS_REDIS_RUN": uuid.uuid4().hex}
         result = run_crawl(server.proxy_url, tmp_path, f"since={SINCE}", env=env)
     finally:
         server.stop()
     assert result.returncode == 0, result.log[-2000:]
     assert sorted(result.ids) == sorted(site.expected_ids(date.fromisoformat(SINCE)))
+    assert "gansunews/distributed/given_back" not in result.stats
+
+
+def test_a_process_killed_mid_crawl_loses_nothing(redis_url, mongo_db, tmp_path):
+    """Two processes share a crawl into MongoDB; one is killed with SIGKILL while it holds requests. Its heartbeat
+    stops, the survivor takes its leased requests back into the queue and finishes the crawl: every article is
+    stored. Without leases the requests it had taken were gone with it, and their walks or articles with them."""
+    site = Site(seed=7)
+    server = ReplicaServer(site).start()
+    for story in site.stories.values():
+        server.delays[story.path] = 0.1
+    host, port = mongo_db.client.address
+    shared = {
+        "REDIS_URL": redis_url,
+        "GANSUNEWS_REDIS_RUN": uuid.uuid4().hex,
+        "GANSUNEWS_REDIS_LEASE_SECONDS": "3",
+        "MONGO_URI": f"mongodb://{host}:{port}/",
+        "MONGO_DATABASE": mongo_db.name,
+    }
+    env = crawl_environment(server.proxy_url, **shared, GANSUNEWS_SPOOL_DIR=str(tmp_path / "spool-killed"))
+    command = crawl_command("-a", f"since={SINCE}", "-s", "CONCURRENT_REQUESTS=4", "-s", "LOG_LEVEL=WARNING")
+    killed = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    survivor: list = []
+    try:
+        deadline = time.monotonic() + 120
+        while mongo_db.articles.count_documents({}) < 20 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        joins = threading.Thread(
+            target=lambda: survivor.append(
+                run_crawl(
+                    server.proxy_url,
+                    tmp_path / "survivor",
+                    f"since={SINCE}",
+                    env={**shared, "GANSUNEWS_SPOOL_DIR": str(tmp_path / "spool-survivor")},
+                    settings={"CONCURRENT_REQUESTS": 4},
+                    feed=False,
+                )
+            )
+        )
+        joins.start()
+        time.sleep(3)  # both at work
+        os.kill(killed.pid, signal.SIGKILL)
+        killed.wait(timeout=30)
+        server.delays.clear()
+        joins.join(timeout=280)
+        (result,) = survivor
+        alone = run_crawl(server.proxy_url, tmp_path / "alone", f"since={SINCE}")  # one process, for the channels
+    finally:
+        killed.kill()
+        server.stop()
+    assert result.returncode == 0, result.log[-3000:]
+    assert result.stat("distributed/taken_back") >= 1, "the killed process held no lease: the test proves nothing"
+    stored = {doc["_id"]: {c["url"] for c in doc["channels"]} for doc in mongo_db.articles.find({}, {"channels": 1})}
+    assert set(stored) == site.expected_ids(date.fromisoformat(SINCE))
+    assert "gansunews/distributed/given_back" not in result.stats
+    # each with every channel that lists it, though another process had requested it (merged on write)
+    assert result.stat("article/listed_again") >= 1
+    assert stored == {item["article_id"]: {c["url"] for c in item["channels"]} for item in alone.items}

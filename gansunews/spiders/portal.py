@@ -14,7 +14,6 @@ stopped crawl resumes after them.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -32,6 +31,7 @@ from gansunews.browser import browser_meta
 from gansunews.crawlinfo import articles_stored, failure_recorded
 from gansunews.idset import IdSet
 from gansunews.items import RawArticle
+from gansunews.leases import Leases, leased
 from gansunews.pages import PageError, content_type, raw_page
 from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
 from gansunews.readers import PageReaders, Reader, Reading, read_article, read_continuation
@@ -89,6 +89,7 @@ class PortalSpider(scrapy.Spider):
         self.parked: dict[str, Channel] = {}  # walks waiting for the scheduler to drain
         self.discovering = 0  # discovery requests not answered yet: until then, more channels may list anything
         self.distributed = False
+        self.leases: Leases | None = None  # distributed: what this process has taken from the shared queue
         self.seen_links: set[str] = set()
         self.states: dict[str, dict[str, Any]] = {}  # stored channels: watermark, walk progress
         self.known = IdSet()  # ids stored by earlier runs: not fetched again
@@ -124,8 +125,8 @@ class PortalSpider(scrapy.Spider):
             # A walk's state travels with its requests through the shared queue, and whichever process reads a page
             # requests the next one: one page at a time, since a parallel page would carry a stale copy of it
             spider.page_lookahead = 1
-        spider.shared_queue_patience = settings.getfloat("GANSUNEWS_REDIS_IDLE_SECONDS") if spider.distributed else 0.0
-        spider.idle_mark = (-1, time.monotonic())
+            spider.leases = Leases.from_crawler(crawler)
+            crawler.signals.connect(spider.listed_again, signal=signals.request_dropped)
         spider.browser_context = settings.getdict("GANSUNEWS_PLAYWRIGHT_CONTEXT")
         spider.readers = PageReaders(max(0, settings.getint("GANSUNEWS_READ_WORKERS")))
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
@@ -178,6 +179,7 @@ class PortalSpider(scrapy.Spider):
             self.discovering += 1
             yield Request(seed, callback=self.parse_home, errback=self.discovery_failed, priority=PRIORITY_DISCOVERY)
 
+    @leased
     def parse_home(self, response: Response):
         """A portal home page: every site link is a possible way into the 甘肃新闻 tree."""
         self.discovering -= 1
@@ -186,6 +188,7 @@ class PortalSpider(scrapy.Spider):
             yield from self.follow_links(page, parent=self.scope_root(page, link_text=""))
         yield from self.release()
 
+    @leased
     def discovery_failed(self, failure: Failure):
         self.discovering -= 1
         self.record_failure("listing", failure)
@@ -229,6 +232,7 @@ class PortalSpider(scrapy.Spider):
                     cb_kwargs={"link_text": link.text, "parent": parent},
                 )
 
+    @leased
     async def parse_channel(self, response: Response, link_text: str, parent: Channel | None):
         """A candidate channel's live page: keep it when it is a listing in scope, walk it, look further. The
         scope's home is a root, not a channel, unless it has a pager of its own."""
@@ -315,6 +319,7 @@ class PortalSpider(scrapy.Spider):
             cb_kwargs={"channel": channel},
         )
 
+    @leased
     def parse_pager_script(self, response: Response, channel: Channel):
         channel.ledger.read(PAGER_SCRIPT, [], set())
         maxpage = parse_maxpage(response.body.decode("latin-1"))
@@ -327,6 +332,7 @@ class PortalSpider(scrapy.Spider):
             yield from self.walk_on(channel, maxpage)
         yield from self.release()
 
+    @leased
     def pager_script_failed(self, failure: Failure):
         channel = failure.request.cb_kwargs["channel"]
         channel.ledger.read(PAGER_SCRIPT, [], set())
@@ -348,6 +354,7 @@ class PortalSpider(scrapy.Spider):
             meta=browser_meta(self.browser_context) if channel.drawn_by_js else None,
         )
 
+    @leased
     async def parse_archive(self, response: Response, channel: Channel, number: int):
         for result in self.archive_page(response, channel, number):
             yield result
@@ -368,6 +375,7 @@ class PortalSpider(scrapy.Spider):
             return
         yield from self.after_archive_page(page, channel, number)
 
+    @leased
     async def parse_page_one(self, response: Response, channel: Channel, number: int):
         """Page 1 against page `maxpage`: if it is the newer, the numbering falls with time and the walk goes up
         from page 1 (page `maxpage`, already here, is read as the oldest); else page 1 is left for the walk's end
@@ -461,6 +469,7 @@ class PortalSpider(scrapy.Spider):
         channel.recent_pages.append(listed)
         return False
 
+    @leased
     def archive_failed(self, failure: Failure):
         self.record_failure("listing", failure)
         channel, number = failure.request.cb_kwargs["channel"], failure.request.cb_kwargs["number"]
@@ -632,13 +641,13 @@ class PortalSpider(scrapy.Spider):
         url = strip_query(entry.url)
         cms_id = article_id(url)
         self.count("listing/entries")
-        if self.distributed:  # the shared dupefilter decides; the channels travel with the request
-            self.count("article/requested")
-            return self.article_request(url, cms_id, [channel.ref], PRIORITY_ARTICLE)
         listed = self.listed.get(cms_id)
         if listed is None and (int(cms_id) in self.known or int(cms_id) in self.settled):
             stored.setdefault(cms_id, []).append(channel.ref)
             return None
+        if self.distributed:  # the shared dupefilter decides (`listed_again`); the channels travel with the request
+            self.count("article/requested")
+            return self.article_request(url, cms_id, [channel.ref], PRIORITY_ARTICLE)
         if listed is None:
             self.listed[cms_id] = Listed(day=entry.day or date.min, channels=[channel.ref], walks=[channel])
             waiting.add(cms_id)
@@ -655,17 +664,34 @@ class PortalSpider(scrapy.Spider):
         waiting.add(cms_id)
         return None
 
-    def add_channels(self, channels_by_id: dict[str, list[dict[str, str]]]) -> None:
-        """Channels of articles stored already (by an earlier run, or released by this one) merged on write."""
+    def add_channels(
+        self, channels_by_id: dict[str, list[dict[str, str]]], counted: str = "incremental/known", lease=None
+    ) -> None:
+        """Channels of articles stored already (by an earlier run, or released by this one), or requested by
+        another process, merged on write. Distributed, the listing's lease waits for the write."""
         if not channels_by_id:
             return
-        self.count("incremental/known", len(channels_by_id))
+        self.count(counted, len(channels_by_id))
         if self.store is None:  # a feed's articles wait for their listings: only an out-of-order one gets here
             self.count("listing/after_release", len(channels_by_id))
             return
-        self.store.run_soon(
-            self.store.add_channels, channels_by_id, done=lambda n: self.count("incremental/channels_merged", n)
-        )
+        written = self.leases.hold(lease) if self.leases else lambda: None
+
+        def merged(count: int) -> None:
+            self.count("incremental/channels_merged", count)
+            written()
+
+        self.store.run_soon(self.store.add_channels, channels_by_id, done=merged)
+
+    def listed_again(self, request: Request) -> None:
+        """Distributed: an article request the shared dupefilter had seen (some process requested the article
+        already). Its channel is merged on write, wherever the article is stored."""
+        cms_id = request.cb_kwargs.get("cms_id") if request.callback == self.parse_article_or_redirect else None
+        if cms_id is not None:
+            self.count("article/requested", -1)
+            lease = request.meta.get("parent_lease")
+            self.add_channels({cms_id: request.cb_kwargs["channels"]}, counted="article/listed_again", lease=lease)
+        self.leases.dropped(request)
 
     def save_walk(self, channel: Channel, begun: bool = False) -> None:
         """The walk's progress: where a stopped crawl resumes (after the pages whose articles are all settled),
@@ -708,16 +734,8 @@ class PortalSpider(scrapy.Spider):
         if self.held:
             self.crawler.engine.crawl(Request("data:,", callback=self.release_all, dont_filter=True))
             raise DontCloseSpider
-        if self.shared_queue_patience and self.still_waiting_for_peers():
-            raise DontCloseSpider
-
-    def still_waiting_for_peers(self) -> bool:
-        """Distributed crawl: an idle process waits a while for work the others put in the shared queue, and
-        closes only after `GANSUNEWS_REDIS_IDLE_SECONDS` without any response."""
-        seen = self.crawler.stats.get_value("response_received_count", 0)
-        if seen != self.idle_mark[0]:
-            self.idle_mark = (seen, time.monotonic())
-        return time.monotonic() - self.idle_mark[1] < self.shared_queue_patience
+        if self.leases is not None and self.leases.busy():
+            raise DontCloseSpider  # a peer's leased work may still bring more, or come back to the queue
 
     def complete_after(self) -> date | None:
         """Articles newer than this day are listed by every walk that could list them (`date.min`: no walk is
@@ -739,6 +757,7 @@ class PortalSpider(scrapy.Spider):
         after = self.complete_after() if self.held else None
         yield from self.released([i for i, listed in self.held.items() if is_complete(listed.day, after)])
 
+    @leased
     def release_all(self, response: Response):
         """Idle: no walk is left to list the held articles."""
         yield from self.released(list(self.held))
@@ -779,6 +798,8 @@ class PortalSpider(scrapy.Spider):
 
     def settle(self, cms_id: str) -> None:
         """The article is stored, dropped or failed: the pages that listed it may now be done."""
+        if self.leases is not None:
+            self.leases.settled(cms_id)
         listed = self.listed.pop(cms_id, None)
         if listed is None:
             return
@@ -806,6 +827,7 @@ class PortalSpider(scrapy.Spider):
             dont_filter=redirects > 0 or not self.distributed,
         )
 
+    @leased
     async def parse_article_or_redirect(self, response: Response, cms_id: str, channels: list[dict[str, str]]):
         self.count("article/fetched")
         if response.status not in REDIRECT_CODES:
@@ -865,6 +887,7 @@ class PortalSpider(scrapy.Spider):
             cb_kwargs={"raw": raw, "visited": visited | {url}},
         )
 
+    @leased
     async def parse_continuation(self, response: Response, raw: RawArticle, visited: set[str]):
         reading = await self.read(read_continuation, response)
         if reading.body is None:  # the article keeps the pages it has; the loss is counted
@@ -880,12 +903,14 @@ class PortalSpider(scrapy.Spider):
         for result in self.fetched(raw.article_id, raw):
             yield result
 
+    @leased
     def continuation_failed(self, failure: Failure):
         """A lost continuation page: the article is emitted with the pages it has, and the loss is counted."""
         self.record_failure("continuation", failure)
         raw = failure.request.cb_kwargs["raw"]
         yield from self.fetched(raw.article_id, raw)
 
+    @leased
     def article_failed(self, failure: Failure):
         self.record_failure("article", failure)
         yield from self.fetched(failure.request.cb_kwargs["cms_id"], None)

@@ -1,0 +1,277 @@
+"""Leases on the shared queue (distributed crawl): a request taken from Redis stays there, in its taker's `leased`
+hash, until its work is safe: every request its callback yielded is in the queue (or was a duplicate), and every
+article it yielded is stored or dropped. Each process refreshes a heartbeat key that expires after
+`GANSUNEWS_REDIS_LEASE_SECONDS`; when a process stops beating (kill -9, a crash, a machine gone), the first peer to
+notice moves its leased requests back to the queue, and a process that closes returns what it still holds.
+
+At least once, never lost: a request taken back from a dead process may be fetched twice, and MongoDB's upsert by
+article id keeps one record per article. A process closes only when the queue is empty and no process holds a
+lease, so no peer leaves while another's work may still bring more.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from scrapy import signals
+from scrapy.http import Request
+from scrapy_redis import connection
+from scrapy_redis.queue import PriorityQueue
+from twisted.internet.task import LoopingCall
+
+from gansunews.distributed import key_prefix
+
+logger = logging.getLogger(__name__)
+
+CURRENT: ContextVar[int | None] = ContextVar("lease", default=None)  # the lease of the callback running now
+
+# Pop the most urgent request and lease it, in one step: a process killed between the two would lose it.
+TAKE = """
+local top = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #top == 0 then return false end
+redis.call('ZREM', KEYS[1], top[1])
+local lease = redis.call('INCR', KEYS[3])
+redis.call('HSET', KEYS[2], lease, top[2] .. ' ' .. top[1])
+return {lease, top[1]}
+"""
+
+# Put every request a process holds back into the queue with its priority, in one step.
+GIVE_BACK = """
+local held = redis.call('HGETALL', KEYS[2])
+for i = 2, #held, 2 do
+  local at = string.find(held[i], ' ', 1, true)
+  redis.call('ZADD', KEYS[1], string.sub(held[i], 1, at - 1), string.sub(held[i], at + 1))
+end
+redis.call('DEL', KEYS[2])
+return #held / 2
+"""
+
+
+class Leases:
+    """This process's leases: what each leased request still waits for, and the Redis side (take, finish, give
+    back, heartbeat, taking back a silent peer's work)."""
+
+    def __init__(self, crawler, server, prefix: str) -> None:
+        self.crawler = crawler
+        self.server = server
+        self.prefix = prefix
+        self.me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.seconds = max(1.0, crawler.settings.getfloat("GANSUNEWS_REDIS_LEASE_SECONDS"))
+        self.waiting: dict[int, int] = {}  # lease -> its callback (1 until it ends) + children not yet safe
+        self.articles: dict[str, list[int]] = {}  # article id -> the leases that yielded it (two after a take-back)
+        self.take_script = server.register_script(TAKE)
+        self.give_back_script = server.register_script(GIVE_BACK)
+        self.queue_key = ""  # set by the queue that uses these leases
+        self.beat = LoopingCall(self.heartbeat)
+        crawler.signals.connect(self.opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler) -> Leases:
+        return cls(crawler, connection.from_settings(crawler.settings), key_prefix(crawler.settings))
+
+    def leased_key(self, worker: str) -> str:
+        return f"{self.prefix}:leased:{worker}"
+
+    def alive_key(self, worker: str) -> str:
+        return f"{self.prefix}:alive:{worker}"
+
+    # ---------------------------------------------------------------- the queue's side
+
+    def take(self) -> tuple[int, bytes] | None:
+        """The most urgent request in the queue, leased to this process."""
+        taken = self.take_script(keys=[self.queue_key, self.leased_key(self.me), f"{self.prefix}:lease_counter"])
+        if not taken:
+            return None
+        lease, data = int(taken[0]), taken[1]
+        self.waiting[lease] = 1
+        return lease, data
+
+    def pushed(self, request: Request) -> None:
+        """A request is in the queue: one child of its parent is safe. A leased request pushed again as it is
+        (a retry, made outside any callback) replaces its lease."""
+        own, parent = request.meta.pop("lease", None), request.meta.pop("parent_lease", None)
+        if own is not None:
+            self.finish(own, everything=True)
+        if parent is not None:
+            self.finish(parent)
+
+    # ---------------------------------------------------------------- the spider's side
+
+    def child(self, lease: int | None, output: Any) -> Any:
+        """Something a leased request's callback yielded: the lease waits until it is safe."""
+        if lease is None or lease not in self.waiting:
+            return output
+        if isinstance(output, Request):
+            output.meta.pop("lease", None)  # a copy of the request itself (rendered again) is a child like any
+            output.meta["parent_lease"] = lease
+        else:
+            self.articles.setdefault(output.article_id, []).append(lease)
+        self.waiting[lease] += 1
+        return output
+
+    def hold(self, lease: int | None = None) -> Callable[[], None]:
+        """One more thing the lease (the running callback's when none is named) waits for, such as a write sent to
+        MongoDB without waiting: call what this returns once it is done."""
+        lease = CURRENT.get() if lease is None else lease
+        if lease is None or lease not in self.waiting:
+            return lambda: None
+        self.waiting[lease] += 1
+        return functools.partial(self.finish, lease)
+
+    def settled(self, article_id: str) -> None:
+        """An article yielded by a leased callback is stored, dropped or failed."""
+        for lease in self.articles.pop(article_id, ()):
+            self.finish(lease)
+
+    def dropped(self, request: Request) -> None:
+        """A yielded request the shared dupefilter had seen: nothing more to wait for (the spider's `listed_again`
+        holds the lease for what it does about it)."""
+        parent = request.meta.pop("parent_lease", None)
+        if parent is not None:
+            self.finish(parent)
+
+    def finish(self, lease: int | None, everything: bool = False) -> None:
+        """One thing the lease waited for is done (or all of them): the last one frees it in Redis."""
+        if lease is None:
+            return
+        left = 0 if everything else self.waiting.get(lease, 1) - 1
+        if left > 0:
+            self.waiting[lease] = left
+            return
+        self.waiting.pop(lease, None)
+        self.server.hdel(self.leased_key(self.me), lease)
+
+    # ---------------------------------------------------------------- liveness
+
+    def opened(self) -> None:
+        self.heartbeat()
+        self.beat.start(self.seconds / 3, now=False)
+
+    def heartbeat(self) -> None:
+        """Say this process is alive, and take back the work of peers that are not."""
+        try:
+            self.server.set(self.alive_key(self.me), 1, ex=max(1, round(self.seconds)))
+            self.server.sadd(f"{self.prefix}:workers", self.me)
+            for worker in self.workers():
+                if worker != self.me and not self.server.exists(self.alive_key(worker)):
+                    self.take_back(worker)
+        except Exception as error:  # Redis away for a moment: the next beat tries again; the crawl goes on
+            logger.warning("lease heartbeat failed: %s", error)
+
+    def take_back(self, worker: str) -> None:
+        returned = self.give_back_script(keys=[self.queue_key, self.leased_key(worker)])
+        self.server.srem(f"{self.prefix}:workers", worker)
+        if returned:
+            self.crawler.stats.inc_value("gansunews/distributed/taken_back", returned)
+            logger.warning("process %s stopped beating: %d of its requests are back in the queue", worker, returned)
+
+    def busy(self) -> bool:
+        """Work somewhere: requests queued, or leased by a process (maybe this one) that may yield more."""
+        if self.server.zcard(self.queue_key):
+            return True
+        return any(self.server.hlen(self.leased_key(worker)) for worker in self.workers())
+
+    def workers(self) -> list[str]:
+        return [worker.decode() for worker in self.server.smembers(f"{self.prefix}:workers")]
+
+    def closed(self) -> None:
+        """A process that stops gives back what it has not finished (a stop before the end, or a bug)."""
+        if self.beat.running:
+            self.beat.stop()
+        returned = self.give_back_script(keys=[self.queue_key, self.leased_key(self.me)])
+        if returned:
+            self.crawler.stats.set_value("gansunews/distributed/given_back", returned)
+            logger.warning("%d leased requests not finished here are back in the shared queue", returned)
+        self.server.delete(self.alive_key(self.me))
+        self.server.srem(f"{self.prefix}:workers", self.me)
+
+
+class LeasedQueue(PriorityQueue):
+    """scrapy-redis' priority queue, whose pop leases the request to this process (`Leases`)."""
+
+    def __init__(self, server, spider, key, serializer=None) -> None:
+        super().__init__(server, spider, key, serializer)
+        self.leases: Leases = spider.leases
+        self.leases.queue_key = self.key
+
+    def push(self, request: Request) -> None:
+        self.leases.pushed(request)  # before encoding: the lease marks stay out of the queue
+        super().push(request)
+
+    def pop(self, timeout: int = 0) -> Request | None:
+        taken = self.leases.take()
+        if taken is None:
+            return None
+        lease, data = taken
+        request = self._decode_request(data)
+        request.meta["lease"] = lease
+        return request
+
+
+def leased(callback: Callable) -> Callable:
+    """A spider callback or errback whose request may be leased: what it yields is handed to the lease, and the
+    callback's end is the lease's first condition. While the callback runs, its lease is `CURRENT` (`Leases.hold`).
+    A callback that raises still ends (its request is done); one cancelled by a stop does not, so its request goes
+    back to the queue."""
+
+    if inspect.isasyncgenfunction(callback):
+
+        @functools.wraps(callback)
+        async def async_wrapper(spider, outcome, *args, **kwargs):
+            outputs = callback(spider, outcome, *args, **kwargs)
+            leases = spider.leases
+            if leases is None:
+                async for output in outputs:
+                    yield output
+                return
+            lease = outcome.request.meta.get("lease")  # a Response's request, or the Failure's (set by Scrapy)
+            try:
+                while True:
+                    token = CURRENT.set(lease)
+                    try:
+                        output = await anext(outputs)
+                    except StopAsyncIteration:
+                        break
+                    finally:
+                        CURRENT.reset(token)
+                    yield leases.child(lease, output)
+            except Exception:
+                leases.finish(lease)
+                raise
+            leases.finish(lease)
+
+        return async_wrapper
+
+    @functools.wraps(callback)
+    def wrapper(spider, outcome, *args, **kwargs):
+        outputs = callback(spider, outcome, *args, **kwargs)
+        leases = spider.leases
+        if leases is None:
+            yield from outputs
+            return
+        lease = outcome.request.meta.get("lease")
+        try:
+            while True:
+                token = CURRENT.set(lease)
+                try:
+                    output = next(outputs)
+                except StopIteration:
+                    break
+                finally:
+                    CURRENT.reset(token)
+                yield leases.child(lease, output)
+        except Exception:
+            leases.finish(lease)
+            raise
+        leases.finish(lease)
+
+    return wrapper

@@ -1,0 +1,80 @@
+"""Leases on the shared queue, against a real redis-server: a leased request stays in Redis until everything it
+waits for is done, and a process that stops beating has its requests put back with their priorities."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+
+import pytest
+import scrapy
+from scrapy.utils.test import get_crawler
+
+from gansunews.items import RawArticle
+from gansunews.leases import LeasedQueue, Leases
+from tests.conftest import missing_service
+from tests.services import RedisServer
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    if not shutil.which("redis-server"):
+        missing_service("redis-server is not installed (apt-get install redis-server)")
+    server = RedisServer().start()
+    yield server.url
+    server.stop()
+
+
+def process(redis_url: str, run: str) -> LeasedQueue:
+    """One crawler process's queue and leases (a real Crawler, a real Redis)."""
+    settings = {"REDIS_URL": redis_url, "GANSUNEWS_REDIS_RUN": run, "GANSUNEWS_REDIS_LEASE_SECONDS": 1}
+    crawler = get_crawler(settings_dict=settings)
+    crawler.stats.open_spider()
+    spider = scrapy.Spider.from_crawler(crawler, name="gscn")
+    spider.leases = Leases.from_crawler(crawler)
+    return LeasedQueue(spider.leases.server, spider, f"gansunews:{run}:requests")
+
+
+def leased_count(queue: LeasedQueue) -> int:
+    return queue.server.hlen(queue.leases.leased_key(queue.leases.me))
+
+
+def test_a_silent_process_s_requests_go_back_with_their_priority(redis_url):
+    run = uuid.uuid4().hex
+    dead, alive = process(redis_url, run), process(redis_url, run)
+    dead.push(scrapy.Request("https://gansu.gscn.com.cn/a.shtml", priority=200))
+    dead.push(scrapy.Request("https://gansu.gscn.com.cn/b.shtml", priority=0))
+    taken = dead.pop()
+    assert taken.url.endswith("/a.shtml") and len(dead) == 1 and leased_count(dead) == 1
+    dead.leases.heartbeat()  # beats once, then never again
+    alive.leases.heartbeat()
+    assert alive.leases.busy() and len(alive) == 1, "a live peer's lease is left alone"
+    time.sleep(1.3)
+    alive.leases.heartbeat()
+    assert alive.server.hlen(dead.leases.leased_key(dead.leases.me)) == 0
+    assert alive.leases.crawler.stats.get_value("gansunews/distributed/taken_back") == 1
+    assert [alive.pop().url[-7:] for _ in range(2)] == ["a.shtml", "b.shtml"], "the most urgent first, as before"
+    assert alive.pop() is None
+
+
+def test_a_lease_ends_when_its_children_articles_and_writes_are_done(redis_url):
+    queue = process(redis_url, uuid.uuid4().hex)
+    leases = queue.leases
+    queue.push(scrapy.Request("https://gansu.gscn.com.cn/listing.shtml"))
+    lease = queue.pop().meta["lease"]
+    child = leases.child(lease, scrapy.Request("https://gansu.gscn.com.cn/013001100.shtml"))
+    leases.child(
+        lease, RawArticle(url="https://gansu.gscn.com.cn/013001100.shtml", article_id="013001100", template="A")
+    )
+    written = leases.hold(lease)
+    leases.finish(lease)  # the callback ended
+    queue.push(child)
+    assert "parent_lease" not in child.meta and leased_count(queue) == 1
+    leases.settled("013001100")
+    assert leased_count(queue) == 1, "a write is still on its way"
+    written()
+    assert leased_count(queue) == 0 and not leases.waiting
+    queue.pop()  # the child
+    leases.closed()  # its lease not finished: given back at the close
+    assert len(queue) == 1 and leases.crawler.stats.get_value("gansunews/distributed/given_back") == 1

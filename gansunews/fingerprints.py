@@ -178,6 +178,13 @@ class _Keys:
             found.update(self.tail.get(key, ()))
         return found
 
+    def keep_only(self, keep: np.ndarray, new_rows: np.ndarray) -> None:
+        """Forget the rows not in `keep` (a bool per row); the others are renumbered by `new_rows`."""
+        self._merge()
+        kept = keep[self.sorted_rows]
+        self.sorted_keys = self.sorted_keys[kept]
+        self.sorted_rows = new_rows[self.sorted_rows[kept]].astype(np.int32)
+
     def _merge(self) -> None:
         pairs = sorted((key, row) for key, rows in self.tail.items() for row in rows)
         keys = np.array([key for key, _ in pairs], dtype=np.uint32)
@@ -285,6 +292,28 @@ class RepostIndex:
         for row in rows:
             self.duplicate_of[row] = original
         return sorted(self.id_at(row) for row in rows)
+
+    def keep_only(self, keep: np.ndarray) -> None:
+        """Forget the rows not in `keep` (a bool per row, `len(self)` of them), renumbering the others."""
+        new_rows = np.cumsum(keep) - 1
+        size = self.size
+        self.ids, self.times, self.content_keys, self.has_signature, self.stored = (
+            column[:size][keep] for column in (self.ids, self.times, self.content_keys, self.has_signature, self.stored)
+        )
+        self.size = len(self.ids)
+        signatures = np.zeros((size, PERMUTATIONS), dtype=KEPT_SIGNATURE_DTYPE)
+        for number, block in enumerate(self.signature_blocks):  # blocks reach the last row with a signature
+            part = signatures[number * BLOCK : (number + 1) * BLOCK]
+            part[:] = block[: len(part)]
+        signatures = signatures[keep]
+        self.signature_blocks = []
+        for start in range(0, len(signatures), BLOCK):
+            block = np.zeros((BLOCK, PERMUTATIONS), dtype=KEPT_SIGNATURE_DTYPE)
+            block[: len(signatures[start : start + BLOCK])] = signatures[start : start + BLOCK]
+            self.signature_blocks.append(block)
+        self.duplicate_of = {int(new_rows[row]): root for row, root in self.duplicate_of.items() if keep[row]}
+        self.rows.keep_only(keep, new_rows)
+        self.keys.keep_only(keep, new_rows)
 
     def _apart(self, one: float, other: float) -> bool:
         """Published further apart than the window (an undated article is near any)."""

@@ -21,6 +21,8 @@ GANSUNEWS_QUEUED_ARTICLES = 500  # article requests waiting in the scheduler at 
 GANSUNEWS_MAX_EMPTY_PAGES = 3  # archive pages without entries (or lost) a walk goes past before it stops
 GANSUNEWS_NEAR_DUPLICATE_SIMILARITY = 0.7  # estimated Jaccard similarity of bodies that makes a repost
 GANSUNEWS_REPOST_WINDOW_DAYS = 90  # copies published further apart are not reposts (fingerprints.WINDOW_DAYS)
+# With MongoDB, the repost index lets go of weeks no article needed lately past this many rows (≈ 0.2 KB each)
+GANSUNEWS_REPOST_INDEX_ROWS = 50_000
 GANSUNEWS_QUALITY_THRESHOLDS: dict = {}  # overrides of the verdict's thresholds (gansunews/quality.py, README)
 GANSUNEWS_READ_WORKERS = 1  # processes reading article pages beside the crawl (0: read in the crawl process)
 

@@ -164,3 +164,25 @@ def test_copies_further_apart_than_the_window_are_not_reposts():
     assert index.original_of("013000003", "2024-04-02T08:00:00+08:00", body("a", ORIGINAL)) == (None, [])
     # undated: near any (and, as ever, counted the earliest: the dated copy would point at it)
     assert index.original_of("013000004", "", body("a", ORIGINAL)) == (None, ["013000001"])
+
+
+def test_rows_let_go_leave_the_others_found_as_before():
+    """`keep_only` (the pipeline lets idle weeks go): across a signature block's edge, the kept rows keep their
+    bodies, copies and roots; the others are gone from every lookup."""
+    rng = random.Random(5)
+    texts = [random_body(rng) for _ in range(5000)]
+    index = RepostIndex()
+    for number, text in enumerate(texts):
+        index.add(f"{13000000 + number:09d}", JAN_2, body(f"h{number}", text), None)
+    index.add("013999999", JAN_3, body("copy", texts[4500] + "。"), "013004500")
+    keep = np.ones(len(index), dtype=bool)
+    keep[:4000] = False  # the first block and some of the second
+    index.keep_only(keep)
+    assert len(index) == 1001 and "013003999" not in index and "013004000" in index
+    assert index.original_of("013888888", JAN_3, body("x", texts[10])) == (None, [])
+    assert index.original_of("013888888", JAN_3, body("x", texts[4999] + "！")) == ("013004999", [])
+    assert index.original_of("013888888", JAN_3, body("h4600", "")) == ("013004600", [])  # exact key, no signature
+    assert index.original_of("013777777", JAN_3, body("y", texts[4500])) == ("013004500", [])
+    assert index.duplicate_of == {1000: "013004500"} and not index.read_by_this_run("013000001")
+    index.add("013000001", JAN_1, body("h1", texts[1]), None)  # it may come again, as a new row
+    assert index.original_of("013888888", JAN_2, body("z", texts[1])) == ("013000001", [])

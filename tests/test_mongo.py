@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from pymongo import MongoClient
@@ -395,3 +395,47 @@ def test_without_a_feed_articles_stream_and_later_channels_are_merged_on_write(m
         listed_in = {channel_key(c.live_url) for c in site.channels if stories[cms_id] in site.reachable(c)}
         assert {channel_key(c["url"]) for c in doc["channels"]} == listed_in, cms_id
     assert site.wrong_fields(list(stored.values())) == []
+
+
+def test_weeks_let_go_of_are_loaded_again_when_a_repost_needs_them(mongo_db, mongo_uri):
+    """Bounded memory: past `GANSUNEWS_REPOST_INDEX_ROWS`, weeks no article needed lately leave the repost index
+    (they are in MongoDB). A repost of an article in such a week, read much later, still finds its original."""
+    import asyncio
+    import dataclasses
+    import random
+
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    from gansunews.pipelines.dedupe import DedupePipeline
+    from gansunews.spiders.portal import PortalSpider
+
+    settings = {"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db.name, "GANSUNEWS_REPOST_INDEX_ROWS": 8}
+    crawler = get_crawler(PortalSpider, settings)
+    dedupe = DedupePipeline.from_crawler(crawler)
+    rng = random.Random(11)
+
+    def article(number: int, day: date, text: str | None = None):
+        text = text or "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(200))
+        cms_id = f"{13000000 + number:09d}"
+        published = f"{day.isoformat()}T09:00:00+08:00"
+        return dataclasses.replace(dedupe_article(cms_id, published), content_text=text, content_hash=f"h{number}")
+
+    async def read(item):
+        item = await dedupe.process_item(item)
+        fields = ("published_at", "minhash", "content_hash", "duplicate_of")
+        mongo_db.articles.insert_one({"_id": item.article_id, **{name: getattr(item, name) for name in fields}})
+        return item
+
+    async def crawl():
+        original = await read(article(0, date(2024, 1, 15)))
+        for number in range(1, 41):  # a walk far back in time: a week each, years before the original
+            await read(article(number, date(2020, 1, 1) + timedelta(weeks=2 * number)))
+        size = len(dedupe.index)
+        return original, size, await read(article(99, date(2024, 1, 20), original.content_text + "。"))
+
+    original, size_before_repost, repost = asyncio.run(crawl())
+    crawler.signals.send_catch_log(signals.engine_stopped)  # closes the crawl's store
+    assert crawler.stats.get_value("gansunews/dedupe/weeks_let_go") >= 1 and size_before_repost < 41
+    assert repost.duplicate_of == original.article_id
+    assert crawler.stats.get_value("gansunews/dedupe/stored_fingerprints") >= 1  # the original's week, again

@@ -14,6 +14,8 @@ import logging
 import math
 from datetime import datetime
 
+import numpy as np
+
 from gansunews.fingerprints import (
     SIMILAR,
     WINDOW_DAYS,
@@ -43,12 +45,18 @@ def fingerprint(article: Article) -> Fingerprint:
 
 
 class DedupePipeline:
-    def __init__(self, crawler, stored: MongoConfig | None, similar: float, window_days: float) -> None:
+    def __init__(
+        self, crawler, stored: MongoConfig | None, similar: float, window_days: float, max_rows: int = 0
+    ) -> None:
         self.crawler = crawler
         self.stored = stored  # where earlier runs' fingerprints are, if anywhere
         self.index = RepostIndex(similar, window_days)
         self.weeks: dict[int, asyncio.Future] = {}  # weeks of stored fingerprints loaded, or being loaded
         self.unavailable = False
+        self.max_rows = max_rows  # the index's size beyond which weeks not needed lately are let go (0: never)
+        self.items = 0  # articles seen: the clock of `last_needed`
+        self.last_needed: dict[int, int] = {}  # week → the article that last needed it
+        self.next_look = 0  # `items` from which an index past `max_rows` is looked at again
 
     @classmethod
     def from_crawler(cls, crawler) -> DedupePipeline:
@@ -58,6 +66,7 @@ class DedupePipeline:
             MongoConfig.from_settings(settings),
             settings.getfloat("GANSUNEWS_NEAR_DUPLICATE_SIMILARITY", SIMILAR),
             settings.getfloat("GANSUNEWS_REPOST_WINDOW_DAYS", WINDOW_DAYS),
+            settings.getint("GANSUNEWS_REPOST_INDEX_ROWS"),
         )
 
     async def process_item(self, item):
@@ -77,6 +86,7 @@ class DedupePipeline:
         self.index.add(item.article_id, item.published_at, body, item.duplicate_of)
         if later:
             await self.found_earlier_original(item.article_id, later)
+        self.let_go_of_idle_weeks()
         return item
 
     async def load_near(self, published_at: str) -> None:
@@ -87,6 +97,8 @@ class DedupePipeline:
             return
         window = self.index.window
         weeks = range(int((when - window) // WEEK), int((when + window) // WEEK) + 1)
+        self.items += 1
+        self.last_needed.update(dict.fromkeys(weeks, self.items))
         missing = [week for week in weeks if week not in self.weeks]
         if missing:
             loading = asyncio.ensure_future(self._load(missing[0], missing[-1] + 1))
@@ -111,6 +123,33 @@ class DedupePipeline:
             body = Fingerprint.of(doc.get("content_hash", ""), decode_signature(doc.get("minhash")))
             self.index.add(doc["_id"], doc.get("published_at", ""), body, doc.get("duplicate_of"), stored=True)
         self.crawler.stats.inc_value("gansunews/dedupe/stored_fingerprints", len(docs))
+
+    def let_go_of_idle_weeks(self) -> None:
+        """Bounded memory: past `GANSUNEWS_REPOST_INDEX_ROWS`, the weeks no article needed lately (in the last
+        quarter of that many articles) leave the index, least lately needed first, down to half of it. They are
+        all in MongoDB by then, this run's articles too, and are loaded again like any stored week if a later
+        article needs them. Only with MongoDB (nowhere to load them from otherwise), and never undated rows."""
+        if not self.max_rows or len(self.index) <= self.max_rows or self.stored is None or self.unavailable:
+            return
+        if self.items < self.next_look:  # all needed lately at the last look: not every article looks again
+            return
+        self.next_look = self.items + self.max_rows // 16
+        weeks_of_rows = self.index.times[: len(self.index)] // WEEK
+        numbers, counts = np.unique(weeks_of_rows[np.isfinite(weeks_of_rows)], return_counts=True)
+        rows_in = dict(zip(numbers.astype(int).tolist(), counts.tolist(), strict=True))
+        lately = self.items - self.max_rows // 4
+        left, going = len(self.index), []
+        for week in sorted((w for w, needed in self.last_needed.items() if needed < lately), key=self.last_needed.get):
+            if left <= self.max_rows // 2:
+                break
+            going.append(week)
+            left -= rows_in.get(week, 0)
+        if not going:
+            return
+        self.index.keep_only(~np.isin(weeks_of_rows, going))
+        for week in going:
+            del self.weeks[week], self.last_needed[week]
+        self.crawler.stats.inc_value("gansunews/dedupe/weeks_let_go", len(going))
 
     async def found_earlier_original(self, original: str, roots: list[str]) -> None:
         """Copies read before their original (the crawl streams articles in any order; or an earlier-dated

@@ -23,7 +23,6 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.http import Request
-from scrapy_redis import connection
 from scrapy_redis.queue import PriorityQueue
 from twisted.internet.task import LoopingCall
 
@@ -59,24 +58,22 @@ class Leases:
     """This process's leases: what each leased request still waits for, and the Redis side (take, finish, give
     back, heartbeat, taking back a silent peer's work)."""
 
-    def __init__(self, crawler, server, prefix: str) -> None:
+    def __init__(self, crawler) -> None:
         self.crawler = crawler
-        self.server = server
-        self.prefix = prefix
+        self.prefix = key_prefix(crawler.settings)
         self.me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.seconds = max(1.0, crawler.settings.getfloat("GANSUNEWS_REDIS_LEASE_SECONDS"))
         self.waiting: dict[int, int] = {}  # lease -> its callback (1 until it ends) + children not yet safe
         self.articles: dict[str, list[int]] = {}  # article id -> the leases that yielded it (two after a take-back)
-        self.take_script = server.register_script(TAKE)
-        self.give_back_script = server.register_script(GIVE_BACK)
-        self.queue_key = ""  # set by the queue that uses these leases
         self.beat = LoopingCall(self.heartbeat)
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
 
-    @classmethod
-    def from_crawler(cls, crawler) -> Leases:
-        return cls(crawler, connection.from_settings(crawler.settings), key_prefix(crawler.settings))
+    def attach(self, server, queue_key: str) -> None:
+        """The shared queue these leases are on, and its Redis client (one per process: the scheduler's)."""
+        self.server, self.queue_key = server, queue_key
+        self.take_script = server.register_script(TAKE)
+        self.give_back_script = server.register_script(GIVE_BACK)
 
     def leased_key(self, worker: str) -> str:
         return f"{self.prefix}:leased:{worker}"
@@ -201,7 +198,7 @@ class LeasedQueue(PriorityQueue):
     def __init__(self, server, spider, key, serializer=None) -> None:
         super().__init__(server, spider, key, serializer)
         self.leases: Leases = spider.leases
-        self.leases.queue_key = self.key
+        self.leases.attach(server, self.key)
 
     def push(self, request: Request) -> None:
         self.leases.pushed(request)  # before encoding: the lease marks stay out of the queue

@@ -337,7 +337,7 @@ class Store:
         if unwritten:
             self.db.unwritten_channels.bulk_write(unwritten, ordered=False)
         pushes = [push for cms_id in ids for push in channel_pushes(cms_id, channels_by_id[cms_id])]
-        return self.db.articles.bulk_write(pushes, ordered=False).modified_count
+        return self.db.articles.bulk_write(pushes, ordered=False).modified_count if pushes else 0
 
     def fingerprints(self, start: str | None = None, end: str | None = None) -> Iterator[dict[str, Any]]:
         """Stored articles' fingerprints, for near-duplicate detection across runs: all, or those published in

@@ -10,6 +10,7 @@ import uuid
 import pytest
 import scrapy
 from scrapy.utils.test import get_crawler
+from scrapy_redis import connection
 
 from gansunews.items import RawArticle
 from gansunews.leases import LeasedQueue, Leases
@@ -32,8 +33,8 @@ def process(redis_url: str, run: str) -> LeasedQueue:
     crawler = get_crawler(settings_dict=settings)
     crawler.stats.open_spider()
     spider = scrapy.Spider.from_crawler(crawler, name="gscn")
-    spider.leases = Leases.from_crawler(crawler)
-    return LeasedQueue(spider.leases.server, spider, f"gansunews:{run}:requests")
+    spider.leases = Leases(crawler)
+    return LeasedQueue(connection.from_settings(crawler.settings), spider, f"gansunews:{run}:requests")
 
 
 def leased_count(queue: LeasedQueue) -> int:

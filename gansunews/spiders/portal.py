@@ -8,7 +8,8 @@ channels (merged on write once the article has left the spider). With a feed, a 
 walk has listed past its day (the walks' event-time frontier, `WalkLedger.frontier`), so its line has all its
 channels. Articles reach the pipelines in any order (DedupePipeline re-points reposts read before their original).
 A channel's walk progress is saved in MongoDB as its pages become done (every article on them settled), and a
-stopped crawl resumes after them.
+stopped crawl resumes after them. Distributed (`REDIS_URL`), every callback is `@leased`: its request stays in Redis
+until what it yielded is safe, and a process that dies loses nothing (gansunews/leases.py).
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ class PortalSpider(scrapy.Spider):
             # A walk's state travels with its requests through the shared queue, and whichever process reads a page
             # requests the next one: one page at a time, since a parallel page would carry a stale copy of it
             spider.page_lookahead = 1
-            spider.leases = Leases.from_crawler(crawler)
+            spider.leases = Leases(crawler)
             crawler.signals.connect(spider.listed_again, signal=signals.request_dropped)
         spider.browser_context = settings.getdict("GANSUNEWS_PLAYWRIGHT_CONTEXT")
         spider.readers = PageReaders(max(0, settings.getint("GANSUNEWS_READ_WORKERS")))
@@ -665,7 +666,10 @@ class PortalSpider(scrapy.Spider):
         return None
 
     def add_channels(
-        self, channels_by_id: dict[str, list[dict[str, str]]], counted: str = "incremental/known", lease=None
+        self,
+        channels_by_id: dict[str, list[dict[str, str]]],
+        counted: str = "incremental/known",
+        lease: int | None = None,
     ) -> None:
         """Channels of articles stored already (by an earlier run, or released by this one), or requested by
         another process, merged on write. Distributed, the listing's lease waits for the write."""

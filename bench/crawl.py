@@ -1,12 +1,14 @@
 """Crawl throughput and re-crawl cost on a generated replica, against baselines measured in the same run.
 
-    python -m bench.crawl [--scale 80]          # scale 80 ≈ 20,000 articles; 40 ≈ 10,000; 200 ≈ 50,000
+    python -m bench.crawl [--scale 80] [--latency 0]   # scale 80 ≈ 20,000 articles; 40 ≈ 10,000; 200 ≈ 50,000
 
 1. The full crawl parses, cleans, deduplicates and stores into FerretDB; the baseline (bench/bare_spider.py)
    fetches exactly the URLs the full crawl fetched, through the same replica and the same way (the pages the
    crawl had to render in Chromium, JavaScript-drawn listings, it renders too), and does nothing with them.
    Prints requests per second for both and the ratio full ÷ bare (aim ≥ 0.8×); and, for reference, the ratio
    against the bare spider fetching every URL over plain HTTP (the rendered pages then come back empty).
+   `--latency` makes the replica answer every page that many seconds late (a server far away: the crawl is then
+   bound by round trips, not by this machine's two cores, which the replica, FerretDB and the crawl share).
 2. A second, incremental crawl of the unchanged replica into the same database: its requests over the first
    crawl's (aim ≤ 10%).
 """
@@ -107,9 +109,11 @@ def bare_crawl(urls: list[str], rendered: list[str], server: ReplicaServer, work
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=int, default=80)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds every page is answered late")
     options = parser.parse_args()
     site = Site(seed=7, scale=options.scale)
     server = ReplicaServer(site).start()
+    server.delay = options.latency
     database = FerretDB(ferretdb_binary()).start()
     work = Path(tempfile.mkdtemp(prefix="gansunews-bench-"))
     try:

@@ -82,6 +82,10 @@ class MongoConfig:
             spool_dir=Path(settings.get("GANSUNEWS_SPOOL_DIR") or ".gansunews/spool"),
         )
 
+    def articles_spool(self) -> Spool:
+        """Where articles wait while the server cannot take them (MongoPipeline's spool)."""
+        return Spool(self.spool_dir / f"{self.database}-articles.jsonl")
+
 
 @dataclass
 class SaveResult:

@@ -127,9 +127,12 @@ class DedupePipeline:
     def let_go_of_idle_weeks(self) -> None:
         """Bounded memory: past `GANSUNEWS_REPOST_INDEX_ROWS`, the weeks no article needed lately (in the last
         quarter of that many articles) leave the index, least lately needed first, down to half of it. They are
-        all in MongoDB by then, this run's articles too, and are loaded again like any stored week if a later
-        article needs them. Only with MongoDB (nowhere to load them from otherwise), and never undated rows."""
+        all in MongoDB by then, this run's articles too (none while articles wait in the spool), and are loaded again
+        like any stored week if a later article needs them. Only with MongoDB (nowhere to load them from otherwise),
+        and never undated rows."""
         if not self.max_rows or len(self.index) <= self.max_rows or self.stored is None or self.unavailable:
+            return
+        if self.stored.articles_spool().pending():  # articles not in MongoDB: their weeks could not come back
             return
         if self.items < self.next_look:  # all needed lately at the last look: not every article looks again
             return

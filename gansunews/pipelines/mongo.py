@@ -19,7 +19,7 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 from gansunews.crawlinfo import articles_stored
 from gansunews.items import Article
 from gansunews.redact import redact
-from gansunews.store import MongoConfig, OperationFailure, PyMongoError, Spool, Store
+from gansunews.store import MongoConfig, OperationFailure, PyMongoError, Store
 
 logger = logging.getLogger(__name__)
 WRITE_ATTEMPTS = 3
@@ -37,7 +37,7 @@ class MongoPipeline:
     def __init__(self, crawler, config: MongoConfig) -> None:
         self.crawler = crawler
         self.config = config
-        self.spool = Spool(config.spool_dir / f"{config.database}-articles.jsonl")
+        self.spool = config.articles_spool()
         self.store: Store | None = None
         self.buffer: list[dict] = []
         self.lock = asyncio.Lock()

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
-from pymongo import ASCENDING, MongoClient, UpdateOne
+from pymongo import ASCENDING, DESCENDING, MongoClient, UpdateOne
 from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 from scrapy import signals
 
@@ -342,6 +342,13 @@ class Store:
             self.db.unwritten_channels.bulk_write(unwritten, ordered=False)
         pushes = [push for cms_id in ids for push in channel_pushes(cms_id, channels_by_id[cms_id])]
         return self.db.articles.bulk_write(pushes, ordered=False).modified_count if pushes else 0
+
+    def published_span(self) -> tuple[str, str] | None:
+        """The publish times (ISO strings) of the first and last dated stored article; None when there is none."""
+        dated = {"published_at": {"$gt": ""}}
+        first = self.db.articles.find_one(dated, {"published_at": 1}, sort=[("published_at", ASCENDING)])
+        last = self.db.articles.find_one(dated, {"published_at": 1}, sort=[("published_at", DESCENDING)])
+        return (first["published_at"], last["published_at"]) if first and last else None
 
     def fingerprints(self, start: str | None = None, end: str | None = None) -> Iterator[dict[str, Any]]:
         """Stored articles' fingerprints, for near-duplicate detection across runs: all, or those published in

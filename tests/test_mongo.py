@@ -447,3 +447,60 @@ def test_weeks_let_go_of_are_loaded_again_when_a_repost_needs_them(mongo_db, mon
         return
     assert crawler.stats.get_value("gansunews/dedupe/weeks_let_go") >= 1 and size_before_repost < 41
     assert crawler.stats.get_value("gansunews/dedupe/stored_fingerprints") >= 1  # the original's week, again
+
+
+def test_stored_weeks_are_read_only_where_the_archive_has_articles(mongo_db, mongo_uri):
+    """A backfill into an empty archive reads no stored week (on FerretDB each read scans the collection, and the
+    writes wait behind it); a crawl of an archive reads only the weeks within its span."""
+    import asyncio
+
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    from gansunews.pipelines.dedupe import DedupePipeline
+    from gansunews.spiders.portal import PortalSpider
+
+    def read(*articles):
+        crawler = get_crawler(PortalSpider, {"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db.name})
+        dedupe = DedupePipeline.from_crawler(crawler)
+
+        async def run():
+            for article in articles:
+                await dedupe.process_item(article)
+
+        asyncio.run(run())
+        crawler.signals.send_catch_log(signals.engine_stopped)  # closes the crawl's store
+        return dedupe
+
+    empty = read(dedupe_article("013000001", "2024-01-15T09:00:00+08:00"))
+    assert empty.archive_weeks == (1, 0) and set(empty.weeks.values()) == {None}
+    mongo_db.articles.insert_one({"_id": "013000002", "published_at": "2023-06-01T09:00:00+08:00"})
+    archive = read(dedupe_article("013000003", "2023-07-01T09:00:00+08:00"))
+    loaded = [week for week, read in archive.weeks.items() if read is not None]
+    assert loaded and archive.archive_weeks[0] == archive.archive_weeks[1] in loaded
+
+
+def test_stored_weeks_not_read_are_tried_again_then_given_up(tmp_path):
+    """A read of stored fingerprints that fails is tried again when its weeks are next needed; after three
+    failures in a row the crawl finds reposts within itself only, and says so."""
+    import asyncio
+
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    from gansunews.pipelines.dedupe import DedupePipeline
+    from gansunews.spiders.portal import PortalSpider
+
+    settings = {"MONGO_URI": "mongodb://127.0.0.1:9/", "GANSUNEWS_MONGO_TIMEOUT_MS": 100}
+    crawler = get_crawler(PortalSpider, settings)
+    crawler.stats.open_spider()
+    dedupe = DedupePipeline.from_crawler(crawler)
+
+    async def run():
+        for number in range(5):
+            await dedupe.process_item(dedupe_article(f"01300000{number}", "2024-01-15T09:00:00+08:00"))
+
+    asyncio.run(run())
+    crawler.signals.send_catch_log(signals.engine_stopped)  # closes the crawl's store
+    assert crawler.stats.get_value("gansunews/dedupe/load_failed") == 3
+    assert crawler.stats.get_value("gansunews/dedupe/state_unavailable") == 1 and dedupe.unavailable

@@ -51,7 +51,11 @@ class DedupePipeline:
         self.crawler = crawler
         self.stored = stored  # where earlier runs' fingerprints are, if anywhere
         self.index = RepostIndex(similar, window_days)
-        self.weeks: dict[int, asyncio.Future] = {}  # weeks of stored fingerprints loaded, or being loaded
+        self.weeks: dict[int, asyncio.Future | None] = {}  # weeks loaded, being loaded, or with nothing to load (None)
+        self.archive_weeks: tuple[int, int] | None = None  # the first and last week stored before this run
+        self.archive_read: asyncio.Future | None = None
+        self.let_go: set[int] = set()  # weeks this run let go of: read again when needed
+        self.failures = 0  # reads of stored weeks failed in a row
         self.unavailable = False
         self.max_rows = max_rows  # the index's size beyond which weeks not needed lately are let go (0: never)
         self.items = 0  # articles seen: the clock of `last_needed`
@@ -91,34 +95,65 @@ class DedupePipeline:
 
     async def load_near(self, published_at: str) -> None:
         """Stored articles published within the window of `published_at` join the index (each week once; an
-        item that needs a week another item is loading waits for it)."""
+        item that needs a week another item is loading waits for it). Only weeks that can hold any are read: within
+        the span the archive had before this run, or let go of by this run (a backfill into an empty database reads
+        none: on FerretDB every such read scans the whole collection, and held up the writes behind it)."""
         when = timestamp(published_at)
         if self.stored is None or self.unavailable or not math.isfinite(when):
             return
+        if self.archive_weeks is None:
+            self.archive_read = self.archive_read or asyncio.ensure_future(self._read_archive_weeks())
+            await self.archive_read
         window = self.index.window
         weeks = range(int((when - window) // WEEK), int((when + window) // WEEK) + 1)
         self.items += 1
         self.last_needed.update(dict.fromkeys(weeks, self.items))
         missing = [week for week in weeks if week not in self.weeks]
         if missing:
-            loading = asyncio.ensure_future(self._load(missing[0], missing[-1] + 1))
-            self.weeks.update(dict.fromkeys(missing, loading))
-        pending = {self.weeks[week] for week in weeks if not self.weeks[week].done()}
+            self.weeks.update(dict.fromkeys(missing))  # nothing stored there
+            first, last = self.archive_weeks
+            stored = [week for week in missing if first <= week <= last or week in self.let_go]
+            if stored:
+                loading = asyncio.ensure_future(self._load(stored[0], stored[-1] + 1))
+                self.weeks.update(dict.fromkeys(stored, loading))
+                self.let_go.difference_update(stored)
+        pending = {self.weeks[week] for week in weeks if self.weeks[week] and not self.weeks[week].done()}
         if pending:  # most items find their weeks loaded: no pass through the event loop for them
             await asyncio.gather(*pending)
 
+    async def _read_archive_weeks(self) -> None:
+        """The weeks of the first and last article stored before this run (first > last: none)."""
+        store = Store.of(self.crawler, self.stored)
+        try:
+            span = await store.run(store.published_span)
+        except PyMongoError as error:
+            logger.warning("the archive's span is unknown (%s): every week is read", error)
+            span = ("0001-01-01T00:00:00+08:00", "9999-12-31T00:00:00+08:00")
+        self.archive_weeks = (int(timestamp(span[0]) // WEEK), int(timestamp(span[1]) // WEEK)) if span else (1, 0)
+
     async def _load(self, first_week: int, end_week: int) -> None:
         """Weeks [first_week, end_week) of stored fingerprints: read on the store's thread, added here (the index
-        is only ever changed on the reactor's thread)."""
+        is only ever changed on the reactor's thread). A read that fails is tried again when its weeks are next
+        needed; after three failures in a row the crawl goes on finding reposts within this run only."""
         start, end = (datetime.fromtimestamp(week * WEEK, CHINA_TZ).isoformat() for week in (first_week, end_week))
         store = Store.of(self.crawler, self.stored)
         try:
             docs = await store.run(lambda: list(store.fingerprints(start, end)))
         except PyMongoError as error:
-            self.unavailable = True  # said once; the crawl goes on finding reposts within this run
-            self.crawler.stats.inc_value("gansunews/dedupe/state_unavailable")
-            logger.warning("stored fingerprints unavailable, near duplicates found within this run only: %s", error)
+            self.crawler.stats.inc_value("gansunews/dedupe/load_failed")
+            this = asyncio.current_task()
+            for week in range(first_week, end_week):
+                if self.weeks.get(week) is this:
+                    del self.weeks[week]
+            self.failures += 1
+            if self.failures >= 3:
+                self.unavailable = True  # said once
+                self.crawler.stats.inc_value("gansunews/dedupe/state_unavailable")
+                logger.warning("stored fingerprints unavailable, near duplicates found within this run only: %s", error)
+            else:
+                logger.warning("stored fingerprints from %s to %s not read (tried again): %s", start, end, error)
             return
+        self.failures = 0
         for doc in docs:
             body = Fingerprint.of(doc.get("content_hash", ""), decode_signature(doc.get("minhash")))
             self.index.add(doc["_id"], doc.get("published_at", ""), body, doc.get("duplicate_of"), stored=True)
@@ -152,6 +187,7 @@ class DedupePipeline:
         self.index.keep_only(~np.isin(weeks_of_rows, going))
         for week in going:
             del self.weeks[week], self.last_needed[week]
+        self.let_go.update(going)
         self.crawler.stats.inc_value("gansunews/dedupe/weeks_let_go", len(going))
 
     async def found_earlier_original(self, original: str, roots: list[str]) -> None:

@@ -167,11 +167,11 @@ class DedupePipeline:
         and never undated rows."""
         if not self.max_rows or len(self.index) <= self.max_rows or self.stored is None or self.unavailable:
             return
-        if self.stored.articles_spool().pending():  # articles not in MongoDB: their weeks could not come back
-            return
-        if self.items < self.next_look:  # all needed lately at the last look: not every article looks again
+        if self.items < self.next_look:  # not every article looks again
             return
         self.next_look = self.items + self.max_rows // 16
+        if self.stored.articles_spool().pending():  # articles not in MongoDB: their weeks could not come back
+            return
         weeks_of_rows = self.index.times[: len(self.index)] // WEEK
         numbers, counts = np.unique(weeks_of_rows[np.isfinite(weeks_of_rows)], return_counts=True)
         rows_in = dict(zip(numbers.astype(int).tolist(), counts.tolist(), strict=True))
@@ -186,7 +186,8 @@ class DedupePipeline:
             return
         self.index.keep_only(~np.isin(weeks_of_rows, going))
         for week in going:
-            del self.weeks[week], self.last_needed[week]
+            del self.last_needed[week]
+            self.weeks.pop(week, None)  # absent when its read failed (tried again when needed)
         self.let_go.update(going)
         self.crawler.stats.inc_value("gansunews/dedupe/weeks_let_go", len(going))
 

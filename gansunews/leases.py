@@ -11,13 +11,14 @@ lease, so no peer leaves while another's work may still bring more.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -216,9 +217,8 @@ class LeasedQueue(PriorityQueue):
 
 def leased(callback: Callable) -> Callable:
     """A spider callback or errback whose request may be leased: what it yields is handed to the lease, and the
-    callback's end is the lease's first condition. While the callback runs, its lease is `CURRENT` (`Leases.hold`).
-    A callback that raises still ends (its request is done); one cancelled by a stop does not, so its request goes
-    back to the queue."""
+    callback's end is the lease's first condition (`_ends`). While the callback runs, its lease is `CURRENT`
+    (`Leases.hold`)."""
 
     if inspect.isasyncgenfunction(callback):
 
@@ -231,20 +231,14 @@ def leased(callback: Callable) -> Callable:
                     yield output
                 return
             lease = outcome.request.meta.get("lease")  # a Response's request, or the Failure's (set by Scrapy)
-            try:
+            with _ends(leases, lease):
                 while True:
-                    token = CURRENT.set(lease)
-                    try:
-                        output = await anext(outputs)
-                    except StopAsyncIteration:
-                        break
-                    finally:
-                        CURRENT.reset(token)
+                    with _running(lease):
+                        try:
+                            output = await anext(outputs)
+                        except StopAsyncIteration:
+                            break
                     yield leases.child(lease, output)
-            except Exception:
-                leases.finish(lease)
-                raise
-            leases.finish(lease)
 
         return async_wrapper
 
@@ -256,19 +250,35 @@ def leased(callback: Callable) -> Callable:
             yield from outputs
             return
         lease = outcome.request.meta.get("lease")
-        try:
+        with _ends(leases, lease):
             while True:
-                token = CURRENT.set(lease)
-                try:
-                    output = next(outputs)
-                except StopIteration:
-                    break
-                finally:
-                    CURRENT.reset(token)
+                with _running(lease):
+                    try:
+                        output = next(outputs)
+                    except StopIteration:
+                        break
                 yield leases.child(lease, output)
-        except Exception:
-            leases.finish(lease)
-            raise
-        leases.finish(lease)
 
     return wrapper
+
+
+@contextlib.contextmanager
+def _ends(leases: Leases, lease: int | None) -> Iterator[None]:
+    """A callback's end finishes its share of the lease, also when it raises (its request is done); not when a stop
+    cancels it (GeneratorExit, CancelledError), so its request goes back to the queue."""
+    try:
+        yield
+    except Exception:
+        leases.finish(lease)
+        raise
+    leases.finish(lease)
+
+
+@contextlib.contextmanager
+def _running(lease: int | None) -> Iterator[None]:
+    """`CURRENT` is the lease while the callback's code runs, up to its next output (not while others run)."""
+    token = CURRENT.set(lease)
+    try:
+        yield
+    finally:
+        CURRENT.reset(token)

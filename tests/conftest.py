@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from pymongo import MongoClient
 
 from tests.replica.server import ReplicaServer, crawl_command, crawl_environment
 from tests.replica.site import Site
-from tests.services import FerretDB, ferretdb_binary
+from tests.services import FerretDB, RedisServer, ferretdb_binary
 
 PROJECT = Path(__file__).resolve().parent.parent
 # Crawls here reach a local replica: no politeness floor (every crawl subprocess inherits this; settings via the
@@ -94,6 +95,16 @@ def site() -> Site:
 def replica(site):
     server = ReplicaServer(site).start()
     yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    """Debian's redis-server for a module's tests (each crawl or queue uses its own run name in it)."""
+    if not shutil.which("redis-server"):
+        missing_service("redis-server is not installed (apt-get install redis-server)")
+    server = RedisServer().start()
+    yield server.url
     server.stop()
 
 

@@ -4,7 +4,6 @@ set, and no article twice; one killed mid-crawl loses nothing (its leased reques
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import threading
@@ -14,21 +13,11 @@ from datetime import date
 
 import pytest
 
-from tests.conftest import PROJECT, missing_service, run_crawl
+from tests.conftest import PROJECT, run_crawl
 from tests.replica.server import ReplicaServer, crawl_command, crawl_environment
 from tests.replica.site import Site
-from tests.services import RedisServer
 
 SINCE = "2024-01-01"
-
-
-@pytest.fixture
-def redis_url():
-    if not shutil.which("redis-server"):
-        missing_service("redis-server is not installed (apt-get install redis-server)")
-    server = RedisServer().start()
-    yield server.url
-    server.stop()
 
 
 @pytest.mark.parametrize("late", [0.0, 5.0], ids=["together", "second_joins_5s_late"])

@@ -3,28 +3,15 @@ waits for is done, and a process that stops beating has its requests put back wi
 
 from __future__ import annotations
 
-import shutil
 import time
 import uuid
 
-import pytest
 import scrapy
 from scrapy.utils.test import get_crawler
 from scrapy_redis import connection
 
 from gansunews.items import RawArticle
 from gansunews.leases import LeasedQueue, Leases
-from tests.conftest import missing_service
-from tests.services import RedisServer
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    if not shutil.which("redis-server"):
-        missing_service("redis-server is not installed (apt-get install redis-server)")
-    server = RedisServer().start()
-    yield server.url
-    server.stop()
 
 
 def process(redis_url: str, run: str) -> LeasedQueue:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from gansunews.fingerprints import (
+    BLOCK,
     Fingerprint,
     RepostIndex,
     decode_signature,
@@ -186,3 +187,17 @@ def test_rows_let_go_leave_the_others_found_as_before():
     assert index.duplicate_of == {1000: "013004500"} and not index.read_by_this_run("013000001")
     index.add("013000001", JAN_1, body("h1", texts[1]), None)  # it may come again, as a new row
     assert index.original_of("013888888", JAN_2, body("z", texts[1])) == ("013000001", [])
+
+
+def test_rows_let_go_here_and_there_keep_their_signatures_in_place():
+    """`keep_only` moves the kept signatures up within the blocks: every third row gone, across three blocks."""
+    rng = random.Random(6)
+    index = RepostIndex()
+    for number in range(2 * BLOCK + 100):
+        index.add(f"{13000000 + number:09d}", JAN_2, body(f"h{number}", random_body(rng)), None)
+    before = {index.id_at(row): index._stored_signature(row).copy() for row in range(len(index))}
+    keep = np.arange(len(index)) % 3 != 0
+    index.keep_only(keep)
+    assert len(index) == int(keep.sum()) and len(index.signature_blocks) == 2
+    for row in range(len(index)):
+        assert np.array_equal(index._stored_signature(row), before[index.id_at(row)])

@@ -13,6 +13,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from gansunews import __version__
+from gansunews.allocator import fix_mmap_threshold
 from gansunews.crawlinfo import crawl_id, failure_recorded, job_id, progress_reported
 from gansunews.quality import Thresholds, quality_verdict
 from gansunews.readers import peak_rss
@@ -57,6 +58,19 @@ class PeakMemory:
 
     def spider_closed(self) -> None:
         self.crawler.stats.set_value("gansunews/memory/peak_rss", peak_rss())
+
+
+class MmapThreshold:
+    """Large blocks (`GANSUNEWS_MALLOC_MMAP_THRESHOLD` bytes or more, 0: glibc's own policy) are given back to the
+    system when freed, so that the crawl process's memory does not creep with the archive (gansunews/allocator.py)."""
+
+    @classmethod
+    def from_crawler(cls, crawler) -> MmapThreshold:
+        size = crawler.settings.getint("GANSUNEWS_MALLOC_MMAP_THRESHOLD")
+        if size <= 0:
+            raise NotConfigured("GANSUNEWS_MALLOC_MMAP_THRESHOLD is 0")
+        crawler.stats.set_value("gansunews/memory/mmap_threshold", size if fix_mmap_threshold(size) else 0)
+        return cls()
 
 
 class Progress:

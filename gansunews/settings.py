@@ -23,6 +23,8 @@ GANSUNEWS_NEAR_DUPLICATE_SIMILARITY = 0.7  # estimated Jaccard similarity of bod
 GANSUNEWS_REPOST_WINDOW_DAYS = 90  # copies published further apart are not reposts (fingerprints.WINDOW_DAYS)
 # With MongoDB, the repost index lets go of weeks no article needed lately past this many rows (≈ 0.2 KB each)
 GANSUNEWS_REPOST_INDEX_ROWS = 50_000
+# Freed blocks this large or larger go back to the system (0: glibc's own policy, which lets RSS creep; allocator.py)
+GANSUNEWS_MALLOC_MMAP_THRESHOLD = 1 << 20
 GANSUNEWS_QUALITY_THRESHOLDS: dict = {}  # overrides of the verdict's thresholds (gansunews/quality.py, README)
 GANSUNEWS_READ_WORKERS = 1  # processes reading article pages beside the crawl (0: read in the crawl process)
 
@@ -76,6 +78,7 @@ ITEM_PIPELINES = {
     "gansunews.pipelines.mongo.MongoPipeline": 500,
 }
 EXTENSIONS = {
+    "gansunews.extensions.MmapThreshold": 0,  # first: before the crawl allocates
     "gansunews.extensions.PeakMemory": 700,  # before the two that record the stats
     "gansunews.extensions.Progress": 750,
     "gansunews.extensions.QualityLog": 800,  # without MongoDB; with it, CrawlRecord judges

@@ -46,6 +46,7 @@ def test_articles_stream_while_listings_are_walked(crawl):
     assert first_article < last_listing / 2
     assert crawl.stat("readers/peak_rss") > 0  # the pages were read by a worker
     assert crawl.stat("memory/peak_rss") > 20 * 2**20  # the crawl process's own peak (test_readers: not its launcher's)
+    assert crawl.stat("memory/mmap_threshold") == 2**20  # large freed blocks go back (test_allocator)
 
 
 def test_nothing_older_than_since(crawl):

@@ -166,7 +166,7 @@ class _Keys:
             self.tail.setdefault(key, []).append(row)
         self.tail_size += len(keys)
         if self.tail_size >= self.TAIL:
-            self._merge()
+            self.merge()
 
     def rows(self, keys: np.ndarray) -> set[int]:
         keys = keys.astype(np.uint32)
@@ -181,12 +181,13 @@ class _Keys:
 
     def keep_only(self, keep: np.ndarray, new_rows: np.ndarray) -> None:
         """Forget the rows not in `keep` (a bool per row); the others are renumbered by `new_rows`."""
-        self._merge()
+        self.merge()
         kept = keep[self.sorted_rows]
         self.sorted_keys = self.sorted_keys[kept]
-        self.sorted_rows = new_rows[self.sorted_rows[kept]].astype(np.int32)
+        self.sorted_rows = new_rows[self.sorted_rows[kept]].astype(np.int32, copy=False)
 
-    def _merge(self) -> None:
+    def merge(self) -> None:
+        """The recent keys into the sorted arrays."""
         pairs = sorted((key, row) for key, rows in self.tail.items() for row in rows)
         keys = np.array([key for key, _ in pairs], dtype=np.uint32)
         at = np.searchsorted(self.sorted_keys, keys, side="right")
@@ -246,20 +247,70 @@ class RepostIndex:
             if not stored:  # a stored article read again by this run: a second copy of it now is a duplicate id
                 self.stored[known] = False
             return
+        kept = body.values.astype(KEPT_SIGNATURE_DTYPE) if body.values is not None else None
+        self._append(int(cms_id), timestamp(published_at), body.content_key, kept, stored, duplicate_of, body.keys)
+
+    def _append(
+        self,
+        cms_id: int,
+        time: float,
+        content_key: int,
+        kept: np.ndarray | None,
+        stored: bool,
+        duplicate_of: str | None,
+        keys: np.ndarray,
+    ) -> None:
         row = self.size
         self.size += 1
         self._grow(self.size)
-        self.ids[row] = int(cms_id)
+        self.ids[row] = cms_id
         self.rows.add(self.ids[row : row + 1], row)
-        self.times[row] = timestamp(published_at)
-        self.content_keys[row] = body.content_key
-        self.has_signature[row] = body.values is not None
+        self.times[row] = time
+        self.content_keys[row] = content_key
+        self.has_signature[row] = kept is not None
         self.stored[row] = stored
-        if body.values is not None:
-            self._store_signature(row, body.values)
+        if kept is not None:
+            self._store_signature(row, kept)
         if duplicate_of:
             self.duplicate_of[row] = duplicate_of
-        self.keys.add(body.keys, row)
+        self.keys.add(keys, row)
+
+    def take_rows(self, take: np.ndarray) -> dict[str, np.ndarray]:
+        """The rows in `take` (a bool per row) as plain arrays, gone from the index; `put_rows` puts them back (the
+        repost index lets idle weeks go to disk this way, DedupePipeline)."""
+        rows = np.flatnonzero(take)
+        part = {name: getattr(self, name)[rows] for name in ("ids", "times", "content_keys", "has_signature", "stored")}
+        part["signatures"] = np.zeros((len(rows), PERMUTATIONS), dtype=KEPT_SIGNATURE_DTYPE)
+        for at in np.flatnonzero(part["has_signature"]).tolist():
+            part["signatures"][at] = self._stored_signature(int(rows[at]))
+        self.keys.merge()
+        theirs = take[self.keys.sorted_rows]
+        part["keys"] = self.keys.sorted_keys[theirs]
+        part["key_rows"] = np.searchsorted(rows, self.keys.sorted_rows[theirs]).astype(np.int32)
+        copies = [(at, int(self.duplicate_of[row])) for at, row in enumerate(rows.tolist()) if row in self.duplicate_of]
+        part["copies"] = np.array([at for at, _ in copies], dtype=np.int32)
+        part["roots"] = np.array([root for _, root in copies], dtype=np.uint32)
+        self.keep_only(~take)
+        return part
+
+    def put_rows(self, part: dict[str, np.ndarray]) -> None:
+        """Rows taken by `take_rows`, back as new rows (one whose id came into the index meanwhile stays out)."""
+        order = np.argsort(part["key_rows"], kind="stable")
+        keys, starts = part["keys"][order], np.searchsorted(part["key_rows"][order], np.arange(len(part["ids"]) + 1))
+        roots = dict(zip(part["copies"].tolist(), part["roots"].tolist(), strict=True))
+        for at, cms_id in enumerate(part["ids"].tolist()):
+            if f"{cms_id:09d}" in self:
+                continue
+            root = roots.get(at)
+            self._append(
+                cms_id,
+                float(part["times"][at]),
+                int(part["content_keys"][at]),
+                part["signatures"][at] if part["has_signature"][at] else None,
+                bool(part["stored"][at]),
+                f"{root:09d}" if root is not None else None,
+                keys[starts[at] : starts[at + 1]],
+            )
 
     def original_of(self, cms_id: str, published_at: str, body: Fingerprint) -> tuple[str | None, list[str]]:
         """(the root id of the earliest-published earlier copy or None, the roots of the copies when all of them
@@ -296,7 +347,7 @@ class RepostIndex:
 
     def keep_only(self, keep: np.ndarray) -> None:
         """Forget the rows not in `keep` (a bool per row, `len(self)` of them), renumbering the others."""
-        new_rows = np.cumsum(keep) - 1
+        new_rows = np.cumsum(keep, dtype=np.int32) - 1
         size = self.size
         self.ids, self.times, self.content_keys, self.has_signature, self.stored = (
             column[:size][keep] for column in (self.ids, self.times, self.content_keys, self.has_signature, self.stored)

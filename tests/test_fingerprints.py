@@ -151,7 +151,7 @@ def test_keys_that_meet_only_in_their_low_32_bits_are_candidates_not_copies():
 
     index = RepostIndex()
     index.add("013000001", JAN_1, fingerprint(1), None)
-    index.keys._merge()  # the first in the sorted table, the second in the tail
+    index.keys.merge()  # the first in the sorted table, the second in the tail
     index.add("013000002", JAN_1, fingerprint(2), None)
     assert index.keys.rows(fingerprint(3).keys) == {0, 1}
     assert index.original_of("013000003", JAN_2, fingerprint(3)) == (None, [])
@@ -201,3 +201,28 @@ def test_rows_let_go_here_and_there_keep_their_signatures_in_place():
     assert len(index) == int(keep.sum()) and len(index.signature_blocks) == 2
     for row in range(len(index)):
         assert np.array_equal(index._stored_signature(row), before[index.id_at(row)])
+
+
+def test_rows_taken_out_and_put_back_are_found_as_before():
+    """`take_rows` / `put_rows` (idle weeks go to disk and come back): the rows taken are gone from every lookup,
+    and once back they find their copies, keep their roots and whether they were stored, as before."""
+    rng = random.Random(7)
+    texts = [random_body(rng) for _ in range(BLOCK + 50)]
+    index = RepostIndex()
+    for number, text in enumerate(texts):
+        index.add(f"{13000000 + number:09d}", JAN_2, body(f"h{number}", text), None, stored=number % 2 == 0)
+    index.add("013999999", JAN_3, body("copy", texts[4100] + "。"), "013004100")
+    take = np.zeros(len(index), dtype=bool)
+    take[4000:] = True  # across a block's edge, the copy among them
+    part = index.take_rows(take)
+    assert len(index) == 4000 and "013004100" not in index and "013999999" not in index
+    assert index.original_of("013888888", JAN_3, body("x", texts[4100] + "！")) == (None, [])
+    index.add("013004120", JAN_2, body("h4120", texts[4120]), None)  # came back meanwhile: kept as it is
+    index.put_rows(part)
+    assert len(index) == BLOCK + 51
+    assert index.original_of("013888888", JAN_3, body("x", texts[4100] + "！")) == ("013004100", [])
+    assert index.original_of("013888888", JAN_3, body("h4101", "")) == ("013004101", [])  # exact key, no signature
+    assert index.original_of("013777777", JAN_3, body("y", texts[4100])) == ("013004100", [])
+    assert index.duplicate_of[index.row_of("013999999")] == "013004100"
+    assert index.read_by_this_run("013004101") and not index.read_by_this_run("013004100")
+    assert index.original_of("013888888", JAN_3, body("x", texts[10] + "！")) == ("013000010", [])

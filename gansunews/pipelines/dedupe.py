@@ -12,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import shutil
+import tempfile
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 
@@ -54,7 +57,8 @@ class DedupePipeline:
         self.weeks: dict[int, asyncio.Future | None] = {}  # weeks loaded, being loaded, or with nothing to load (None)
         self.archive_weeks: tuple[int, int] | None = None  # the first and last week stored before this run
         self.archive_read: asyncio.Future | None = None
-        self.let_go: set[int] = set()  # weeks this run let go of: read again when needed
+        self.set_aside: dict[int, Path] = {}  # weeks let go of → the file their rows wait in until needed again
+        self.aside_dir: Path | None = None  # made at the first let-go, removed at the end
         self.failures = 0  # reads of stored weeks failed in a row
         self.unavailable = False
         self.max_rows = max_rows  # the index's size beyond which weeks not needed lately are let go (0: never)
@@ -94,29 +98,32 @@ class DedupePipeline:
         return item
 
     async def load_near(self, published_at: str) -> None:
-        """Stored articles published within the window of `published_at` join the index (each week once; an
-        item that needs a week another item is loading waits for it). Only weeks that can hold any are read: within
-        the span the archive had before this run, or let go of by this run (a backfill into an empty database reads
-        none: on FerretDB every such read scans the whole collection, and held up the writes behind it)."""
+        """The weeks within the window of `published_at` in the index: those let go of come back from disk, and
+        stored articles join from MongoDB (each week once; an item that needs a week another item is loading waits
+        for it). Only weeks that can hold any are read: within the span the archive had before this run (a backfill
+        into an empty database reads none: on FerretDB every such read scans the whole collection, and held up the
+        writes behind it)."""
         when = timestamp(published_at)
-        if self.stored is None or self.unavailable or not math.isfinite(when):
+        if not math.isfinite(when):
             return
-        if self.archive_weeks is None:
-            self.archive_read = self.archive_read or asyncio.ensure_future(self._read_archive_weeks())
-            await self.archive_read
         window = self.index.window
         weeks = range(int((when - window) // WEEK), int((when + window) // WEEK) + 1)
         self.items += 1
         self.last_needed.update(dict.fromkeys(weeks, self.items))
+        self.bring_back(weeks)
+        if self.stored is None or self.unavailable:
+            return
+        if self.archive_weeks is None:
+            self.archive_read = self.archive_read or asyncio.ensure_future(self._read_archive_weeks())
+            await self.archive_read
         missing = [week for week in weeks if week not in self.weeks]
         if missing:
             self.weeks.update(dict.fromkeys(missing))  # nothing stored there
             first, last = self.archive_weeks
-            stored = [week for week in missing if first <= week <= last or week in self.let_go]
+            stored = [week for week in missing if first <= week <= last]
             if stored:
                 loading = asyncio.ensure_future(self._load(stored[0], stored[-1] + 1))
                 self.weeks.update(dict.fromkeys(stored, loading))
-                self.let_go.difference_update(stored)
         pending = {self.weeks[week] for week in weeks if self.weeks[week] and not self.weeks[week].done()}
         if pending:  # most items find their weeks loaded: no pass through the event loop for them
             await asyncio.gather(*pending)
@@ -161,17 +168,13 @@ class DedupePipeline:
 
     def let_go_of_idle_weeks(self) -> None:
         """Bounded memory: past `GANSUNEWS_REPOST_INDEX_ROWS`, the weeks no article needed lately (in the last
-        quarter of that many articles) leave the index, least lately needed first, down to half of it. They are
-        all in MongoDB by then, this run's articles too (none while articles wait in the spool), and are loaded again
-        like any stored week if a later article needs them. Only with MongoDB (nowhere to load them from otherwise),
-        and never undated rows."""
-        if not self.max_rows or len(self.index) <= self.max_rows or self.stored is None or self.unavailable:
+        quarter of that many articles) leave the index, least lately needed first, down to half of it. Their rows
+        wait in a file (`take_rows`, ≈ 0.2 KB a row) and come back when an article needs one of them: not from
+        MongoDB, whose read of a week took over 30 s on FerretDB at 300k articles, held the writes behind it, and
+        timed out. Never undated rows."""
+        if not self.max_rows or len(self.index) <= self.max_rows or self.items < self.next_look:
             return
-        if self.items < self.next_look:  # not every article looks again
-            return
-        self.next_look = self.items + self.max_rows // 16
-        if self.stored.articles_spool().pending():  # articles not in MongoDB: their weeks could not come back
-            return
+        self.next_look = self.items + self.max_rows // 16  # not every article looks again
         weeks_of_rows = self.index.times[: len(self.index)] // WEEK
         numbers, counts = np.unique(weeks_of_rows[np.isfinite(weeks_of_rows)], return_counts=True)
         rows_in = dict(zip(numbers.astype(int).tolist(), counts.tolist(), strict=True))
@@ -184,12 +187,42 @@ class DedupePipeline:
             left -= rows_in.get(week, 0)
         if not going:
             return
-        self.index.keep_only(~np.isin(weeks_of_rows, going))
+        self.aside_dir = self.aside_dir or Path(tempfile.mkdtemp(prefix="gansunews-reposts-"))
+        path = self.aside_dir / f"{self.items}.npz"
+        part = self.index.take_rows(np.isin(weeks_of_rows, going))
+        try:
+            np.savez(path, **part)
+        except OSError as error:  # a full disk: the rows stay (memory grows), and the next look tries again
+            self.index.put_rows(part)
+            self.crawler.stats.inc_value("gansunews/dedupe/let_go_failed")
+            logger.warning("weeks of the repost index not set aside (kept in memory): %s", error)
+            return
         for week in going:
             del self.last_needed[week]
-            self.weeks.pop(week, None)  # absent when its read failed (tried again when needed)
-        self.let_go.update(going)
+            self.set_aside[week] = path
         self.crawler.stats.inc_value("gansunews/dedupe/weeks_let_go", len(going))
+
+    def bring_back(self, weeks: range) -> None:
+        """Weeks let go of and needed again: their file's rows back into the index (its other weeks with them)."""
+        for path in {self.set_aside[week] for week in weeks if week in self.set_aside}:
+            back = [week for week, aside in self.set_aside.items() if aside == path]
+            try:
+                with np.load(path) as file:
+                    part = dict(file)
+            except (OSError, ValueError) as error:  # removed or damaged under the crawl
+                self.crawler.stats.inc_value("gansunews/dedupe/weeks_lost", len(back))
+                logger.warning("weeks of the repost index set aside and lost (reposts of them not found): %s", error)
+            else:
+                self.index.put_rows(part)
+                self.crawler.stats.inc_value("gansunews/dedupe/weeks_brought_back", len(back))
+            for week in back:
+                del self.set_aside[week]
+            self.last_needed.update({week: self.items for week in back if week not in self.last_needed})
+            path.unlink(missing_ok=True)
+
+    def close_spider(self) -> None:
+        if self.aside_dir is not None:
+            shutil.rmtree(self.aside_dir, ignore_errors=True)
 
     async def found_earlier_original(self, original: str, roots: list[str]) -> None:
         """Copies read before their original (the crawl streams articles in any order; or an earlier-dated

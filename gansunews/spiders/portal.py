@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,7 +29,6 @@ from twisted.python.failure import Failure
 from gansunews.args import CrawlArgs
 from gansunews.browser import browser_meta
 from gansunews.crawlinfo import articles_stored, failure_recorded
-from gansunews.idset import IdSet
 from gansunews.items import RawArticle
 from gansunews.leases import Leases, leased
 from gansunews.pages import PageError, content_type, raw_page
@@ -45,6 +43,7 @@ from gansunews.spiders.discovery import (
     region_named_by,
     scope_root_by,
 )
+from gansunews.spiders.pending import GONE, WAITING, PendingArticles, is_complete
 from gansunews.spiders.walk import next_page, numbering_falls, numbering_suspect, pages_before_cutoff
 from gansunews.store import MongoConfig, PyMongoError, Store, utc_now
 from gansunews.urls import article_id, article_match, channel_key, is_site_url, strip_query
@@ -63,17 +62,6 @@ SCRAPYD_ARGUMENTS = frozenset({"_job"})  # scrapyd passes its job id as a spider
 REDIRECT_CODES = [301, 302, 303, 307, 308]  # one list shared by every article request's meta
 
 
-@dataclass(slots=True)
-class Listed:
-    """An article requested by this process and not settled yet (stored, dropped or failed)."""
-
-    day: date
-    channels: list[dict[str, str]] = field(default_factory=list)
-    walks: list[Channel] = field(default_factory=list)  # whose ledgers wait for it
-    article: RawArticle | None = None  # read, waiting for every walk to list past `day`
-    released: bool = False
-
-
 class PortalSpider(scrapy.Spider):
     name = "gscn"
     allowed_domains = ["gscn.com.cn"]
@@ -84,16 +72,13 @@ class PortalSpider(scrapy.Spider):
             kwargs.pop(name, None)
         super().__init__(*args, **kwargs)
         self.channels: dict[str, Channel] = {}
-        self.listed: dict[str, Listed] = {}  # requested by this process, not settled yet
-        self.held: dict[str, Listed] = {}  # read, waiting for the walks to list past their day
-        self.settled = IdSet()  # ids stored, dropped or failed in this run
+        self.pending = PendingArticles()
         self.parked: dict[str, Channel] = {}  # walks waiting for the scheduler to drain
         self.discovering = 0  # discovery requests not answered yet: until then, more channels may list anything
         self.distributed = False
         self.leases: Leases | None = None  # distributed: what this process has taken from the shared queue
         self.seen_links: set[str] = set()
         self.states: dict[str, dict[str, Any]] = {}  # stored channels: watermark, walk progress
-        self.known = IdSet()  # ids stored by earlier runs: not fetched again
 
     @classmethod
     def check_arguments(cls, raw: dict[str, Any]) -> CrawlArgs:
@@ -170,11 +155,11 @@ class PortalSpider(scrapy.Spider):
         if self.store is not None and not self.args.full:
             try:
                 self.states = await self.store.run(self.store.channel_states)
-                self.known = await self.store.run(self.store.stored_ids, self.args.since)
+                self.pending.known = await self.store.run(self.store.stored_ids, self.args.since)
             except PyMongoError as error:
                 self.count("incremental/state_unavailable")
                 logger.warning("stored state unavailable, crawling as if nothing were stored: %s", error)
-            self.count("incremental/stored_ids", len(self.known))
+            self.count("incremental/stored_ids", len(self.pending.known))
         for seed in self.seeds:
             self.seen_links.add(channel_key(seed))
             self.discovering += 1
@@ -605,7 +590,7 @@ class PortalSpider(scrapy.Spider):
         if not recent:
             self.count("listing/stopped_since")
             return STOP, requests
-        if all(int(article_id(entry.url)) in self.known for entry in recent):
+        if all(int(article_id(entry.url)) in self.pending.known for entry in recent):
             return KNOWN, requests
         return GO_ON, requests
 
@@ -642,28 +627,17 @@ class PortalSpider(scrapy.Spider):
         url = strip_query(entry.url)
         cms_id = article_id(url)
         self.count("listing/entries")
-        listed = self.listed.get(cms_id)
-        if listed is None and (int(cms_id) in self.known or int(cms_id) in self.settled):
+        # distributed, the shared dupefilter decides (`listed_again`), and the channels travel with the request
+        outcome = self.pending.list(cms_id, entry.day, channel, track=not self.distributed)
+        if outcome == GONE:
             stored.setdefault(cms_id, []).append(channel.ref)
             return None
-        if self.distributed:  # the shared dupefilter decides (`listed_again`); the channels travel with the request
-            self.count("article/requested")
-            return self.article_request(url, cms_id, [channel.ref], PRIORITY_ARTICLE)
-        if listed is None:
-            self.listed[cms_id] = Listed(day=entry.day or date.min, channels=[channel.ref], walks=[channel])
+        if not self.distributed:
             waiting.add(cms_id)
-            self.count("article/requested")
-            return self.article_request(url, cms_id, [], PRIORITY_ARTICLE)
-        if listed.released:
-            stored.setdefault(cms_id, []).append(channel.ref)
+        if outcome == WAITING:
             return None
-        if channel.ref not in listed.channels:
-            listed.channels.append(channel.ref)
-        if channel not in listed.walks:
-            listed.walks.append(channel)
-        listed.day = max(listed.day, entry.day or date.min)
-        waiting.add(cms_id)
-        return None
+        self.count("article/requested")
+        return self.article_request(url, cms_id, [channel.ref] if self.distributed else [], PRIORITY_ARTICLE)
 
     def add_channels(
         self,
@@ -735,7 +709,7 @@ class PortalSpider(scrapy.Spider):
             self.crawler.engine.crawl(request)
         if requests:
             raise DontCloseSpider
-        if self.held:
+        if self.pending.held:
             self.crawler.engine.crawl(Request("data:,", callback=self.release_all, dont_filter=True))
             raise DontCloseSpider
         if self.leases is not None and self.leases.busy():
@@ -756,42 +730,28 @@ class PortalSpider(scrapy.Spider):
         return newest
 
     def release(self):
-        """Held articles every walk has listed past. Taken from `held` all at once: the consumer of this generator
-        runs other callbacks between its items, and they release too."""
-        after = self.complete_after() if self.held else None
-        yield from self.released([i for i, listed in self.held.items() if is_complete(listed.day, after)])
+        """Held articles every walk has listed past."""
+        yield from self.pending.release(self.complete_after() if self.pending.held else None)
 
     @leased
     def release_all(self, response: Response):
         """Idle: no walk is left to list the held articles."""
-        yield from self.released(list(self.held))
-
-    def released(self, ids: list[str]) -> list[RawArticle]:
-        articles = []
-        for cms_id in ids:
-            listed = self.held.pop(cms_id)
-            listed.released = True
-            articles.append(listed.article)
-            listed.article = None
-        return articles
+        yield from self.pending.release(date.min)
 
     def fetched(self, cms_id: str, raw: RawArticle | None):
         """An article fetched (continuation pages joined): settled at once when it yields nothing; else released at
         once, or, for a feed, when every walk has listed past its day."""
         yield from self.unpark()
-        listed = self.listed.get(cms_id)
         if raw is None:
             self.settle(cms_id)
             return
-        if listed is None:  # fetched for a peer (distributed crawl): its channels came with the request
+        day = self.pending.hold(cms_id, raw)
+        if day is None:  # fetched for a peer (distributed crawl): its channels came with the request
             yield raw
             return
-        raw.channels = listed.channels
-        listed.article = raw
-        self.held[cms_id] = listed
-        if self.complete_lines and not is_complete(listed.day, self.complete_after()):
+        if self.complete_lines and not is_complete(day, self.complete_after()):
             return
-        yield from self.released([cms_id])
+        yield from self.pending.released([cms_id])
 
     def on_stored(self, ids: list[str]) -> None:
         for cms_id in ids:
@@ -804,12 +764,7 @@ class PortalSpider(scrapy.Spider):
         """The article is stored, dropped or failed: the pages that listed it may now be done."""
         if self.leases is not None:
             self.leases.settled(cms_id)
-        listed = self.listed.pop(cms_id, None)
-        if listed is None:
-            return
-        self.held.pop(cms_id, None)
-        self.settled.add(int(cms_id))
-        for channel in listed.walks:
+        for channel in self.pending.settle(cms_id):
             if channel.ledger.settle(cms_id) or (channel.exhausted and channel.ledger.idle):
                 self.save_walk(channel)
 
@@ -934,8 +889,3 @@ class PortalSpider(scrapy.Spider):
         self.crawler.signals.send_catch_log(
             failure_recorded, url=url, kind=kind, reason=reason, status=status, attempts=attempts, error=error
         )
-
-
-def is_complete(day: date, after: date | None) -> bool:
-    """An article of `day` can gain no more channels, by `complete_after`'s answer."""
-    return after is not None and (after == date.min or day > after)

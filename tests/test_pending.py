@@ -1,0 +1,66 @@
+"""The spider's pending articles: pure bookkeeping, tested without a crawl."""
+
+from datetime import date
+
+from gansunews.items import RawArticle
+from gansunews.spiders.discovery import Channel
+from gansunews.spiders.pending import GONE, NEW, WAITING, PendingArticles, is_complete
+
+D = date
+NEWS = Channel(url="https://gansu.gscn.com.cn/gsyw/index.shtml", name="要闻", region_code="620000", depth=2)
+LANZHOU = Channel(url="https://gansu.gscn.com.cn/lz/index.shtml", name="兰州", region_code="620100", depth=3)
+
+
+def raw(cms_id: str) -> RawArticle:
+    url = f"https://gansu.gscn.com.cn/system/2024/03/05/{cms_id}.shtml"
+    return RawArticle(url=url, article_id=cms_id, template="A")
+
+
+def test_an_article_listed_twice_is_requested_once_and_carries_both_channels():
+    pending = PendingArticles()
+    assert pending.list("013000001", D(2024, 3, 5), NEWS) == NEW
+    assert pending.list("013000001", D(2024, 3, 6), LANZHOU) == WAITING
+    assert pending.list("013000001", D(2024, 3, 6), LANZHOU) == WAITING  # the same channel once
+    article = raw("013000001")
+    assert pending.hold("013000001", article) == D(2024, 3, 6)  # the latest day any listing gave
+    assert article.channels == [NEWS.ref, LANZHOU.ref]
+    assert pending.settle("013000001") == [NEWS, LANZHOU]  # both walks' pages waited for it
+
+
+def test_held_articles_leave_once_every_walk_listed_past_their_day():
+    pending = PendingArticles()
+    for cms_id, day in (("013000001", D(2024, 3, 1)), ("013000002", D(2024, 3, 9))):
+        pending.list(cms_id, day, NEWS)
+        pending.hold(cms_id, raw(cms_id))
+    assert pending.release(None) == []  # a walk has not listed a dated page yet
+    assert [a.article_id for a in pending.release(D(2024, 3, 5))] == ["013000002"]
+    assert pending.list("013000002", D(2024, 3, 9), LANZHOU) == GONE  # released: its line is written
+    assert [a.article_id for a in pending.release(date.min)] == ["013000001"]  # no walk left
+    assert not pending.held and len(pending.listed) == 2  # released, not settled: stored yet or not
+
+
+def test_settled_and_earlier_stored_articles_are_never_requested_again():
+    pending = PendingArticles()
+    pending.known.add(13000009)
+    assert pending.list("013000009", D(2024, 3, 5), NEWS) == GONE
+    pending.list("013000001", D(2024, 3, 5), NEWS)
+    assert pending.settle("013000001") == [NEWS]
+    assert pending.settle("013000001") == []  # settled once
+    assert pending.list("013000001", D(2024, 3, 5), LANZHOU) == GONE
+    assert not pending.listed and 13000001 in pending.settled
+
+
+def test_untracked_listings_note_nothing():
+    """Distributed: the shared dupefilter decides; this process only skips what is stored."""
+    pending = PendingArticles()
+    assert pending.list("013000001", D(2024, 3, 5), NEWS, track=False) == NEW
+    assert pending.list("013000001", D(2024, 3, 5), NEWS, track=False) == NEW
+    assert not pending.listed and pending.hold("013000001", raw("013000001")) is None
+    pending.known.add(13000002)
+    assert pending.list("013000002", D(2024, 3, 5), NEWS, track=False) == GONE
+
+
+def test_complete_means_newer_than_the_frontier_or_no_walk_left():
+    assert not is_complete(D(2024, 3, 5), None)
+    assert is_complete(D(2024, 3, 5), D(2024, 3, 4)) and not is_complete(D(2024, 3, 5), D(2024, 3, 5))
+    assert is_complete(date.min, date.min)

@@ -3,7 +3,7 @@ soon as a listing names it.
 
 Navigation only: page objects read the pages (article pages in worker processes, gansunews/readers.py),
 discovery.py decides which pages are channels and their regions, walk.py which archive page comes next and how far
-a walk has got. One stream: an article request goes out when its first listing is read; later listings add their
+a walk has got, pending.py which articles are requested and when a read one may leave. One stream: an article request goes out when its first listing is read; later listings add their
 channels (merged on write once the article has left the spider). With a feed, a read article waits until every
 walk has listed past its day (the walks' event-time frontier, `WalkLedger.frontier`), so its line has all its
 channels. Articles reach the pipelines in any order (DedupePipeline re-points reposts read before their original).

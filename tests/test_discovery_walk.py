@@ -5,8 +5,15 @@ from datetime import date
 import pytest
 
 from gansunews.pages.listing import ListingPage
-from gansunews.spiders.discovery import Channel, identify, scope_root_by, title_parts
-from gansunews.spiders.walk import WalkLedger, next_page, numbering_falls, numbering_suspect, pages_before_cutoff
+from gansunews.spiders.discovery import identify, scope_root_by, title_parts
+from gansunews.spiders.walk import (
+    Channel,
+    WalkLedger,
+    next_page,
+    numbering_falls,
+    numbering_suspect,
+    pages_before_cutoff,
+)
 
 SCOPE = {"甘肃新闻"}
 CRUMBS = '<div>当前位置：<a href="/">首页</a> &gt; <a href="#">甘肃新闻</a> &gt; <a href="#">{}</a></div>'
@@ -110,3 +117,43 @@ def test_ledger_is_done_through_the_pages_whose_articles_all_settled():
     assert not ledger.settle("b") and ledger.done_through is None  # the live page still waits for "a"
     assert ledger.settle("a") and ledger.done_through == 49 and ledger.idle
     assert ledger.frontier == D(2024, 3, 2)  # pages done keep their days
+
+
+def walked_channel(**state) -> Channel:
+    channel = Channel(url="https://gansu.gscn.com.cn/lz/index.shtml", name="兰州", region_code="620100", depth=3)
+    channel.maxpage = 50
+    channel.begin(state)
+    return channel
+
+
+def test_a_walk_saves_where_a_stopped_crawl_resumes_then_that_it_is_complete():
+    channel = walked_channel()
+    assert channel.walked_below is None and channel.resume_at is None
+    assert channel.progress() is None  # no page done yet: nothing to save
+    channel.ledger.read(0, [D(2024, 3, 10)], set())
+    for number in (50, 49):
+        channel.ledger.requested(number)
+    channel.ledger.read(50, [D(2024, 3, 6)], {"a"})
+    channel.ledger.read(49, [D(2024, 3, 2)], set())
+    assert channel.progress() is None  # page 50 waits for "a"
+    channel.ledger.settle("a")
+    assert channel.progress() == {"resume_at": 48, "step": -1, "complete": False, "walked_below": None}
+    assert channel.progress() is None  # saved already
+    channel.exhausted = True
+    assert channel.progress() == {"resume_at": None, "step": -1, "complete": True, "walked_below": 50}
+
+
+def test_an_earlier_walk_decides_where_this_one_stops_and_resumes():
+    stopped = walked_channel(walk={"resume_at": 20, "step": -1, "complete": False, "walked_below": 50})
+    assert stopped.resume_at == 20 and stopped.stops_at_known(50) and not stopped.stops_at_known(51)
+    stopped.last_requested = 45
+    assert stopped.can_resume()  # meets stored articles on page 45: jumps to page 20
+    stopped.last_requested = 19
+    assert not stopped.can_resume()  # already past it
+    falling = walked_channel(walk={"resume_at": 20, "step": 1, "complete": False})
+    assert falling.resume_at is None  # falling numbers move: a page number is no place to resume at
+    complete = Channel(url="https://gansu.gscn.com.cn/lz/index.shtml", name="兰州", region_code="620100", depth=3)
+    assert complete.begin({"walk": {"complete": True, "walked_below": 50}})  # its record must say incomplete now
+    assert complete.progress(begun=True) == {"resume_at": None, "step": -1, "complete": False, "walked_below": 50}
+    before_walks = walked_channel(newest_seen="2024-03-10")  # saved by a clean finish before walks were recorded
+    assert before_walks.stops_at_known(10**6)

@@ -3,8 +3,8 @@
 from datetime import date
 
 from gansunews.items import RawArticle
-from gansunews.spiders.discovery import Channel
 from gansunews.spiders.pending import GONE, NEW, WAITING, PendingArticles, is_complete
+from gansunews.spiders.walk import Channel
 
 D = date
 NEWS = Channel(url="https://gansu.gscn.com.cn/gsyw/index.shtml", name="要闻", region_code="620000", depth=2)

@@ -14,74 +14,15 @@ signals, and each says which signal decided so that the spider can count it:
 from __future__ import annotations
 
 import re
-from collections import deque
-from dataclasses import dataclass, field
-from datetime import date
-from functools import cached_property
-from typing import Any
 
 from gansunews.pages import CRUMB_ROOTS
 from gansunews.pages.listing import ListingPage
 from gansunews.regions import PROVINCE, Division, lookup, name_form
-from gansunews.spiders.walk import WalkLedger
-from gansunews.urls import Pager, strip_query
+from gansunews.spiders.walk import Channel
+from gansunews.urls import strip_query
 
 PROVINCE_CODE = "620000"
 _TITLE_SEPARATORS = re.compile(r"\s*(?:[_|｜\-–—:：·•>»]|&gt;)\s*|\s{2,}")
-
-
-@dataclass(eq=False)  # one object per channel: compared by identity
-class Channel:
-    """A listing the spider walks: where it is, what it is called, which region it stands for, how far the walk
-    has gone."""
-
-    url: str
-    name: str
-    region_code: str
-    depth: int
-    pager: Pager | None = None
-    pages_walked: int = 0
-    pages_requested: int = 1  # the live page
-    last_requested: int = 0  # the archive page requested last
-    step: int = -1  # archive numbers rise with time (SITE.md): walk down; +1 once the dates show they fall
-    exhausted: bool = False
-    empty_pages: int = 0
-    maxpage: int | None = None
-    newest_seen: date | None = None
-    live_days: list[date] = field(default_factory=list)  # the live page's: what page `maxpage` should continue
-    held: Any = None  # page `maxpage`, held while page 1 is fetched to check the numbering
-    recent_pages: deque = field(default_factory=lambda: deque(maxlen=4))  # entry sets of the last archive pages
-    window: int = 1  # archive pages in flight: doubles with every page worth reading, up to the look-ahead
-    drawn_by_js: bool = False  # its live page had to be rendered: so will its archive pages
-    key: str = ""  # channel_key(url): its `_id` in the `channels` collection
-    ledger: WalkLedger = field(default_factory=WalkLedger)  # pages in flight, how far listed, how far done
-    resume_at: int | None = None  # where an earlier run stopped: the walk jumps there once it meets stored pages
-    saved_walk: tuple[int | None, bool] = (None, False)  # the progress last saved (resume_at, complete)
-    parked_at: int | None = None  # the next page, while the walk waits for the scheduler to drain
-    cut_short: bool = False  # stopped by `max_pages`: not complete
-    walked_below: int | None = None  # archive pages up to this one were walked to the end by an earlier run
-
-    @property
-    def walk_end(self) -> int:
-        """The highest archive page the walk may request: `maxpage`, which a walk upwards has already read."""
-        return (self.maxpage or 0) - (1 if self.step > 0 else 0)
-
-    @cached_property
-    def ref(self) -> dict[str, str]:
-        """How an article names this channel: one dict shared by all of them (read-only downstream)."""
-        return {"name": self.name, "url": self.url, "region_code": self.region_code}
-
-    def as_record(self, key: str) -> dict[str, Any]:
-        return {
-            "_id": key,
-            **self.ref,
-            "depth": self.depth,
-            "channel_code": self.pager.channel_code if self.pager else None,
-            "sub_code": self.pager.sub_code if self.pager else None,
-            "maxpage": self.maxpage,
-            "numbering": "falling" if self.step > 0 else "rising",
-            "newest_seen": self.newest_seen.isoformat() if self.newest_seen else None,
-        }
 
 
 def title_parts(title: str) -> list[str]:

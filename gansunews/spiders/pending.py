@@ -17,7 +17,7 @@ from gansunews.idset import IdSet
 from gansunews.items import RawArticle
 
 if TYPE_CHECKING:
-    from gansunews.spiders.discovery import Channel
+    from gansunews.spiders.walk import Channel
 
 NEW, WAITING, GONE = "new", "waiting", "gone"  # what a listing's entry means for its article (`PendingArticles.list`)
 

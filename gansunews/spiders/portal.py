@@ -3,13 +3,15 @@ soon as a listing names it.
 
 Navigation only: page objects read the pages (article pages in worker processes, gansunews/readers.py),
 discovery.py decides which pages are channels and their regions, walk.py which archive page comes next and how far
-a walk has got, pending.py which articles are requested and when a read one may leave. One stream: an article request goes out when its first listing is read; later listings add their
-channels (merged on write once the article has left the spider). With a feed, a read article waits until every
-walk has listed past its day (the walks' event-time frontier, `WalkLedger.frontier`), so its line has all its
-channels. Articles reach the pipelines in any order (DedupePipeline re-points reposts read before their original).
-A channel's walk progress is saved in MongoDB as its pages become done (every article on them settled), and a
-stopped crawl resumes after them. Distributed (`REDIS_URL`), every callback is `@leased`: its request stays in Redis
-until what it yielded is safe, and a process that dies loses nothing (gansunews/leases.py).
+a walk has got, pending.py which articles are requested and when a read one may leave the spider.
+
+One stream: an article request goes out when its first listing is read; later listings add their channels (merged
+on write once the article has left the spider). With a feed, a read article waits until every walk has listed past
+its day (the walks' event-time frontier, `WalkLedger.frontier`), so its line has all its channels. Articles reach
+the pipelines in any order (DedupePipeline re-points reposts read before their original). A channel's walk progress
+is saved in MongoDB as its pages become done (every article on them settled), and a stopped crawl resumes after
+them. Distributed (`REDIS_URL`), every callback is `@leased`: its request stays in Redis until what it yielded is
+safe, and a process that dies loses nothing (gansunews/leases.py).
 """
 
 from __future__ import annotations
@@ -35,16 +37,9 @@ from gansunews.pages import PageError, content_type, raw_page
 from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
 from gansunews.readers import PageReaders, Reader, Reading, read_article, read_continuation
 from gansunews.regions import divisions, is_within
-from gansunews.spiders.discovery import (
-    PROVINCE_CODE,
-    Channel,
-    identify,
-    is_candidate,
-    region_named_by,
-    scope_root_by,
-)
+from gansunews.spiders.discovery import PROVINCE_CODE, identify, is_candidate, region_named_by, scope_root_by
 from gansunews.spiders.pending import GONE, WAITING, PendingArticles, is_complete
-from gansunews.spiders.walk import next_page, numbering_falls, numbering_suspect, pages_before_cutoff
+from gansunews.spiders.walk import Channel, next_page, numbering_falls, numbering_suspect, pages_before_cutoff
 from gansunews.store import MongoConfig, PyMongoError, Store, utc_now
 from gansunews.urls import article_id, article_match, channel_key, is_site_url, strip_query
 
@@ -57,7 +52,6 @@ MAX_CONTINUATION_PAGES = 50
 MAX_REDIRECTS = 5
 PAGER_SCRIPT = -1  # the pager script's place in a walk's ledger
 GO_ON, KNOWN, STOP = "go_on", "known", "stop"  # what a listing page says about its walk (read_entries)
-WALKED_ANYWHERE = 10**9  # `walked_below` where page numbers move (falling numbering), or of a walk not recorded
 SCRAPYD_ARGUMENTS = frozenset({"_job"})  # scrapyd passes its job id as a spider argument
 REDIRECT_CODES = [301, 302, 303, 307, 308]  # one list shared by every article request's meta
 
@@ -413,31 +407,18 @@ class PortalSpider(scrapy.Spider):
             self.walk_ended(channel)
 
     def begin_walk(self, channel: Channel) -> None:
-        """What earlier runs left: how far down the archive a walk once went to its end (`walked_below`: an
-        incremental walk stops at stored articles from there on), and where a stopped one got to (`resume_at`: the
-        walk jumps there once it meets stored articles). A walk is recorded as incomplete when it begins, so that a
-        crawl killed before any of its pages is done does not pass for complete."""
-        state = self.states.get(channel.key, {})
-        walk = state.get("walk")
-        if walk is None:  # a new channel, or one saved by a clean finish before walks were recorded (complete)
-            walk = {"complete": True, "walked_below": WALKED_ANYWHERE} if state.get("newest_seen") else {}
-        channel.walked_below = walk.get("walked_below")
-        if not walk.get("complete") and walk.get("resume_at") and walk.get("step", -1) < 0:
-            channel.resume_at = walk["resume_at"]  # a falling archive's numbers move: not resumable by number
-        if walk.get("complete"):
+        if channel.begin(self.states.get(channel.key, {})):
             self.save_walk(channel, begun=True)
 
     def stops_at_known(self, channel: Channel, number: int) -> bool:
-        """Stored articles end the walk only where an earlier walk went to its end: elsewhere a stopped one may have
-        stored them through other channels, or read the page and stopped before it was done."""
-        stops = channel.walked_below is not None and number <= channel.walked_below
+        stops = channel.stops_at_known(number)
         if stops:
             self.count("listing/stopped_known")
         return stops
 
     def resumable(self, channel: Channel) -> bool:
         """The walk met stored articles, and an earlier run stopped further down: it jumps there."""
-        if not channel.resume_at or (channel.last_requested and channel.resume_at >= channel.last_requested):
+        if not channel.can_resume():
             return False
         self.count("walk/resumed")
         logger.info("%s: resuming the walk at archive page %d", channel.url, channel.resume_at)
@@ -672,29 +653,14 @@ class PortalSpider(scrapy.Spider):
         self.leases.dropped(request)
 
     def save_walk(self, channel: Channel, begun: bool = False) -> None:
-        """The walk's progress: where a stopped crawl resumes (after the pages whose articles are all settled),
-        or that it is complete, and how far down the archive a walk has gone to its end. A resume point of an
-        earlier run stays until the walk reaches it."""
+        """The walk's progress (`Channel.progress`), saved as it goes. A resume point of an earlier run stays until
+        the walk reaches it."""
         if self.store is None or self.distributed or (channel.resume_at and not begun):
             return
-        ledger = channel.ledger
-        complete = channel.exhausted and ledger.idle and not channel.cut_short and not begun
-        if not (complete or begun) and ledger.done_through is None:
-            return
-        resume_at = None if complete or begun else next_page(ledger.done_through, channel.step, channel.walk_end)
-        if complete:  # a falling archive's numbers move: a complete walk there covers any number
-            channel.walked_below = channel.maxpage if channel.step < 0 and channel.maxpage else WALKED_ANYWHERE
-        if (resume_at, complete) == channel.saved_walk and not begun:
-            return
-        channel.saved_walk = (resume_at, complete)
-        walk = {
-            "resume_at": resume_at,
-            "step": channel.step,
-            "complete": complete,
-            "walked_below": channel.walked_below,
-            "at": utc_now(),
-        }
-        self.store.run_soon(self.store.save_walk, channel.key, channel.as_record(channel.key), walk)
+        walk = channel.progress(begun)
+        if walk is not None:
+            record = channel.as_record(channel.key)
+            self.store.run_soon(self.store.save_walk, channel.key, record, {**walk, "at": utc_now()})
 
     def channel_records(self) -> list[dict[str, Any]]:
         """Discovered channels as stored in the `channels` collection (watermark = newest publish day seen)."""

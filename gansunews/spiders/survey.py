@@ -14,8 +14,8 @@ from gansunews.pages import PageError
 from gansunews.pages.article import ArticlePage
 from gansunews.pages.listing import ListingPage, date_form, parse_maxpage
 from gansunews.regions import divisions
-from gansunews.spiders.discovery import Channel
 from gansunews.spiders.portal import PRIORITY_ARTICLE, PRIORITY_LISTING, PortalSpider
+from gansunews.spiders.walk import Channel
 from gansunews.urls import strip_query
 
 ARTICLES_TRIED = 3  # listed articles tried per channel until one reads

@@ -1,4 +1,5 @@
-"""A channel's walk: pure decisions about which archive page comes next.
+"""A channel's walk: pure decisions about which archive page comes next, how far the walk has got (`WalkLedger`),
+and what it saves so that a stopped crawl resumes and an incremental one stops (`Channel.begin`, `progress`).
 
 Archive pages are numbered so that page `maxpage` is the newest (SITE.md, seen on several sites of this CMS). That
 is an assumption the dates can check: page `maxpage` should hold the entries just older than the live page. When
@@ -12,6 +13,12 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
+from typing import Any
+
+from gansunews.urls import Pager
+
+WALKED_ANYWHERE = 10**9  # `walked_below` where page numbers move (falling numbering), or of a walk not recorded
 
 
 def numbering_suspect(live_days: list[date], top_page_days: list[date]) -> bool:
@@ -119,3 +126,96 @@ class WalkLedger:
             if page.number > 0:  # an archive page (not the live page, not the pager script)
                 self.done_through, moved = page.number, True
         return moved
+
+
+@dataclass(eq=False)  # one object per channel: compared by identity
+class Channel:
+    """A listing the spider walks: where it is, what it is called, which region it stands for, how far the walk
+    has gone."""
+
+    url: str
+    name: str
+    region_code: str
+    depth: int
+    pager: Pager | None = None
+    pages_walked: int = 0
+    pages_requested: int = 1  # the live page
+    last_requested: int = 0  # the archive page requested last
+    step: int = -1  # archive numbers rise with time (SITE.md): walk down; +1 once the dates show they fall
+    exhausted: bool = False
+    empty_pages: int = 0
+    maxpage: int | None = None
+    newest_seen: date | None = None
+    live_days: list[date] = field(default_factory=list)  # the live page's: what page `maxpage` should continue
+    held: Any = None  # page `maxpage`, held while page 1 is fetched to check the numbering
+    recent_pages: deque = field(default_factory=lambda: deque(maxlen=4))  # entry sets of the last archive pages
+    window: int = 1  # archive pages in flight: doubles with every page worth reading, up to the look-ahead
+    drawn_by_js: bool = False  # its live page had to be rendered: so will its archive pages
+    key: str = ""  # channel_key(url): its `_id` in the `channels` collection
+    ledger: WalkLedger = field(default_factory=WalkLedger)  # pages in flight, how far listed, how far done
+    resume_at: int | None = None  # where an earlier run stopped: the walk jumps there once it meets stored pages
+    saved_walk: tuple[int | None, bool] = (None, False)  # the progress last saved (resume_at, complete)
+    parked_at: int | None = None  # the next page, while the walk waits for the scheduler to drain
+    cut_short: bool = False  # stopped by `max_pages`: not complete
+    walked_below: int | None = None  # archive pages up to this one were walked to the end by an earlier run
+
+    @property
+    def walk_end(self) -> int:
+        """The highest archive page the walk may request: `maxpage`, which a walk upwards has already read."""
+        return (self.maxpage or 0) - (1 if self.step > 0 else 0)
+
+    @cached_property
+    def ref(self) -> dict[str, str]:
+        """How an article names this channel: one dict shared by all of them (read-only downstream)."""
+        return {"name": self.name, "url": self.url, "region_code": self.region_code}
+
+    def as_record(self, key: str) -> dict[str, Any]:
+        return {
+            "_id": key,
+            **self.ref,
+            "depth": self.depth,
+            "channel_code": self.pager.channel_code if self.pager else None,
+            "sub_code": self.pager.sub_code if self.pager else None,
+            "maxpage": self.maxpage,
+            "numbering": "falling" if self.step > 0 else "rising",
+            "newest_seen": self.newest_seen.isoformat() if self.newest_seen else None,
+        }
+
+    def begin(self, state: dict[str, Any]) -> bool:
+        """What earlier runs left in the channel's stored record: how far down the archive a walk once went to its
+        end (`walked_below`: an incremental walk stops at stored articles from there on), and where a stopped one
+        got to (`resume_at`: the walk jumps there once it meets stored articles). True when that walk was complete:
+        its record must then say incomplete while this one runs (`progress(begun=True)`), so that a crawl killed
+        before any of its pages is done does not pass for complete."""
+        walk = state.get("walk")
+        if walk is None:  # a new channel, or one saved by a clean finish before walks were recorded (complete)
+            walk = {"complete": True, "walked_below": WALKED_ANYWHERE} if state.get("newest_seen") else {}
+        self.walked_below = walk.get("walked_below")
+        if not walk.get("complete") and walk.get("resume_at") and walk.get("step", -1) < 0:
+            self.resume_at = walk["resume_at"]  # a falling archive's numbers move: not resumable by number
+        return bool(walk.get("complete"))
+
+    def stops_at_known(self, number: int) -> bool:
+        """Stored articles end the walk only where an earlier walk went to its end: elsewhere a stopped one may have
+        stored them through other channels, or read the page and stopped before it was done."""
+        return self.walked_below is not None and number <= self.walked_below
+
+    def can_resume(self) -> bool:
+        """An earlier run stopped further down the archive than this walk has gone: it may jump there."""
+        return bool(self.resume_at) and not (self.last_requested and self.resume_at >= self.last_requested)
+
+    def progress(self, begun: bool = False) -> dict[str, Any] | None:
+        """The walk's progress to save, None when nothing changed: where a stopped crawl resumes (after the pages
+        whose articles are all settled), or that it is complete, and how far down the archive a walk has gone to
+        its end."""
+        ledger = self.ledger
+        complete = self.exhausted and ledger.idle and not self.cut_short and not begun
+        if not (complete or begun) and ledger.done_through is None:
+            return None
+        resume_at = None if complete or begun else next_page(ledger.done_through, self.step, self.walk_end)
+        if complete:  # a falling archive's numbers move: a complete walk there covers any number
+            self.walked_below = self.maxpage if self.step < 0 and self.maxpage else WALKED_ANYWHERE
+        if (resume_at, complete) == self.saved_walk and not begun:
+            return None
+        self.saved_walk = (resume_at, complete)
+        return {"resume_at": resume_at, "step": self.step, "complete": complete, "walked_below": self.walked_below}

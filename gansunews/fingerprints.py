@@ -28,6 +28,7 @@ PERMUTATIONS = 64
 # LSH: a candidate shares all 8 values of one of 8 bands. Chance a pair is compared, by similarity: 0.9 → 99%,
 # 0.8 → 77%, 0.7 → 38% (1 - (1 - s⁸)⁸): near-verbatim reposts are found, heavily rewritten ones may not be.
 BANDS, ROWS = 8, 8
+KEYS_PER_ROW = 1 + BANDS  # a body's exact-content key and one key per band
 SIMILAR = 0.7  # estimated Jaccard similarity that makes a repost
 # Copies count as reposts only when published within this many days of each other: news is reposted within days,
 # and the window is what lets a crawl load just the stored articles near its own days (DedupePipeline), not all.
@@ -276,8 +277,9 @@ class RepostIndex:
         self.keys.add(keys, row)
 
     def take_rows(self, take: np.ndarray) -> dict[str, np.ndarray]:
-        """The rows in `take` (a bool per row) as plain arrays, gone from the index; `put_rows` puts them back (the
-        repost index lets idle weeks go to disk this way, DedupePipeline)."""
+        """The rows in `take` (a bool per row), gone from the index, as arrays of a row per row: any subset of them
+        goes back by `put_rows` (the repost index lets idle weeks go to disk this way, DedupePipeline). `keys` holds
+        up to KEYS_PER_ROW keys a row (`key_counts`), `roots` a copy's original (0 for an original)."""
         rows = np.flatnonzero(take)
         part = {name: getattr(self, name)[rows] for name in ("ids", "times", "content_keys", "has_signature", "stored")}
         part["signatures"] = np.zeros((len(rows), PERMUTATIONS), dtype=KEPT_SIGNATURE_DTYPE)
@@ -285,31 +287,33 @@ class RepostIndex:
             part["signatures"][at] = self._stored_signature(int(rows[at]))
         self.keys.merge()
         theirs = take[self.keys.sorted_rows]
-        part["keys"] = self.keys.sorted_keys[theirs]
-        part["key_rows"] = np.searchsorted(rows, self.keys.sorted_rows[theirs]).astype(np.int32)
-        copies = [(at, int(self.duplicate_of[row])) for at, row in enumerate(rows.tolist()) if row in self.duplicate_of]
-        part["copies"] = np.array([at for at, _ in copies], dtype=np.int32)
-        part["roots"] = np.array([root for _, root in copies], dtype=np.uint32)
+        row_of_key = np.searchsorted(rows, self.keys.sorted_rows[theirs])  # its row's place in `rows`
+        order = np.argsort(row_of_key, kind="stable")
+        row_of_key = row_of_key[order]
+        counts = np.bincount(row_of_key, minlength=len(rows))
+        part["key_counts"] = counts.astype(np.uint8)
+        part["keys"] = np.zeros((len(rows), KEYS_PER_ROW), dtype=np.uint32)
+        part["keys"][row_of_key, np.arange(len(row_of_key)) - (np.cumsum(counts) - counts)[row_of_key]] = (
+            self.keys.sorted_keys[theirs][order]
+        )
+        part["roots"] = np.array([int(self.duplicate_of.get(row, 0)) for row in rows.tolist()], dtype=np.uint32)
         self.keep_only(~take)
         return part
 
     def put_rows(self, part: dict[str, np.ndarray]) -> None:
         """Rows taken by `take_rows`, back as new rows (one whose id came into the index meanwhile stays out)."""
-        order = np.argsort(part["key_rows"], kind="stable")
-        keys, starts = part["keys"][order], np.searchsorted(part["key_rows"][order], np.arange(len(part["ids"]) + 1))
-        roots = dict(zip(part["copies"].tolist(), part["roots"].tolist(), strict=True))
         for at, cms_id in enumerate(part["ids"].tolist()):
             if f"{cms_id:09d}" in self:
                 continue
-            root = roots.get(at)
+            root = int(part["roots"][at])
             self._append(
                 cms_id,
                 float(part["times"][at]),
                 int(part["content_keys"][at]),
                 part["signatures"][at] if part["has_signature"][at] else None,
                 bool(part["stored"][at]),
-                f"{root:09d}" if root is not None else None,
-                keys[starts[at] : starts[at + 1]],
+                f"{root:09d}" if root else None,
+                part["keys"][at, : part["key_counts"][at]],
             )
 
     def original_of(self, cms_id: str, published_at: str, body: Fingerprint) -> tuple[str | None, list[str]]:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import shutil
+import os
 import tempfile
 from datetime import datetime
-from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -57,8 +57,7 @@ class DedupePipeline:
         self.weeks: dict[int, asyncio.Future | None] = {}  # weeks loaded, being loaded, or with nothing to load (None)
         self.archive_weeks: tuple[int, int] | None = None  # the first and last week stored before this run
         self.archive_read: asyncio.Future | None = None
-        self.set_aside: dict[int, Path] = {}  # weeks let go of → the file their rows wait in until needed again
-        self.aside_dir: Path | None = None  # made at the first let-go, removed at the end
+        self.set_aside = SetAside()  # weeks let go of, until needed again
         self.failures = 0  # reads of stored weeks failed in a row
         self.unavailable = False
         self.max_rows = max_rows  # the index's size beyond which weeks not needed lately are let go (0: never)
@@ -168,8 +167,8 @@ class DedupePipeline:
 
     def let_go_of_idle_weeks(self) -> None:
         """Bounded memory: past `GANSUNEWS_REPOST_INDEX_ROWS`, the weeks no article needed lately (in the last
-        quarter of that many articles) leave the index, least lately needed first, down to half of it. Their rows
-        wait in a file (`take_rows`, ≈ 0.2 KB a row) and come back when an article needs one of them: not from
+        quarter of that many articles) leave the index, least lately needed first, down to half of it. Each week's
+        rows wait on disk (`SetAside`, ≈ 0.2 KB a row) and come back when an article needs the week: not from
         MongoDB, whose read of a week took over 30 s on FerretDB at 300k articles, held the writes behind it, and
         timed out. Never undated rows."""
         if not self.max_rows or len(self.index) <= self.max_rows or self.items < self.next_look:
@@ -187,42 +186,38 @@ class DedupePipeline:
             left -= rows_in.get(week, 0)
         if not going:
             return
-        self.aside_dir = self.aside_dir or Path(tempfile.mkdtemp(prefix="gansunews-reposts-"))
-        path = self.aside_dir / f"{self.items}.npz"
         part = self.index.take_rows(np.isin(weeks_of_rows, going))
-        try:
-            np.savez(path, **part)
-        except OSError as error:  # a full disk: the rows stay (memory grows), and the next look tries again
-            self.index.put_rows(part)
-            self.crawler.stats.inc_value("gansunews/dedupe/let_go_failed")
-            logger.warning("weeks of the repost index not set aside (kept in memory): %s", error)
-            return
+        weeks_of_part = part["times"] // WEEK
         for week in going:
             del self.last_needed[week]
-            self.set_aside[week] = path
+            rows = weeks_of_part == week
+            if not rows.any():
+                continue
+            week_part = {name: column[rows] for name, column in part.items()}
+            try:
+                self.set_aside.put(week, week_part)
+            except OSError as error:  # a full disk: its rows stay (memory grows)
+                self.index.put_rows(week_part)
+                self.crawler.stats.inc_value("gansunews/dedupe/let_go_failed")
+                logger.warning("a week of the repost index not set aside (kept in memory): %s", error)
         self.crawler.stats.inc_value("gansunews/dedupe/weeks_let_go", len(going))
 
     def bring_back(self, weeks: range) -> None:
-        """Weeks let go of and needed again: their file's rows back into the index (its other weeks with them)."""
-        for path in {self.set_aside[week] for week in weeks if week in self.set_aside}:
-            back = [week for week, aside in self.set_aside.items() if aside == path]
+        """Weeks let go of and needed again: their rows back into the index."""
+        for week in weeks:
+            if week not in self.set_aside:
+                continue
             try:
-                with np.load(path) as file:
-                    part = dict(file)
-            except (OSError, ValueError) as error:  # removed or damaged under the crawl
-                self.crawler.stats.inc_value("gansunews/dedupe/weeks_lost", len(back))
-                logger.warning("weeks of the repost index set aside and lost (reposts of them not found): %s", error)
+                part = self.set_aside.take(week)
+            except (OSError, ValueError, EOFError) as error:  # the file damaged under the crawl
+                self.crawler.stats.inc_value("gansunews/dedupe/weeks_lost")
+                logger.warning("a week of the repost index set aside and lost (reposts of it not found): %s", error)
             else:
                 self.index.put_rows(part)
-                self.crawler.stats.inc_value("gansunews/dedupe/weeks_brought_back", len(back))
-            for week in back:
-                del self.set_aside[week]
-            self.last_needed.update({week: self.items for week in back if week not in self.last_needed})
-            path.unlink(missing_ok=True)
+                self.crawler.stats.inc_value("gansunews/dedupe/weeks_brought_back")
 
     def close_spider(self) -> None:
-        if self.aside_dir is not None:
-            shutil.rmtree(self.aside_dir, ignore_errors=True)
+        self.set_aside.close()
 
     async def found_earlier_original(self, original: str, roots: list[str]) -> None:
         """Copies read before their original (the crawl streams articles in any order; or an earlier-dated
@@ -242,3 +237,35 @@ class DedupePipeline:
                 self.crawler.stats.inc_value("gansunews/dedupe/repoint_failed", len(copies))
                 return
             self.crawler.stats.inc_value("gansunews/dedupe/repointed_stored", count)
+
+
+class SetAside:
+    """Weeks of the repost index let go of, each a run of `.npy` arrays in one anonymous temporary file: it has no
+    name, so nothing is left behind however the crawl ends (kill -9 included). The space of a week brought back is
+    not reused: the file holds every week ever let go of (≈ 0.2 KB a row), on disk."""
+
+    def __init__(self) -> None:
+        self.file: IO[bytes] | None = None
+        self.weeks: dict[int, int] = {}  # week → where its arrays start in the file
+        self.columns: list[str] = []  # the arrays' names, in the order they are written
+
+    def __contains__(self, week: int) -> bool:
+        return week in self.weeks
+
+    def put(self, week: int, part: dict[str, np.ndarray]) -> None:
+        # open until close_spider: the pipeline's lifetime is no `with` block
+        self.file = self.file or tempfile.TemporaryFile(prefix="gansunews-reposts-")  # noqa: SIM115
+        self.columns = self.columns or list(part)
+        at = self.file.seek(0, os.SEEK_END)
+        for name in self.columns:
+            np.save(self.file, part[name], allow_pickle=False)
+        self.weeks[week] = at
+
+    def take(self, week: int) -> dict[str, np.ndarray]:
+        assert self.file is not None
+        self.file.seek(self.weeks.pop(week))
+        return {name: np.load(self.file, allow_pickle=False) for name in self.columns}
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()

@@ -342,6 +342,23 @@ def test_a_repost_right_behind_its_late_original_still_finds_it(mongo_db, mongo_
     assert mongo_db.articles.find_one({"_id": "013000050"})["duplicate_of"] == "013000001"
 
 
+def test_copies_still_on_their_way_point_at_their_late_original_when_written(mongo_db, mongo_uri):
+    """`Store.repoint`: a stored copy is re-pointed at once; a copy written later (still in a pipeline's batch, or
+    written again by a full re-read) points at the original when it is written, and is then forgotten."""
+    from gansunews.store import MongoConfig, Store
+
+    store = Store(MongoConfig(uri=mongo_uri, database=mongo_db.name))
+    try:
+        mongo_db.articles.insert_one({"_id": "013000050", "duplicate_of": None})
+        assert store.repoint(["013000050", "013000060"], "013000001") == 1
+        store.save_articles([{"_id": "013000060", "duplicate_of": None, "content_hash": "h", "channels": []}])
+    finally:
+        store.close()
+    assert mongo_db.articles.find_one({"_id": "013000050"})["duplicate_of"] == "013000001"
+    assert mongo_db.articles.find_one({"_id": "013000060"})["duplicate_of"] == "013000001"
+    assert store.repointed == {"013000050": "013000001"}  # written already: kept in case a re-read writes it again
+
+
 def test_stored_fingerprints_join_by_the_week_near_what_is_read(mongo_db, mongo_uri):
     """A crawl loads the stored articles published within the repost window of what it reads, not the archive."""
     import asyncio

@@ -33,6 +33,13 @@ def article_match(url: str) -> re.Match[str] | None:
     return ARTICLE_RE.match(urlsplit(url).path)
 
 
+def link_kind(url: str) -> str:
+    """What a listing's link leads to: "article", or why it is not one ("offsite_link", "topic", "not_article_url")."""
+    if article_match(url):
+        return "article"
+    return "offsite_link" if not is_site_url(url) else "topic" if "/cms_udf/" in url else "not_article_url"
+
+
 def article_id(url: str) -> str | None:
     """The 9-digit CMS id of an article URL (continuation pages share it)."""
     match = article_match(url)

@@ -1,12 +1,15 @@
 """Discovery and the walk's direction: pure decisions, tested without a crawl."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from gansunews.pages.listing import ListingPage
 from gansunews.spiders.discovery import identify, scope_root_by, title_parts
 from gansunews.spiders.walk import (
+    ENDED,
+    PARKED,
+    WINDOW,
     Channel,
     WalkLedger,
     next_page,
@@ -157,3 +160,41 @@ def test_an_earlier_walk_decides_where_this_one_stops_and_resumes():
     assert complete.progress(begun=True) == {"resume_at": None, "step": -1, "complete": False, "walked_below": 50}
     before_walks = walked_channel(newest_seen="2024-03-10")  # saved by a clean finish before walks were recorded
     assert before_walks.stops_at_known(10**6)
+
+
+def test_a_walk_requests_its_window_then_parks_while_the_queue_is_full_then_ends_at_the_archive_end():
+    channel = walked_channel()
+    channel.maxpage, channel.window, channel.pages_walked = 3, 2, 1  # the live page read
+    assert channel.next_pages(3, 0, lambda: False) == ([3, 2], WINDOW)  # two in flight: more as they are read
+    channel.pages_walked += 2
+    assert channel.next_pages(1, 0, lambda: True) == ([], PARKED) and channel.parked_at == 1
+    assert channel.next_pages(1, 0, lambda: False) == ([1], ENDED) and channel.parked_at is None
+    assert list(channel.ledger.pages)[-1].number == 1 and channel.last_requested == 1
+
+
+def test_max_pages_cuts_a_walk_short_counting_the_live_page():
+    channel = walked_channel()
+    channel.window, channel.pages_walked = 16, 1
+    assert channel.next_pages(50, 3, lambda: False) == ([50, 49], ENDED)
+    assert channel.cut_short and channel.reached(3)
+    assert not walked_channel().reached(0)  # no limit
+
+
+def test_the_cutoff_is_since_or_the_watermark_less_the_grace_days():
+    grace = timedelta(days=3)
+    assert walked_channel().cutoff(None, grace) is None
+    assert walked_channel().cutoff(D(2024, 1, 1), grace) == D(2024, 1, 1)
+    seen = walked_channel(newest_seen="2024-03-10T00:00:00")
+    assert seen.cutoff(D(2024, 1, 1), grace) == D(2024, 3, 7)
+    assert seen.cutoff(D(2024, 3, 9), grace) == D(2024, 3, 9)
+    assert seen.recent(D(2024, 3, 7), D(2024, 3, 7)) and not seen.recent(D(2024, 3, 6), D(2024, 3, 7))
+    assert seen.recent(None, D(2024, 3, 7))  # undated: its day comes from the URL
+    assert seen.recent(D(2024, 3, 12), None) and seen.newest_seen == D(2024, 3, 12)  # the next watermark
+
+
+def test_a_walk_stops_at_a_repeated_page_and_after_too_many_empty_ones():
+    channel = walked_channel()
+    assert not channel.repeats(frozenset({"a", "b"})) and not channel.repeats(frozenset({"c"}))
+    assert channel.repeats(frozenset({"a", "b"}))
+    assert not channel.repeats(frozenset()) and not channel.repeats(frozenset())  # empty pages are counted apart
+    assert channel.past_empty_page(2) and channel.past_empty_page(2) and not channel.past_empty_page(2)

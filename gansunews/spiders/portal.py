@@ -39,9 +39,16 @@ from gansunews.readers import PageReaders, Reader, Reading, read_article, read_c
 from gansunews.regions import divisions, is_within
 from gansunews.spiders.discovery import PROVINCE_CODE, identify, is_candidate, region_named_by, scope_root_by
 from gansunews.spiders.pending import GONE, WAITING, PendingArticles, is_complete
-from gansunews.spiders.walk import Channel, next_page, numbering_falls, numbering_suspect, pages_before_cutoff
+from gansunews.spiders.walk import (
+    ENDED,
+    PARKED,
+    Channel,
+    numbering_falls,
+    numbering_suspect,
+    pages_before_cutoff,
+)
 from gansunews.store import MongoConfig, PyMongoError, Store, utc_now
-from gansunews.urls import article_id, article_match, channel_key, is_site_url, strip_query
+from gansunews.urls import article_id, channel_key, is_site_url, link_kind, strip_query
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +96,7 @@ class PortalSpider(scrapy.Spider):
         spider.render_js = settings.getbool("GANSUNEWS_PLAYWRIGHT_ENABLED")
         spider.page_lookahead = max(1, settings.getint("GANSUNEWS_PAGE_LOOKAHEAD"))
         spider.max_empty_pages = max(0, settings.getint("GANSUNEWS_MAX_EMPTY_PAGES"))
+        spider.max_pages = spider.args.max_pages
         mongo = MongoConfig.from_settings(settings)
         spider.store = Store.of(crawler, mongo) if mongo else None
         spider.keep_pages = settings.getbool("GANSUNEWS_KEEP_PAGES") and mongo is not None
@@ -281,7 +289,7 @@ class PortalSpider(scrapy.Spider):
         self.count(f"pager/script/{pager.reference}")
         channel.pager = pager
         channel.maxpage = pager.maxpage  # set by the page itself, or later from the pager script
-        if verdict == STOP or (verdict == KNOWN and self.stops_at_known(channel, 0)) or self.enough(channel):
+        if verdict == STOP or (verdict == KNOWN and self.stops_at_known(channel, 0)) or channel.reached(self.max_pages):
             self.walk_ended(channel)
             return
         if pager.maxpage:
@@ -389,7 +397,9 @@ class PortalSpider(scrapy.Spider):
     def after_archive_page(self, page: ListingPage, channel: Channel, number: int):
         """Register an archive page's entries and request the next pages, or end the walk (or jump to where a
         stopped crawl left it)."""
-        if self.repeats_a_page(page, channel):
+        if channel.repeats(frozenset(article_id(entry.url) for entry in page.article_entries())):
+            self.count("listing/stopped_repeated")
+            logger.warning("archive page %s repeats an earlier one of %s: walk stopped", page.url, channel.url)
             channel.ledger.read(number, [], set())
             channel.pages_walked += 1
             self.walk_ended(channel)
@@ -425,17 +435,6 @@ class PortalSpider(scrapy.Spider):
         channel.window = 1
         return True
 
-    def repeats_a_page(self, page: ListingPage, channel: Channel) -> bool:
-        """An archive page listing exactly what another recent one listed: a site that serves one page for every
-        number would otherwise be walked to its end. (Page `maxpage` may repeat the live page: that is allowed.)"""
-        listed = frozenset(article_id(entry.url) for entry in page.article_entries())
-        if listed and listed in channel.recent_pages:
-            self.count("listing/stopped_repeated")
-            logger.warning("archive page %s repeats an earlier one of %s: walk stopped", page.url, channel.url)
-            return True
-        channel.recent_pages.append(listed)
-        return False
-
     @leased
     def archive_failed(self, failure: Failure):
         self.record_failure("listing", failure)
@@ -452,44 +451,31 @@ class PortalSpider(scrapy.Spider):
         the walk goes on past it, as past an empty page (it says nothing about dates), but not forever."""
         channel.ledger.read(number, [], set())
         channel.pages_walked += 1
-        if self.past_a_page_without_entries(channel):
+        if self.past_empty_page(channel):
             yield from self.walk_on(channel, channel.last_requested + channel.step)
         else:
             self.walk_ended(channel)
 
-    def past_a_page_without_entries(self, channel: Channel) -> bool:
-        """Whether the walk goes on after a page that says nothing about dates: yes, up to
-        `GANSUNEWS_MAX_EMPTY_PAGES` of them."""
-        channel.empty_pages += 1
-        if channel.empty_pages > self.max_empty_pages:
-            self.count("listing/stopped_empty")
-        return channel.empty_pages <= self.max_empty_pages
+    def past_empty_page(self, channel: Channel) -> bool:
+        if channel.past_empty_page(self.max_empty_pages):
+            return True
+        self.count("listing/stopped_empty")
+        return False
 
     def walk_on(self, channel: Channel, start: int):
-        """Archive pages from `start` on in the walk's direction, keeping `channel.window` of them in flight: the
-        walk is sequential by nature (it stops at the first page with nothing new). The window opens like TCP's
-        slow start, one page, then 2, 4 … up to `GANSUNEWS_PAGE_LOOKAHEAD`, and never past the pages the dates
-        predict before the cutoff: a long walk hides its latency, a walk that stops early reads a page or two
-        past the stop. While the scheduler holds `GANSUNEWS_QUEUED_ARTICLES` requests the walk is parked: the
-        articles it listed go first, and memory does not grow with the archive."""
-        number: int | None = start if 1 <= start <= channel.walk_end else None
-        channel.parked_at = None
-        while number is not None and not channel.exhausted:
-            if channel.pages_requested - channel.pages_walked >= channel.window:
-                return  # the walk goes on as its pages are read
-            if self.enough(channel):
-                break
-            if self.queue_full():
-                channel.parked_at = number
-                self.parked[channel.key] = channel
-                self.count("walk/parked")
-                return
-            channel.pages_requested += 1
-            channel.last_requested = number
-            channel.ledger.requested(number)
+        """Archive pages from `start` on (`Channel.next_pages`). The window of pages in flight opens like TCP's slow
+        start, one page, then 2, 4 … up to `GANSUNEWS_PAGE_LOOKAHEAD`, and never past the pages the dates predict
+        before the cutoff: a long walk hides its latency, a walk that stops early reads a page or two past the
+        stop. While the scheduler holds `GANSUNEWS_QUEUED_ARTICLES` requests the walk is parked: the articles it
+        listed go first, and memory does not grow with the archive."""
+        numbers, why = channel.next_pages(start, self.max_pages, self.queue_full)
+        for number in numbers:
             yield self.archive_request(channel, number)
-            number = next_page(number, channel.step, channel.walk_end)
-        self.walk_ended(channel)
+        if why == PARKED:
+            self.parked[channel.key] = channel
+            self.count("walk/parked")
+        elif why == ENDED:
+            self.walk_ended(channel)
 
     def queue_full(self) -> bool:
         scheduler = self.crawler.engine.scheduler
@@ -505,6 +491,8 @@ class PortalSpider(scrapy.Spider):
     def walk_ended(self, channel: Channel) -> None:
         """No more pages will be requested for this walk."""
         if not channel.exhausted:
+            if channel.cut_short:
+                self.count("listing/stopped_max_pages")
             channel.exhausted = True
             channel.resume_at = None  # not reached: what lies beyond is older than wanted, or not there
             self.save_walk(channel)
@@ -530,14 +518,6 @@ class PortalSpider(scrapy.Spider):
             meta=browser_meta(self.browser_context), dont_filter=True, priority=response.request.priority + 1
         )
 
-    def enough(self, channel: Channel) -> bool:
-        """`max_pages` reached, counting pages requested (the live page is the first)."""
-        if self.args.max_pages and channel.pages_requested >= self.args.max_pages:
-            self.count("listing/stopped_max_pages")
-            channel.cut_short = True
-            return True
-        return False
-
     def read_entries(
         self, page: ListingPage, channel: Channel, number: int, dated: bool = True
     ) -> tuple[str, list[Request]]:
@@ -556,9 +536,9 @@ class PortalSpider(scrapy.Spider):
                 self.count("listing/needs_browser")
             logger.warning("listing page without article entries: %s", page.url)
             channel.ledger.read(number, [], set())
-            return GO_ON if self.past_a_page_without_entries(channel) else STOP, []
+            return GO_ON if self.past_empty_page(channel) else STOP, []
         cutoff = self.cutoff(channel)
-        recent = [entry for entry in articles if self.recent_enough(entry, channel, cutoff)]
+        recent = [entry for entry in articles if channel.recent(entry.day, cutoff)]
         requests, waiting, stored = [], set(), {}
         for entry in recent:
             request = self.register(entry, channel, waiting, stored)
@@ -577,27 +557,13 @@ class PortalSpider(scrapy.Spider):
 
     def is_article_entry(self, entry: Entry) -> bool:
         """True for article links; topics, off-site and other links are counted and left."""
-        url = strip_query(entry.url)
-        if article_match(url):
-            return True
-        kind = "offsite_link" if not is_site_url(url) else "topic" if "/cms_udf/" in url else "not_article_url"
-        self.count(f"skip/{kind}")
-        return False
+        kind = link_kind(strip_query(entry.url))
+        if kind != "article":
+            self.count(f"skip/{kind}")
+        return kind == "article"
 
     def cutoff(self, channel: Channel) -> date | None:
-        """The oldest publish day still wanted: `since`, or the channel's watermark less the grace days if that is
-        later. The grace: an article may be listed days after the date it carries (back-dated, or published
-        behind a newer video), and one older than the watermark would never be fetched."""
-        watermark = self.states.get(channel.key, {}).get("newest_seen")
-        since_watermark = date.fromisoformat(watermark[:10]) - self.watermark_grace if watermark else None
-        days = [d for d in (self.args.since, since_watermark) if d]
-        return max(days) if days else None
-
-    def recent_enough(self, entry: Entry, channel: Channel, cutoff: date | None) -> bool:
-        published = entry.day
-        if published and (channel.newest_seen is None or published > channel.newest_seen):
-            channel.newest_seen = published
-        return not (cutoff and published and published < cutoff)
+        return channel.cutoff(self.args.since, self.watermark_grace)
 
     def register(
         self, entry: Entry, channel: Channel, waiting: set[str], stored: dict[str, list[dict[str, str]]]

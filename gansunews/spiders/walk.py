@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
 
 from gansunews.urls import Pager
 
+WINDOW, PARKED, ENDED = "window", "parked", "ended"  # why a walk requests no more pages now (`Channel.next_pages`)
 WALKED_ANYWHERE = 10**9  # `walked_below` where page numbers move (falling numbering), or of a walk not recorded
 
 
@@ -158,6 +160,7 @@ class Channel:
     parked_at: int | None = None  # the next page, while the walk waits for the scheduler to drain
     cut_short: bool = False  # stopped by `max_pages`: not complete
     walked_below: int | None = None  # archive pages up to this one were walked to the end by an earlier run
+    watermark: date | None = None  # the newest day an earlier run saw listed
 
     @property
     def walk_end(self) -> int:
@@ -187,6 +190,8 @@ class Channel:
         got to (`resume_at`: the walk jumps there once it meets stored articles). True when that walk was complete:
         its record must then say incomplete while this one runs (`progress(begun=True)`), so that a crawl killed
         before any of its pages is done does not pass for complete."""
+        if state.get("newest_seen"):
+            self.watermark = date.fromisoformat(state["newest_seen"][:10])
         walk = state.get("walk")
         if walk is None:  # a new channel, or one saved by a clean finish before walks were recorded (complete)
             walk = {"complete": True, "walked_below": WALKED_ANYWHERE} if state.get("newest_seen") else {}
@@ -194,6 +199,60 @@ class Channel:
         if not walk.get("complete") and walk.get("resume_at") and walk.get("step", -1) < 0:
             self.resume_at = walk["resume_at"]  # a falling archive's numbers move: not resumable by number
         return bool(walk.get("complete"))
+
+    def cutoff(self, since: date | None, grace: timedelta) -> date | None:
+        """The oldest publish day still wanted: `since`, or the watermark less the grace days if that is later. The
+        grace: an article may be listed days after the date it carries (back-dated, or published behind a newer
+        video), and one older than the watermark would never be fetched."""
+        days = [day for day in (since, self.watermark - grace if self.watermark else None) if day]
+        return max(days) if days else None
+
+    def recent(self, day: date | None, cutoff: date | None) -> bool:
+        """An entry of `day` is wanted (undated ones are); the newest day seen is the channel's next watermark."""
+        if day and (self.newest_seen is None or day > self.newest_seen):
+            self.newest_seen = day
+        return not (cutoff and day and day < cutoff)
+
+    def repeats(self, listed: frozenset[str]) -> bool:
+        """An archive page listing exactly what another recent one listed: a site that serves one page for every
+        number would otherwise be walked to its end. (Page `maxpage` may repeat the live page: that is allowed.)"""
+        if listed and listed in self.recent_pages:
+            return True
+        self.recent_pages.append(listed)
+        return False
+
+    def past_empty_page(self, most: int) -> bool:
+        """Whether the walk goes on after a page that says nothing about dates (empty, lost): up to `most` times."""
+        self.empty_pages += 1
+        return self.empty_pages <= most
+
+    def reached(self, max_pages: int) -> bool:
+        """`max_pages` (0: no limit) requested, counting the live page: the walk is cut short."""
+        if max_pages and self.pages_requested >= max_pages:
+            self.cut_short = True
+        return self.cut_short
+
+    def next_pages(self, start: int, max_pages: int, queue_full: Callable[[], bool]) -> tuple[list[int], str]:
+        """The archive pages to request now, from `start` on in the walk's direction, keeping `window` of them in
+        flight, and why no more: WINDOW (more as these are read), PARKED (`queue_full`: the walk goes on from
+        `parked_at` once the scheduler drains) or ENDED (past the archive's end, or `max_pages`)."""
+        numbers: list[int] = []
+        number: int | None = start if 1 <= start <= self.walk_end else None
+        self.parked_at = None
+        while number is not None and not self.exhausted:
+            if self.pages_requested - self.pages_walked >= self.window:
+                return numbers, WINDOW
+            if self.reached(max_pages):
+                break
+            if queue_full():
+                self.parked_at = number
+                return numbers, PARKED
+            self.pages_requested += 1
+            self.last_requested = number
+            self.ledger.requested(number)
+            numbers.append(number)
+            number = next_page(number, self.step, self.walk_end)
+        return numbers, ENDED
 
     def stops_at_known(self, number: int) -> bool:
         """Stored articles end the walk only where an earlier walk went to its end: elsewhere a stopped one may have

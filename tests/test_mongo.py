@@ -477,6 +477,40 @@ def test_weeks_let_go_of_come_back_when_a_repost_needs_them(mongo_db, mongo_uri,
     assert dedupe.set_aside.file.closed
 
 
+def test_repost_index_over_its_bound_says_so(tmp_path, caplog):
+    """Weeks that articles keep needing are never let go: when they hold more rows than
+    `GANSUNEWS_REPOST_INDEX_ROWS`, the bound does not bind, and the crawl says so (stats, one warning, a note in the
+    verdict) instead of growing quietly."""
+    import asyncio
+    import dataclasses
+
+    from scrapy.utils.test import get_crawler
+
+    from gansunews.pipelines.dedupe import DedupePipeline
+    from gansunews.quality import quality_verdict
+    from gansunews.spiders.portal import PortalSpider
+
+    crawler = get_crawler(PortalSpider, {"GANSUNEWS_REPOST_INDEX_ROWS": 8, "GANSUNEWS_SPOOL_DIR": str(tmp_path)})
+    dedupe = DedupePipeline.from_crawler(crawler)
+
+    async def crawl():  # 40 articles over two weeks: every week needed by the latest article
+        for number in range(40):
+            day = date(2024, 1, 1) + timedelta(days=number % 14)
+            item = dedupe_article(f"{13100000 + number:09d}", f"{day.isoformat()}T09:00:00+08:00")
+            text, key = f"{number}" * 300, str(number)
+            await dedupe.process_item(dataclasses.replace(item, content_text=text, content_hash=key))
+
+    asyncio.run(crawl())
+    dedupe.close_spider()
+    stats = crawler.stats
+    assert stats.get_value("gansunews/dedupe/over_bound") >= 1
+    assert stats.get_value("gansunews/dedupe/index_rows_max") > 8
+    assert len(dedupe.index) == 40  # nothing could go: the weeks let go were empty ones at the window's edges
+    assert sum("over GANSUNEWS_REPOST_INDEX_ROWS=8" in r.getMessage() for r in caplog.records) == 1
+    _, _, notes = quality_verdict(stats.get_stats(), "finished")
+    assert any(note.startswith("repost index over its bound") for note in notes)
+
+
 def test_stored_weeks_are_read_only_where_the_archive_has_articles(mongo_db, mongo_uri):
     """A backfill into an empty archive reads no stored week (on FerretDB each read scans the collection, and the
     writes wait behind it); a crawl of an archive reads only the weeks within its span."""

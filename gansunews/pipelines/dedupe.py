@@ -184,6 +184,17 @@ class DedupePipeline:
                 break
             going.append(week)
             left -= rows_in.get(week, 0)
+        stats = self.crawler.stats
+        stats.max_value("gansunews/dedupe/index_rows_max", len(self.index))
+        if left > self.max_rows:  # the weeks in use hold more rows than the bound: it does not bind
+            stats.inc_value("gansunews/dedupe/over_bound")
+            if stats.get_value("gansunews/dedupe/over_bound") == 1:
+                logger.warning(
+                    "the repost index holds %d rows, over GANSUNEWS_REPOST_INDEX_ROWS=%d: articles lately needed "
+                    "every week in it (walks far apart in time), so its memory grows with the archive",
+                    len(self.index),
+                    self.max_rows,
+                )
         if not going:
             return
         part = self.index.take_rows(np.isin(weeks_of_rows, going))
@@ -200,7 +211,7 @@ class DedupePipeline:
                 self.index.put_rows(week_part)
                 self.crawler.stats.inc_value("gansunews/dedupe/let_go_failed")
                 logger.warning("a week of the repost index not set aside (kept in memory): %s", error)
-        self.crawler.stats.inc_value("gansunews/dedupe/weeks_let_go", len(going))
+        stats.inc_value("gansunews/dedupe/weeks_let_go", len(going))
 
     def bring_back(self, weeks: range) -> None:
         """Weeks let go of and needed again: their rows back into the index."""

@@ -209,7 +209,7 @@ class DedupePipeline:
                 self.set_aside.put(week, week_part)
             except OSError as error:  # a full disk: its rows stay (memory grows)
                 self.index.put_rows(week_part)
-                self.crawler.stats.inc_value("gansunews/dedupe/let_go_failed")
+                stats.inc_value("gansunews/dedupe/let_go_failed")
                 logger.warning("a week of the repost index not set aside (kept in memory): %s", error)
         stats.inc_value("gansunews/dedupe/weeks_let_go", len(going))
 

@@ -88,8 +88,8 @@ def quality_verdict(
         notes.append(f"{get('gansunews/listing/stopped_repeated')} walks stopped at an archive page repeating another")
     if get("gansunews/pager/numbering/falling", 0):
         notes.append(f"{get('gansunews/pager/numbering/falling')} channels number their archive pages newest first")
-    if get("gansunews/dedupe/over_bound", 0):
-        notes.append(f"repost index over its bound: {get('gansunews/dedupe/index_rows_max')} rows at most")
+    if get("gansunews/dedupe/index_failed", 0):
+        problems.append(f"the repost index failed {get('gansunews/dedupe/index_failed')} times: reposts not looked for")
     problems += _against_previous(stats, items, channels, previous, args, limits)
     return ("degraded" if problems else "ok"), problems, notes
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from gansunews.fingerprints import Fingerprint, RepostIndex, decode_signature
+from gansunews.fingerprints import Fingerprint, decode_signature
 from gansunews.items import Article
 from gansunews.pages import PageError
 from gansunews.pages.article import ArticlePage
@@ -24,6 +24,7 @@ from gansunews.pipelines.dedupe import fingerprint
 from gansunews.pipelines.mongo import article_document
 from gansunews.pipelines.regions import article_regions
 from gansunews.pipelines.validate import problem
+from gansunews.reposts import RepostIndex
 from gansunews.store import Store
 
 BATCH = 100  # rebuilt articles per write (the store updates them in smaller chunks)

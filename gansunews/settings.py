@@ -21,8 +21,6 @@ GANSUNEWS_QUEUED_ARTICLES = 500  # article requests waiting in the scheduler at 
 GANSUNEWS_MAX_EMPTY_PAGES = 3  # archive pages without entries (or lost) a walk goes past before it stops
 GANSUNEWS_NEAR_DUPLICATE_SIMILARITY = 0.7  # estimated Jaccard similarity of bodies that makes a repost
 GANSUNEWS_REPOST_WINDOW_DAYS = 90  # copies published further apart are not reposts (fingerprints.WINDOW_DAYS)
-# Past this many rows (≈ 0.2 KB each) the repost index sets the weeks no article needed lately aside on disk
-GANSUNEWS_REPOST_INDEX_ROWS = 50_000
 # Freed blocks this large or larger go back to the system (0: glibc's own policy, which lets RSS creep; allocator.py)
 GANSUNEWS_MALLOC_MMAP_THRESHOLD = 1 << 20
 GANSUNEWS_QUALITY_THRESHOLDS: dict = {}  # overrides of the verdict's thresholds (gansunews/quality.py, README)

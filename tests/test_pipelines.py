@@ -143,5 +143,5 @@ def test_an_original_older_than_its_copies_repoints_them(crawler):
     copy = dedupe_item(dedupe, clean_article(raw("013000050", "2024-01-20 09:00", title="转载")))
     original = dedupe_item(dedupe, clean_article(raw("013000001", "2024-01-15 09:00")))
     assert copy.duplicate_of is None and original.duplicate_of is None  # the feed keeps what was emitted
-    assert dedupe.index.duplicate_of[dedupe.index.row_of("013000050")] == "013000001"
+    assert dedupe.index.root_of("013000050") == "013000001" and dedupe.index.root_of("013000001") is None
     assert crawler.stats.get_value("gansunews/dedupe/later_original") == 1

@@ -4,7 +4,7 @@ Items arrive in any order (the spider streams them); a copy read before its orig
 original comes. Copies count only when published within `GANSUNEWS_REPOST_WINDOW_DAYS` of each other, so stored
 articles join the index by the week, as the crawl reaches their days: a nightly crawl loads the archive's last few
 months, not all of it, and tomorrow's repost still points at today's original. How copies are found is in
-`gansunews.fingerprints`.
+`gansunews.reposts`; the index lives on disk (SQLite), so its memory does not grow with the archive.
 """
 
 from __future__ import annotations
@@ -12,18 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import os
-import tempfile
+import sqlite3
 from datetime import datetime
-from typing import IO
-
-import numpy as np
 
 from gansunews.fingerprints import (
     SIMILAR,
     WINDOW_DAYS,
     Fingerprint,
-    RepostIndex,
     decode_signature,
     encode_signature,
     signature_and_simhash,
@@ -31,6 +26,7 @@ from gansunews.fingerprints import (
 )
 from gansunews.items import Article
 from gansunews.pipelines import drop
+from gansunews.reposts import RepostIndex
 from gansunews.store import MongoConfig, PyMongoError, Store
 from gansunews.text import CHINA_TZ
 
@@ -48,22 +44,15 @@ def fingerprint(article: Article) -> Fingerprint:
 
 
 class DedupePipeline:
-    def __init__(
-        self, crawler, stored: MongoConfig | None, similar: float, window_days: float, max_rows: int = 0
-    ) -> None:
+    def __init__(self, crawler, stored: MongoConfig | None, similar: float, window_days: float) -> None:
         self.crawler = crawler
         self.stored = stored  # where earlier runs' fingerprints are, if anywhere
         self.index = RepostIndex(similar, window_days)
         self.weeks: dict[int, asyncio.Future | None] = {}  # weeks loaded, being loaded, or with nothing to load (None)
         self.archive_weeks: tuple[int, int] | None = None  # the first and last week stored before this run
         self.archive_read: asyncio.Future | None = None
-        self.set_aside = SetAside()  # weeks let go of, until needed again
         self.failures = 0  # reads of stored weeks failed in a row
         self.unavailable = False
-        self.max_rows = max_rows  # the index's size beyond which weeks not needed lately are let go (0: never)
-        self.items = 0  # articles seen: the clock of `last_needed`
-        self.last_needed: dict[int, int] = {}  # week → the article that last needed it
-        self.next_look = 0  # `items` from which an index past `max_rows` is looked at again
 
     @classmethod
     def from_crawler(cls, crawler) -> DedupePipeline:
@@ -73,43 +62,41 @@ class DedupePipeline:
             MongoConfig.from_settings(settings),
             settings.getfloat("GANSUNEWS_NEAR_DUPLICATE_SIMILARITY", SIMILAR),
             settings.getfloat("GANSUNEWS_REPOST_WINDOW_DAYS", WINDOW_DAYS),
-            settings.getint("GANSUNEWS_REPOST_INDEX_ROWS"),
         )
 
     async def process_item(self, item):
         if not isinstance(item, Article):
             return item
         await self.load_near(item.published_at)
+        body = fingerprint(item)
         # checked after the await, and no await from here until the article is in the index: a copy of the same
         # id in the pipelines meanwhile finds it
-        if self.index.read_by_this_run(item.article_id):
-            raise drop(self.crawler, "duplicate_id", item.article_id)
-        body = fingerprint(item)
-        item.duplicate_of, later = self.index.original_of(item.article_id, item.published_at, body)
+        try:
+            if self.index.read_by_this_run(item.article_id):
+                raise drop(self.crawler, "duplicate_id", item.article_id)
+            item.duplicate_of, later = self.index.original_of(item.article_id, item.published_at, body)
+            # into the index before any await: Scrapy runs a response's items through the pipelines concurrently
+            # (CONCURRENT_ITEMS), and the next one must already find this one
+            self.index.add(item.article_id, item.published_at, body, item.duplicate_of)
+        except sqlite3.Error as error:  # the index's file (a full disk): the article goes on, unchecked
+            self.index_failed(error)
+            return item
         if item.duplicate_of:
             self.crawler.stats.inc_value("gansunews/dedupe/reposts")
-        # into the index before any await: Scrapy runs a response's items through the pipelines concurrently
-        # (CONCURRENT_ITEMS), and the next one must already find this one
-        self.index.add(item.article_id, item.published_at, body, item.duplicate_of)
         if later:
             await self.found_earlier_original(item.article_id, later)
-        self.let_go_of_idle_weeks()
         return item
 
     async def load_near(self, published_at: str) -> None:
-        """The weeks within the window of `published_at` in the index: those let go of come back from disk, and
-        stored articles join from MongoDB (each week once; an item that needs a week another item is loading waits
-        for it). Only weeks that can hold any are read: within the span the archive had before this run (a backfill
-        into an empty database reads none: on FerretDB every such read scans the whole collection, and held up the
-        writes behind it)."""
+        """The stored articles of the weeks within the window of `published_at` join the index from MongoDB (each
+        week once; an item that needs a week another item is loading waits for it). Only weeks that can hold any
+        are read: within the span the archive had before this run (a backfill into an empty database reads none: on
+        FerretDB every such read scans the whole collection, and held up the writes behind it)."""
         when = timestamp(published_at)
         if not math.isfinite(when):
             return
         window = self.index.window
         weeks = range(int((when - window) // WEEK), int((when + window) // WEEK) + 1)
-        self.items += 1
-        self.last_needed.update(dict.fromkeys(weeks, self.items))
-        self.bring_back(weeks)
         if self.stored is None or self.unavailable:
             return
         if self.archive_weeks is None:
@@ -160,83 +147,36 @@ class DedupePipeline:
                 logger.warning("stored fingerprints from %s to %s not read (tried again): %s", start, end, error)
             return
         self.failures = 0
-        for doc in docs:
-            body = Fingerprint.of(doc.get("content_hash", ""), decode_signature(doc.get("minhash")))
-            self.index.add(doc["_id"], doc.get("published_at", ""), body, doc.get("duplicate_of"), stored=True)
+        try:
+            for doc in docs:
+                body = Fingerprint.of(doc.get("content_hash", ""), decode_signature(doc.get("minhash")))
+                self.index.add(doc["_id"], doc.get("published_at", ""), body, doc.get("duplicate_of"), stored=True)
+        except sqlite3.Error as error:
+            self.index_failed(error)
         self.crawler.stats.inc_value("gansunews/dedupe/stored_fingerprints", len(docs))
 
-    def let_go_of_idle_weeks(self) -> None:
-        """Bounded memory: past `GANSUNEWS_REPOST_INDEX_ROWS`, the weeks no article needed lately (in the last
-        quarter of that many articles) leave the index, least lately needed first, down to half of it. Each week's
-        rows wait on disk (`SetAside`, ≈ 0.2 KB a row) and come back when an article needs the week: not from
-        MongoDB, whose read of a week took over 30 s on FerretDB at 300k articles, held the writes behind it, and
-        timed out. Never undated rows."""
-        if not self.max_rows or len(self.index) <= self.max_rows or self.items < self.next_look:
-            return
-        self.next_look = self.items + self.max_rows // 16  # not every article looks again
-        weeks_of_rows = self.index.times[: len(self.index)] // WEEK
-        numbers, counts = np.unique(weeks_of_rows[np.isfinite(weeks_of_rows)], return_counts=True)
-        rows_in = dict(zip(numbers.astype(int).tolist(), counts.tolist(), strict=True))
-        lately = self.items - self.max_rows // 4
-        left, going = len(self.index), []
-        for week in sorted((w for w, needed in self.last_needed.items() if needed < lately), key=self.last_needed.get):
-            if left <= self.max_rows // 2:
-                break
-            going.append(week)
-            left -= rows_in.get(week, 0)
+    def index_failed(self, error: sqlite3.Error) -> None:
+        """The index could not be read or written (its file's disk full): counted, said once; the articles go on,
+        their reposts not found."""
         stats = self.crawler.stats
-        stats.max_value("gansunews/dedupe/index_rows_max", len(self.index))
-        if left > self.max_rows:  # the weeks in use hold more rows than the bound: it does not bind
-            stats.inc_value("gansunews/dedupe/over_bound")
-            if stats.get_value("gansunews/dedupe/over_bound") == 1:
-                logger.warning(
-                    "the repost index holds %d rows, over GANSUNEWS_REPOST_INDEX_ROWS=%d: articles lately needed "
-                    "every week in it (walks far apart in time), so its memory grows with the archive",
-                    len(self.index),
-                    self.max_rows,
-                )
-        if not going:
-            return
-        part = self.index.take_rows(np.isin(weeks_of_rows, going))
-        weeks_of_part = part["times"] // WEEK
-        for week in going:
-            del self.last_needed[week]
-            rows = weeks_of_part == week
-            if not rows.any():
-                continue
-            week_part = {name: column[rows] for name, column in part.items()}
-            try:
-                self.set_aside.put(week, week_part)
-            except OSError as error:  # a full disk: its rows stay (memory grows)
-                self.index.put_rows(week_part)
-                stats.inc_value("gansunews/dedupe/let_go_failed")
-                logger.warning("a week of the repost index not set aside (kept in memory): %s", error)
-        stats.inc_value("gansunews/dedupe/weeks_let_go", len(going))
-
-    def bring_back(self, weeks: range) -> None:
-        """Weeks let go of and needed again: their rows back into the index."""
-        for week in weeks:
-            if week not in self.set_aside:
-                continue
-            try:
-                part = self.set_aside.take(week)
-            except (OSError, ValueError, EOFError) as error:  # the file damaged under the crawl
-                self.crawler.stats.inc_value("gansunews/dedupe/weeks_lost")
-                logger.warning("a week of the repost index set aside and lost (reposts of it not found): %s", error)
-            else:
-                self.index.put_rows(part)
-                self.crawler.stats.inc_value("gansunews/dedupe/weeks_brought_back")
+        stats.inc_value("gansunews/dedupe/index_failed")
+        if stats.get_value("gansunews/dedupe/index_failed") == 1:
+            logger.warning("the repost index failed (%s): articles go on without repost links while it does", error)
 
     def close_spider(self) -> None:
-        self.set_aside.close()
+        self.index.close()
 
     async def found_earlier_original(self, original: str, roots: list[str]) -> None:
         """Copies read before their original (the crawl streams articles in any order; or an earlier-dated
         original crawled in a later run) point at it from now on: in the index, and in MongoDB — stored copies
         now, copies still on their way when they are written. A copy already in the `-O` feed keeps what it had
         (counted in `dedupe/repointed_in_run`)."""
-        copies = self.index.repoint(roots, original)
-        in_run = [cms_id for cms_id in copies if self.index.read_by_this_run(cms_id)]
+        try:
+            copies = self.index.repoint(roots, original)
+            in_run = [cms_id for cms_id in copies if self.index.read_by_this_run(cms_id)]
+        except sqlite3.Error as error:
+            self.index_failed(error)
+            return
         self.crawler.stats.inc_value("gansunews/dedupe/later_original")
         self.crawler.stats.inc_value("gansunews/dedupe/repointed_in_run", len(in_run))
         if self.stored is not None:
@@ -248,35 +188,3 @@ class DedupePipeline:
                 self.crawler.stats.inc_value("gansunews/dedupe/repoint_failed", len(copies))
                 return
             self.crawler.stats.inc_value("gansunews/dedupe/repointed_stored", count)
-
-
-class SetAside:
-    """Weeks of the repost index let go of, each a run of `.npy` arrays in one anonymous temporary file: it has no
-    name, so nothing is left behind however the crawl ends (kill -9 included). The space of a week brought back is
-    not reused: the file holds every week ever let go of (≈ 0.2 KB a row), on disk."""
-
-    def __init__(self) -> None:
-        self.file: IO[bytes] | None = None
-        self.weeks: dict[int, int] = {}  # week → where its arrays start in the file
-        self.columns: list[str] = []  # the arrays' names, in the order they are written
-
-    def __contains__(self, week: int) -> bool:
-        return week in self.weeks
-
-    def put(self, week: int, part: dict[str, np.ndarray]) -> None:
-        # open until close_spider: the pipeline's lifetime is no `with` block
-        self.file = self.file or tempfile.TemporaryFile(prefix="gansunews-reposts-")  # noqa: SIM115
-        self.columns = self.columns or list(part)
-        at = self.file.seek(0, os.SEEK_END)
-        for name in self.columns:
-            np.save(self.file, part[name], allow_pickle=False)
-        self.weeks[week] = at
-
-    def take(self, week: int) -> dict[str, np.ndarray]:
-        assert self.file is not None
-        self.file.seek(self.weeks.pop(week))
-        return {name: np.load(self.file, allow_pickle=False) for name in self.columns}
-
-    def close(self) -> None:
-        if self.file is not None:
-            self.file.close()

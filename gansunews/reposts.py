@@ -31,7 +31,8 @@ CACHE_KIB = 8192  # SQLite's page cache: the index's memory
 # from the full values, and stored signatures (MongoDB) keep all 32 bits.
 KEPT_SIGNATURE_DTYPE = np.uint8
 
-_SCHEMA = """
+_SCHEMA = f"""
+PRAGMA cache_size = -{CACHE_KIB};
 PRAGMA journal_mode = MEMORY;  -- one article's pages; without a journal a full disk left the file malformed
 PRAGMA synchronous = OFF;
 CREATE TABLE articles (
@@ -53,14 +54,13 @@ def _signed(key: int) -> int:
 
 
 class RepostIndex:
-    def __init__(self, similar: float = SIMILAR, window_days: float = WINDOW_DAYS, cache_kib: int = CACHE_KIB) -> None:
+    def __init__(self, similar: float = SIMILAR, window_days: float = WINDOW_DAYS, path: str = "") -> None:
         self.similar = similar  # LSH's bands find candidates reliably from ≈ 0.6; each is then checked in full
         self.window = window_days * 86400.0
         self.size = 0
-        # "": SQLite's private temporary database, on disk once its cache is full. Transactions are ours
-        # (`_transaction`), not the module's implicit ones.
-        self.db = sqlite3.connect("", isolation_level=None)
-        self.db.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
+        # "": SQLite's private temporary database, on disk once its cache is full (":memory:" keeps it all in
+        # memory: bench/reposts.py). Transactions are ours (`_transaction`), not the module's implicit ones.
+        self.db = sqlite3.connect(path, isolation_level=None)
         self.db.executescript(_SCHEMA)
 
     def __len__(self) -> int:

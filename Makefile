@@ -45,6 +45,7 @@ bench: system $(VENV)/.dev $(FERRETDB)
 	$(BIN)/python -m bench.parse_speed
 	$(BIN)/python -m bench.extract_quality
 	$(BIN)/python -m bench.mongo_write
+	$(BIN)/python -m bench.reposts
 	$(BIN)/python -m bench.crawl --scale 80
 	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.stream

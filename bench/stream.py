@@ -122,7 +122,7 @@ def shared_crawl(site: Site, ferret: FerretDB, work: Path, late: float = 5.0) ->
     server.delay = 0.1
     client = MongoClient(ferret.uri)
     try:
-        seconds = {}
+        seconds, links = {}, {}
         for processes in (1, 2):
             database = f"shared{processes}"
             env = {"REDIS_URL": redis.url, "GANSUNEWS_REDIS_RUN": database}
@@ -139,11 +139,16 @@ def shared_crawl(site: Site, ferret: FerretDB, work: Path, late: float = 5.0) ->
             stored = [d["_id"] for d in client[database].articles.find({}, {"_id": 1})]
             by = Counter(d["crawl"]["crawl_id"] for d in client[database].articles.find({}, {"crawl.crawl_id": 1}))
             exact = set(stored) == expected and len(stored) == len(expected)
+            found = client[database].articles.find({"duplicate_of": {"$ne": None}}, {"duplicate_of": 1})
+            links[processes] = {d["_id"]: d["duplicate_of"] for d in found}
             print(
                 f"{processes} process{'es' if processes > 1 else ''}: {seconds[processes]:.1f} s, articles stored per "
-                f"process {sorted(by.values(), reverse=True)}; exact set stored once: {exact}"
+                f"process {sorted(by.values(), reverse=True)}; exact set stored once: {exact}; "
+                f"{len(links[processes])} reposts"
             )
         print(f"two processes vs one: {seconds[1] / seconds[2]:.2f}× faster (each process: 4 requests in flight)")
+        same = sum(1 for copy, original in links[2].items() if links[1].get(copy) == original)
+        print(f"repost links as one process made them: {same} of {len(links[1])} (two processes made {len(links[2])})")
     finally:
         server.stop()
         client.close()

@@ -90,6 +90,8 @@ def quality_verdict(
         notes.append(f"{get('gansunews/pager/numbering/falling')} channels number their archive pages newest first")
     if get("gansunews/dedupe/index_failed", 0):
         problems.append(f"the repost index failed {get('gansunews/dedupe/index_failed')} times: reposts not looked for")
+    if get("gansunews/dedupe/peers_unchecked", 0):
+        problems.append("the peers' articles could not be compared with this process's: reposts across them missed")
     problems += _against_previous(stats, items, channels, previous, args, limits)
     return ("degraded" if problems else "ok"), problems, notes
 

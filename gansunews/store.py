@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from pymongo import ASCENDING, DESCENDING, MongoClient, UpdateOne
+from pymongo.cursor import Cursor
 from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 from scrapy import signals
 
@@ -364,6 +365,14 @@ class Store:
         [start, end) (ISO strings, China time as stored). A cursor: read it here, on the store's thread."""
         query = {"published_at": {"$gte": start, "$lt": end}} if start and end else {}
         return self.db.articles.find(query, dict.fromkeys(FINGERPRINT_FIELDS, 1), batch_size=2000)
+
+    def written_since(self, since: str) -> Cursor:
+        """Fingerprints (and ids) of the articles written since `since` (`crawl.last_seen`, ISO, China time as
+        stored), earliest published first. A cursor: read it here, on the store's thread."""
+        query = {"crawl.last_seen": {"$gte": since}}
+        fields = dict.fromkeys(FINGERPRINT_FIELDS, 1)
+        found = self.db.articles.find(query, fields, batch_size=2000, allow_disk_use=True)
+        return found.sort("published_at", ASCENDING)
 
     # ------------------------------------------------------------------------- crawls, failures
 

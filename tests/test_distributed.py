@@ -73,7 +73,8 @@ def test_a_process_killed_mid_crawl_loses_nothing(redis_url, mongo_db, tmp_path,
     """A process crawling into MongoDB is killed with SIGKILL while it holds requests. Its heartbeat stops, and
     whoever goes on with the crawl takes its leased requests back into the queue and finishes: a peer that was
     working beside it, or a process started afterwards with the same run name (the queue is where the crawl was).
-    Every article is stored, with every channel that lists it. Without the take-back, articles were lost."""
+    Every article is stored, with every channel that lists it, and reposts point at their original whichever
+    process read them. Without the take-back, articles were lost."""
     site = Site(seed=7)
     server = ReplicaServer(site).start()
     for story in site.stories.values():
@@ -122,6 +123,9 @@ def test_a_process_killed_mid_crawl_loses_nothing(redis_url, mongo_db, tmp_path,
     assert set(stored) == site.expected_ids(date.fromisoformat(SINCE))
     assert "gansunews/distributed/given_back" not in result.stats
     assert stored == {item["article_id"]: {c["url"] for c in item["channels"]} for item in alone.items}
+    original, exact, near = site.reposts  # whichever processes read them, the copies point at the original
+    duplicate_of = {doc["_id"]: doc.get("duplicate_of") for doc in mongo_db.articles.find({}, {"duplicate_of": 1})}
+    assert duplicate_of[exact.article_id] == duplicate_of[near.article_id] == original.article_id
     if rerun:  # what was stored is not fetched again (at most what the killed one held); the walks go on from the queue
         assert len(set(result.ids) & stored_before) <= result.stat("distributed/taken_back")
         assert result.stats.get("gansunews/listing/pages", 0) < alone.stats["gansunews/listing/pages"]

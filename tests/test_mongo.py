@@ -283,10 +283,15 @@ def test_an_original_found_after_its_reposts_becomes_their_root_in_storage(mongo
     assert {doc["duplicate_of"] for doc in mongo_db.articles.find(copies)} == {original.article_id}
 
 
-def dedupe_article(cms_id: str, published_at: str):
-    """A cleaned article with a body long enough for a near-duplicate signature, the same body every time."""
+LANZHOU = "兰州新区今年计划实施重点项目一百二十个，总投资超过八百亿元，涵盖新能源、新材料和数字经济等领域。" * 2
+
+
+def dedupe_article(cms_id: str, published_at: str, text: str = ""):
+    """A cleaned article with a body long enough for a near-duplicate signature, the same body every time unless
+    `text` is given."""
     from gansunews.items import Article
 
+    text = text or LANZHOU
     return Article(
         article_id=cms_id,
         url=f"https://gansu.gscn.com.cn/system/{published_at[:10].replace('-', '/')}/{cms_id}.shtml",
@@ -297,8 +302,7 @@ def dedupe_article(cms_id: str, published_at: str):
         source=None,
         editor=None,
         authors=[],
-        content_text="兰州新区今年计划实施重点项目一百二十个，总投资超过八百亿元，涵盖新能源、新材料和数字经济等领域。"
-        * 2,
+        content_text=text,
         content_html="",
         images=[],
         page_count=1,
@@ -306,7 +310,7 @@ def dedupe_article(cms_id: str, published_at: str):
         channels=[],
         regions=[],
         template="A",
-        content_hash="h",
+        content_hash=f"h{len(text)}{text[:2]}",
     )
 
 
@@ -340,6 +344,63 @@ def test_a_repost_right_behind_its_late_original_still_finds_it(mongo_db, mongo_
     assert original.duplicate_of is None and repost.duplicate_of == "013000001"
     assert crawler.stats.get_value("gansunews/dedupe/later_original") == 1
     assert mongo_db.articles.find_one({"_id": "013000050"})["duplicate_of"] == "013000001"
+
+
+def test_reposts_across_processes_are_linked_when_a_process_closes(mongo_db, mongo_uri):
+    """Distributed, each process's index holds its own articles; a peer's article written after its week was
+    loaded was never compared with them. At close the peers' articles written meanwhile go through the index, and
+    MongoDB's links are corrected both ways."""
+    import asyncio
+
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    from gansunews.pipelines.dedupe import DedupePipeline, fingerprint
+    from gansunews.spiders.portal import PortalSpider
+    from gansunews.text import CHINA_TZ
+
+    lanzhou = LANZHOU
+    tianshui = "天水市今年春季植树造林四万亩，新建城市公园六座，城区绿化覆盖率提高到百分之四十以上，市民出行。" * 2
+    wuwei = "武威市启动沙漠治理示范工程，五年内将在民勤县周边压沙造林五十万亩，筑起阻挡风沙的绿色屏障和生态长廊。" * 2
+    settings = {"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db.name, "REDIS_URL": "redis://127.0.0.1:1/0"}
+    crawler = get_crawler(PortalSpider, settings)
+    dedupe = DedupePipeline.from_crawler(crawler)
+
+    def written(article) -> dict:  # as MongoPipeline writes it
+        fingerprint(article)
+        doc = {"_id": article.article_id, "published_at": article.published_at, "content_hash": article.content_hash}
+        seen = datetime.now(CHINA_TZ).isoformat()
+        return {**doc, "minhash": article.minhash, "duplicate_of": article.duplicate_of, "crawl": {"last_seen": seen}}
+
+    async def crawl():
+        ours = [
+            dedupe_article("013000010", "2024-01-15T09:00:00+08:00", lanzhou),  # an original
+            dedupe_article("013000020", "2024-02-10T09:00:00+08:00", tianshui),  # a copy of the peer's 013000001
+        ]
+        for article in ours:
+            await dedupe.process_item(article)
+        mongo_db.articles.insert_many([written(article) for article in ours])
+        peers = [  # written by a peer meanwhile, which knew none of this process's articles
+            dedupe_article("013000001", "2024-01-05T09:00:00+08:00", tianshui),
+            dedupe_article("013000002", "2024-01-20T09:00:00+08:00", lanzhou),
+            dedupe_article("013000003", "2024-01-21T09:00:00+08:00", wuwei),
+        ]
+        mongo_db.articles.insert_many([written(article) for article in peers])
+        await dedupe.close_spider()
+
+    asyncio.run(crawl())
+    crawler.signals.send_catch_log(signals.engine_stopped)  # closes the crawl's store
+    stored = {doc["_id"]: doc["duplicate_of"] for doc in mongo_db.articles.find({}, {"duplicate_of": 1})}
+    assert stored == {
+        "013000010": None,
+        "013000020": "013000001",  # this process's copy, re-pointed at the peer's earlier original
+        "013000001": None,
+        "013000002": "013000010",  # the peer's copy, pointed at this process's earlier original
+        "013000003": None,
+    }
+    assert crawler.stats.get_value("gansunews/dedupe/peer_articles") == 3
+    assert crawler.stats.get_value("gansunews/dedupe/peer_reposts") == 1
+    assert crawler.stats.get_value("gansunews/dedupe/later_original") == 1
 
 
 def test_copies_still_on_their_way_point_at_their_late_original_when_written(mongo_db, mongo_uri):

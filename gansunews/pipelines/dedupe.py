@@ -13,7 +13,8 @@ import asyncio
 import logging
 import math
 import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from itertools import islice
 
 from gansunews.fingerprints import (
     SIMILAR,
@@ -34,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 MIN_NEAR_DUP_CHARS = 80  # shorter bodies (captions, notices) are too alike to call reposts unless identical
 WEEK = 7 * 86400  # stored fingerprints are loaded a week of publish time at a time
+# A peer's article is written within seconds of being read (`crawl.last_seen`), or when its spool is replayed after
+# an outage: those written by peers since this process started are read at its close, with this much to spare.
+PEERS_MARGIN = timedelta(hours=1)
 
 
 def fingerprint(article: Article) -> Fingerprint:
@@ -44,9 +48,13 @@ def fingerprint(article: Article) -> Fingerprint:
 
 
 class DedupePipeline:
-    def __init__(self, crawler, stored: MongoConfig | None, similar: float, window_days: float) -> None:
+    def __init__(
+        self, crawler, stored: MongoConfig | None, similar: float, window_days: float, peers: bool = False
+    ) -> None:
         self.crawler = crawler
         self.stored = stored  # where earlier runs' fingerprints are, if anywhere
+        self.peers = peers  # other processes share the crawl (distributed): their articles are compared at close
+        self.started = datetime.now(UTC).astimezone(CHINA_TZ)
         self.index = RepostIndex(similar, window_days)
         self.weeks: dict[int, asyncio.Future | None] = {}  # weeks loaded, being loaded, or with nothing to load (None)
         self.archive_weeks: tuple[int, int] | None = None  # the first and last week stored before this run
@@ -62,6 +70,7 @@ class DedupePipeline:
             MongoConfig.from_settings(settings),
             settings.getfloat("GANSUNEWS_NEAR_DUPLICATE_SIMILARITY", SIMILAR),
             settings.getfloat("GANSUNEWS_REPOST_WINDOW_DAYS", WINDOW_DAYS),
+            peers=bool(settings.get("REDIS_URL")),
         )
 
     async def process_item(self, item):
@@ -163,8 +172,43 @@ class DedupePipeline:
         if stats.get_value("gansunews/dedupe/index_failed") == 1:
             logger.warning("the repost index failed (%s): articles go on without repost links while it does", error)
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
+        if self.peers and self.stored is not None:
+            await self.compare_peers_articles()
         self.index.close()
+
+    async def compare_peers_articles(self) -> None:
+        """Distributed: reposts between this process's articles and its peers'. The index holds what this process
+        read and the stored weeks it loaded; a peer's article written after its week was loaded was never compared
+        with this process's. At close every article of the run is stored (a process closes only when no process
+        holds a lease, and a lease ends when its articles are stored), so the peers' articles written since this
+        process started go through the index now, earliest published first, and MongoDB's links are corrected
+        both ways: a peer's copy of an earlier article of this process points at it, and this process's copies
+        of an earlier peer article are re-pointed (`dedupe/later_original`). Each process does this at its
+        close; whichever closes last has seen every article of the run."""
+        store = Store.of(self.crawler, self.stored)
+        stats = self.crawler.stats
+        try:
+            cursor = await store.run(store.written_since, (self.started - PEERS_MARGIN).isoformat())
+            while docs := await store.run(lambda: list(islice(cursor, 2000))):
+                for doc in docs:
+                    if doc["_id"] not in self.index:
+                        stats.inc_value("gansunews/dedupe/peer_articles")
+                        await self.compare_peer_article(store, doc)
+        except (PyMongoError, sqlite3.Error) as error:
+            stats.inc_value("gansunews/dedupe/peers_unchecked")
+            logger.warning("peers' articles not compared with this process's (%s): reposts across them missed", error)
+
+    async def compare_peer_article(self, store: Store, doc: dict) -> None:
+        body = Fingerprint.of(doc.get("content_hash", ""), decode_signature(doc.get("minhash")))
+        published_at, stored_root = doc.get("published_at", ""), doc.get("duplicate_of")
+        original, later = self.index.original_of(doc["_id"], published_at, body)
+        self.index.add(doc["_id"], published_at, body, original or stored_root, stored=True)
+        if original and original != stored_root:
+            await store.run(store.repoint, [doc["_id"]], original)
+            self.crawler.stats.inc_value("gansunews/dedupe/peer_reposts")
+        if later:
+            await self.found_earlier_original(doc["_id"], later)
 
     async def found_earlier_original(self, original: str, roots: list[str]) -> None:
         """Copies read before their original (the crawl streams articles in any order; or an earlier-dated

@@ -368,11 +368,11 @@ class Store:
 
     def written_since(self, since: str) -> Cursor:
         """Fingerprints (and ids) of the articles written since `since` (`crawl.last_seen`, ISO, China time as
-        stored), earliest published first. A cursor: read it here, on the store's thread."""
+        stored), in no order: sorted, FerretDB reads the whole collection before the first batch (9 s at 100,000
+        articles, past the socket timeout at a few hundred thousand); unsorted, batches come as it scans. A
+        cursor: read it here, on the store's thread."""
         query = {"crawl.last_seen": {"$gte": since}}
-        fields = dict.fromkeys(FINGERPRINT_FIELDS, 1)
-        found = self.db.articles.find(query, fields, batch_size=2000, allow_disk_use=True)
-        return found.sort("published_at", ASCENDING)
+        return self.db.articles.find(query, dict.fromkeys(FINGERPRINT_FIELDS, 1), batch_size=2000)
 
     # ------------------------------------------------------------------------- crawls, failures
 

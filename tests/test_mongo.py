@@ -361,6 +361,7 @@ def test_reposts_across_processes_are_linked_when_a_process_closes(mongo_db, mon
 
     lanzhou = LANZHOU
     tianshui = "天水市今年春季植树造林四万亩，新建城市公园六座，城区绿化覆盖率提高到百分之四十以上，市民出行。" * 2
+    gannan = "甘南藏族自治州举办第十届香巴拉旅游艺术节，来自各地的游客欣赏锅庄舞表演，品尝酥油茶和糌粑等特色美食。" * 2
     wuwei = "武威市启动沙漠治理示范工程，五年内将在民勤县周边压沙造林五十万亩，筑起阻挡风沙的绿色屏障和生态长廊。" * 2
     settings = {"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db.name, "REDIS_URL": "redis://127.0.0.1:1/0"}
     crawler = get_crawler(PortalSpider, settings)
@@ -376,6 +377,7 @@ def test_reposts_across_processes_are_linked_when_a_process_closes(mongo_db, mon
         ours = [
             dedupe_article("013000010", "2024-01-15T09:00:00+08:00", lanzhou),  # an original
             dedupe_article("013000020", "2024-02-10T09:00:00+08:00", tianshui),  # a copy of the peer's 013000001
+            dedupe_article("013000030", "2024-03-09T09:00:00+08:00", wuwei),  # a copy of the peer's 013000004
         ]
         for article in ours:
             await dedupe.process_item(article)
@@ -383,8 +385,11 @@ def test_reposts_across_processes_are_linked_when_a_process_closes(mongo_db, mon
         peers = [  # written by a peer meanwhile, which knew none of this process's articles
             dedupe_article("013000001", "2024-01-05T09:00:00+08:00", tianshui),
             dedupe_article("013000002", "2024-01-20T09:00:00+08:00", lanzhou),
-            dedupe_article("013000003", "2024-01-21T09:00:00+08:00", wuwei),
+            dedupe_article("013000005", "2024-03-03T09:00:00+08:00", wuwei),  # the peer's copy of its 013000004,
+            dedupe_article("013000004", "2024-03-01T09:00:00+08:00", wuwei),  # found first: ours points at the root
+            dedupe_article("013000003", "2024-01-21T09:00:00+08:00", gannan),
         ]
+        peers[2].duplicate_of = "013000004"
         mongo_db.articles.insert_many([written(article) for article in peers])
         await dedupe.close_spider()
 
@@ -396,11 +401,14 @@ def test_reposts_across_processes_are_linked_when_a_process_closes(mongo_db, mon
         "013000020": "013000001",  # this process's copy, re-pointed at the peer's earlier original
         "013000001": None,
         "013000002": "013000010",  # the peer's copy, pointed at this process's earlier original
+        "013000030": "013000004",  # not at the peer's copy 013000005, read first
+        "013000004": None,
+        "013000005": "013000004",
         "013000003": None,
     }
-    assert crawler.stats.get_value("gansunews/dedupe/peer_articles") == 3
+    assert crawler.stats.get_value("gansunews/dedupe/peer_articles") == 5
     assert crawler.stats.get_value("gansunews/dedupe/peer_reposts") == 1
-    assert crawler.stats.get_value("gansunews/dedupe/later_original") == 1
+    assert crawler.stats.get_value("gansunews/dedupe/later_original") == 2
 
 
 def test_copies_still_on_their_way_point_at_their_late_original_when_written(mongo_db, mongo_uri):

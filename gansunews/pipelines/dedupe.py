@@ -182,10 +182,10 @@ class DedupePipeline:
         read and the stored weeks it loaded; a peer's article written after its week was loaded was never compared
         with this process's. At close every article of the run is stored (a process closes only when no process
         holds a lease, and a lease ends when its articles are stored), so the peers' articles written since this
-        process started go through the index now, earliest published first, and MongoDB's links are corrected
-        both ways: a peer's copy of an earlier article of this process points at it, and this process's copies
-        of an earlier peer article are re-pointed (`dedupe/later_original`). Each process does this at its
-        close; whichever closes last has seen every article of the run."""
+        process started go through the index now, and MongoDB's links are corrected both ways: a peer's copy of
+        an earlier article of this process points at it, and this process's copies of an earlier peer article
+        are re-pointed (`dedupe/later_original`). Each process does this at its close; whichever closes last has
+        seen every article of the run."""
         store = Store.of(self.crawler, self.stored)
         stats = self.crawler.stats
         try:
@@ -207,8 +207,8 @@ class DedupePipeline:
         if original and original != stored_root:
             await store.run(store.repoint, [doc["_id"]], original)
             self.crawler.stats.inc_value("gansunews/dedupe/peer_reposts")
-        if later:
-            await self.found_earlier_original(doc["_id"], later)
+        if later:  # at the peer's root: copies point at the root of their chain, never at another copy
+            await self.found_earlier_original(stored_root or doc["_id"], later)
 
     async def found_earlier_original(self, original: str, roots: list[str]) -> None:
         """Copies read before their original (the crawl streams articles in any order; or an earlier-dated

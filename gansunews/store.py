@@ -360,18 +360,20 @@ class Store:
         last = self.db.articles.find_one(dated, {"published_at": 1}, sort=[("published_at", DESCENDING)])
         return (first["published_at"], last["published_at"]) if first and last else None
 
-    def fingerprints(self, start: str | None = None, end: str | None = None) -> Iterator[dict[str, Any]]:
+    def fingerprints(self, start: str | None = None, end: str | None = None) -> Cursor:
         """Stored articles' fingerprints, for near-duplicate detection across runs: all, or those published in
         [start, end) (ISO strings, China time as stored). A cursor: read it here, on the store's thread."""
         query = {"published_at": {"$gte": start, "$lt": end}} if start and end else {}
-        return self.db.articles.find(query, dict.fromkeys(FINGERPRINT_FIELDS, 1), batch_size=2000)
+        return self._fingerprints_of(query)
 
     def written_since(self, since: str) -> Cursor:
         """Fingerprints (and ids) of the articles written since `since` (`crawl.last_seen`, ISO, China time as
         stored), in no order: sorted, FerretDB reads the whole collection before the first batch (9 s at 100,000
         articles, past the socket timeout at a few hundred thousand); unsorted, batches come as it scans. A
         cursor: read it here, on the store's thread."""
-        query = {"crawl.last_seen": {"$gte": since}}
+        return self._fingerprints_of({"crawl.last_seen": {"$gte": since}})
+
+    def _fingerprints_of(self, query: dict[str, Any]) -> Cursor:
         return self.db.articles.find(query, dict.fromkeys(FINGERPRINT_FIELDS, 1), batch_size=2000)
 
     # ------------------------------------------------------------------------- crawls, failures

@@ -359,7 +359,6 @@ def test_reposts_across_processes_are_linked_when_a_process_closes(mongo_db, mon
     from gansunews.spiders.portal import PortalSpider
     from gansunews.text import CHINA_TZ
 
-    lanzhou = LANZHOU
     tianshui = "天水市今年春季植树造林四万亩，新建城市公园六座，城区绿化覆盖率提高到百分之四十以上，市民出行。" * 2
     gannan = "甘南藏族自治州举办第十届香巴拉旅游艺术节，来自各地的游客欣赏锅庄舞表演，品尝酥油茶和糌粑等特色美食。" * 2
     wuwei = "武威市启动沙漠治理示范工程，五年内将在民勤县周边压沙造林五十万亩，筑起阻挡风沙的绿色屏障和生态长廊。" * 2
@@ -375,7 +374,7 @@ def test_reposts_across_processes_are_linked_when_a_process_closes(mongo_db, mon
 
     async def crawl():
         ours = [
-            dedupe_article("013000010", "2024-01-15T09:00:00+08:00", lanzhou),  # an original
+            dedupe_article("013000010", "2024-01-15T09:00:00+08:00", LANZHOU),  # an original
             dedupe_article("013000020", "2024-02-10T09:00:00+08:00", tianshui),  # a copy of the peer's 013000001
             dedupe_article("013000030", "2024-03-09T09:00:00+08:00", wuwei),  # a copy of the peer's 013000004
         ]
@@ -384,7 +383,7 @@ def test_reposts_across_processes_are_linked_when_a_process_closes(mongo_db, mon
         mongo_db.articles.insert_many([written(article) for article in ours])
         peers = [  # written by a peer meanwhile, which knew none of this process's articles
             dedupe_article("013000001", "2024-01-05T09:00:00+08:00", tianshui),
-            dedupe_article("013000002", "2024-01-20T09:00:00+08:00", lanzhou),
+            dedupe_article("013000002", "2024-01-20T09:00:00+08:00", LANZHOU),
             dedupe_article("013000005", "2024-03-03T09:00:00+08:00", wuwei),  # the peer's copy of its 013000004,
             dedupe_article("013000004", "2024-03-01T09:00:00+08:00", wuwei),  # found first: ours points at the root
             dedupe_article("013000003", "2024-01-21T09:00:00+08:00", gannan),

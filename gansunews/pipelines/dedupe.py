@@ -47,6 +47,11 @@ def fingerprint(article: Article) -> Fingerprint:
     return Fingerprint.of(article.content_hash, values if len(article.content_text) >= MIN_NEAR_DUP_CHARS else None)
 
 
+def stored_fingerprint(doc: dict) -> Fingerprint:
+    """The fingerprint of an article as MongoDB holds it (`FINGERPRINT_FIELDS`)."""
+    return Fingerprint.of(doc.get("content_hash", ""), decode_signature(doc.get("minhash")))
+
+
 class DedupePipeline:
     def __init__(
         self, crawler, stored: MongoConfig | None, similar: float, window_days: float, peers: bool = False
@@ -158,7 +163,7 @@ class DedupePipeline:
         self.failures = 0
         try:
             for doc in docs:
-                body = Fingerprint.of(doc.get("content_hash", ""), decode_signature(doc.get("minhash")))
+                body = stored_fingerprint(doc)
                 self.index.add(doc["_id"], doc.get("published_at", ""), body, doc.get("duplicate_of"), stored=True)
         except sqlite3.Error as error:
             self.index_failed(error)
@@ -200,7 +205,7 @@ class DedupePipeline:
             logger.warning("peers' articles not compared with this process's (%s): reposts across them missed", error)
 
     async def compare_peer_article(self, store: Store, doc: dict) -> None:
-        body = Fingerprint.of(doc.get("content_hash", ""), decode_signature(doc.get("minhash")))
+        body = stored_fingerprint(doc)
         published_at, stored_root = doc.get("published_at", ""), doc.get("duplicate_of")
         original, later = self.index.original_of(doc["_id"], published_at, body)
         self.index.add(doc["_id"], published_at, body, original or stored_root, stored=True)

@@ -98,6 +98,17 @@ def replica(site):
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def data_drawn_replica():
+    """(site, server): a replica whose 图片 list its script builds from data, so that only Chromium can read it."""
+    if not shutil.which("chromium"):
+        missing_service("Debian's chromium is not installed (apt-get install chromium): JS-drawn lists need it")
+    site = Site(seed=7, variations=frozenset({"list_from_data"}))
+    server = ReplicaServer(site).start()
+    yield site, server
+    server.stop()
+
+
 @pytest.fixture(scope="module")
 def redis_url():
     """Debian's redis-server for a module's tests (each crawl or queue uses its own run name in it)."""

@@ -4,6 +4,7 @@ import pytest
 
 from gansunews.pages import PageError
 from gansunews.pages.listing import ListingPage, parse_maxpage
+from gansunews.pages.scripts import written_html
 from tests.fixtures import load
 
 
@@ -124,3 +125,61 @@ def test_without_a_pager_the_dated_list_wins_over_a_bigger_undated_sidebar():
     listing = ListingPage.from_bytes("https://gansu.gscn.com.cn/sz1/", body.encode(), {})
     assert listing.found_by == "most_links"
     assert [e.title for e in listing.entries()] == ["消息1", "消息2", "消息3"]
+
+
+# --- lists a script draws from HTML held in its own text ---------------------------------------------------------
+
+LIST_URL = "https://gansu.gscn.com.cn/tupian/index.shtml"
+PAGER = '<script src="/system/count/0012003/000000000000/count_page_list_0012003000000000000.js"></script>'
+
+
+def inline_page(script: str) -> ListingPage:
+    html = f'<html><body><div id="content"><ul id="list"></ul><script>{script}</script>{PAGER}</div></body></html>'
+    return ListingPage.from_bytes(LIST_URL, html.encode(), {"Content-Type": "text/html; charset=utf-8"})
+
+
+def test_written_html_joins_a_scripts_literals_unescaped():
+    script = (
+        "// don't draw twice\n"
+        "var base = 'http://x/'; /* \"quoted\" */\n"
+        'document.getElementById("list").innerHTML = "<li><a href=\\"/system/2024/03/05/013001001.shtml\\">"\n'
+        "  + '\\u56fe\\u7247<\\/a><span>2024-03-05</span></li>' + `<li>\\x41</li>`;"
+    )
+    assert written_html(script) == (
+        'http://x/list<li><a href="/system/2024/03/05/013001001.shtml">图片</a><span>2024-03-05</span></li><li>A</li>'
+    )
+    assert written_html("var items = ['<li>a</li>'];") == ""  # writes nothing into the page
+
+
+def test_a_list_written_by_its_script_is_read_without_a_browser():
+    items = '<li><a href="/system/2024/03/05/013001001.shtml">图片一</a><span>2024-03-05</span></li>'
+    listing = inline_page(f"document.getElementById('list').innerHTML = '{items}';")
+    assert listing.drawn_by_script and not listing.needs_browser
+    [entry] = listing.entries()
+    assert entry.url == "https://gansu.gscn.com.cn/system/2024/03/05/013001001.shtml" and entry.title == "图片一"
+    assert entry.date.date() == date(2024, 3, 5)
+    assert listing.found_by == "content_id" and listing.pager().channel_code == "0012003"
+
+
+def test_document_write_puts_the_list_where_the_script_is():
+    listing = inline_page("document.write('<li><a href=\"/system/2024/03/05/013001002.shtml\">二</a> 03-05</li>');")
+    assert listing.drawn_by_script and [e.title for e in listing.entries()] == ["二"]
+
+
+def test_a_list_built_from_data_still_needs_a_browser():
+    listing = inline_page(
+        'var items = [{"u": "/system/2024/03/05/013001003.shtml", "t": "三"}];\n'
+        "document.getElementById('list').innerHTML = items.map(x => '<li><a href=\"' + x.u + '\">' + x.t + '</a>');"
+    )
+    assert not listing.drawn_by_script and listing.entries() == [] and listing.needs_browser
+
+
+def test_a_list_in_the_served_page_is_not_changed_by_what_a_script_writes():
+    served = '<li><a href="/system/2024/03/05/013001004.shtml">四</a> 2024-03-05</li>'
+    hot = '<li><a href="/system/2024/03/01/013001005.shtml">热</a></li>'
+    html = (
+        f"<html><body><div id=\"content\"><ul>{served}</ul><script>document.write('<ul>{hot}</ul>');</script>"
+        f"{PAGER}</div></body></html>"
+    )
+    listing = ListingPage.from_bytes(LIST_URL, html.encode(), {"Content-Type": "text/html; charset=utf-8"})
+    assert not listing.drawn_by_script and [e.title for e in listing.entries()] == ["四"]

@@ -104,8 +104,9 @@ def test_readme_settings_table_lists_every_setting_and_no_other():
     assert {n for n in listed if n.startswith("GANSUNEWS_")} - defaults - environment_only == set(), "stale rows"
 
 
-def test_environment_and_cmdline_reach_the_spider(replica, tmp_path):
+def test_environment_and_cmdline_reach_the_spider(data_drawn_replica, tmp_path):
     """Rendering off from the environment; `-s` turns it back on: the JS-drawn list is read only then."""
+    _, replica = data_drawn_replica
     off = run_crawl(replica.proxy_url, tmp_path / "off", "max_pages=1", env={"GANSUNEWS_PLAYWRIGHT_ENABLED": "false"})
     on = run_crawl(
         replica.proxy_url,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 
+import lxml.html
+
 from gansunews.pages import HtmlPage
+from gansunews.pages.scripts import WRITES_HTML, target_id, written_html
 from gansunews.text import parse_listing_date, squash
 from gansunews.urls import Pager, article_id, article_match, article_url_date, is_site_url, strip_query
 
@@ -97,7 +101,34 @@ class ListingPage(HtmlPage):
 
     @cached_property
     def _tree(self):
-        return self.selector.root
+        """The page as served; or, when that would go to the browser and its inline scripts write article links
+        held in their own text, the page as a browser would show it (their HTML put in place, see `scripts.py`).
+        The selector keeps the page as served."""
+        drawn = self._drawn_by_scripts()
+        if not drawn or not _AsServed(self.url, self.selector, self.encoding).needs_browser:
+            return self.selector.root
+        tree = copy.deepcopy(self.selector.root)
+        served_scripts = {script: html for script, html in drawn}
+        for served, element in zip(self.selector.root.iter(), tree.iter(), strict=True):
+            if served in served_scripts:
+                _put(served_scripts[served], element, tree)
+        return tree
+
+    def _drawn_by_scripts(self) -> list:
+        """[(inline script, the HTML it writes)] for the scripts whose HTML links to an article."""
+        drawn = []
+        for script in self.selector.root.iter("script"):
+            html = "" if script.get("src") else written_html(script.text or "")
+            if "<a" in html.lower():
+                fragment = lxml.html.fragment_fromstring(html, create_parent="div")
+                if any(article_match(strip_query(self.absolute(a.get("href")) or "")) for a in fragment.iter("a")):
+                    drawn.append((script, fragment))
+        return drawn
+
+    @property
+    def drawn_by_script(self) -> bool:
+        """The entries were read from HTML an inline script writes, not from the served markup."""
+        return self._tree is not self.selector.root
 
     @cached_property
     def _article_urls(self) -> dict:
@@ -133,8 +164,7 @@ class ListingPage(HtmlPage):
 
     @cached_property
     def _draws_with_script(self) -> bool:
-        scripts = " ".join(self._tree.xpath("//script[not(@src)]/text()"))
-        return bool(re.search(r"\.innerHTML\s*=|document\.write\(|\.insertAdjacentHTML\(|\.appendChild\(", scripts))
+        return bool(WRITES_HTML.search(" ".join(self._tree.xpath("//script[not(@src)]/text()"))))
 
     @property
     def is_listing(self) -> bool:
@@ -198,6 +228,14 @@ class ListingPage(HtmlPage):
         return list(seen.values())
 
 
+class _AsServed(ListingPage):
+    """The page as served, its scripts not read: whether it needs them at all."""
+
+    @cached_property
+    def _tree(self):
+        return self.selector.root
+
+
 def _date_beside(item) -> str:
     """The date an entry element shows beside its links, as written ('' when none). A bare link's is its tail."""
     text = squash(item.tail if item.tag == "a" else item.text_content())
@@ -220,6 +258,19 @@ def _entry_element(anchor):
         if ancestor.tag in ("body", "html"):
             break
     return anchor
+
+
+def _put(fragment, script, tree) -> None:
+    """A script's HTML where a browser would show it: inside the element whose innerHTML it sets, else in its
+    own place (`document.write`)."""
+    name = target_id(script.text or "")
+    target = next(iter(tree.xpath("//*[@id=$name]", name=name)), None) if name else None
+    children = list(fragment)
+    if target is not None:
+        target[:] = children
+    else:
+        for child in children:
+            script.addprevious(child)
 
 
 def _reference(src: str) -> str:

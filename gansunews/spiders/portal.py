@@ -527,6 +527,8 @@ class PortalSpider(scrapy.Spider):
         self.count("listing/pages")
         articles = [entry for entry in page.entries() if self.is_article_entry(entry)]
         self.count(f"listing/found_by/{page.found_by}")
+        if page.drawn_by_script:
+            self.count("listing/drawn_by_script")  # read from the HTML its script writes: no browser needed
         undated = sum(1 for entry in articles if entry.date is None)
         if undated:
             self.count("listing/undated_entries", undated)  # their day comes from the URL

@@ -49,6 +49,7 @@ class SurveySpider(PortalSpider):
             "level": division.level,
             "breadcrumb": page.breadcrumb(),
             "list_found_by": page.found_by,
+            "list_drawn_by_script": page.drawn_by_script,
             "pager": pager is not None,
             "maxpage": pager.maxpage if pager else None,
             "live_entries": len(entries),

@@ -104,12 +104,11 @@ class Renderer:
 
     # ---------------------------------------------------------------------------------- listings
 
-    def _entries(self, channel: ChannelSpec, stories: list[Story], extras: bool) -> str:
+    def _rows(self, channel: ChannelSpec, stories: list[Story], extras: bool) -> list[tuple[str, str, str]]:
+        """(href, title as HTML, date as shown) of each list entry, in order."""
         variations = self.site.variations
-        table = "list_class" in variations
-        shape = "<tr><td>{}</td><td>{}</td></tr>" if table else "<li>{}<span>{}</span></li>"
         dates = _DATE_WRAPPERS[self.site.channels.index(channel) % 4] if "bracket_dates" in variations else "{}"
-        items = []
+        rows = []
         for position, story in enumerate(s for s in stories if s.article_id not in self.hidden):
             if "no_list" in variations:
                 href = f"/show.jsp?id={story.article_id}"  # the article's URL is nowhere in the list
@@ -120,14 +119,48 @@ class Renderer:
             else:
                 href = story.url
             date_text = dates.format(story.published.strftime(channel.date_format)) if dates else ""
-            items.append(shape.format(f'<a href="{href}" target="_blank">{escape(story.title)}</a>', date_text))
+            rows.append((href, escape(story.title), date_text))
         if extras and channel is self.site.yaowen:
-            items.insert(0, shape.format(f'<a href="{TOPIC_URL}">两会专题</a>', "2024-03-10"))
-            items.insert(1, shape.format(f'<a href="{OFFSITE_URL}">新华网消息</a>', "2024-03-10"))
+            rows[0:0] = [(TOPIC_URL, "两会专题", "2024-03-10"), (OFFSITE_URL, "新华网消息", "2024-03-10")]
+        return rows
+
+    def _entries(self, channel: ChannelSpec, stories: list[Story], extras: bool) -> str:
+        table = "list_class" in self.site.variations
+        shape = "<tr><td>{}</td><td>{}</td></tr>" if table else "<li>{}<span>{}</span></li>"
+        items = [
+            shape.format(f'<a href="{href}" target="_blank">{title}</a>', date_text)
+            for href, title, date_text in self._rows(channel, stories, extras)
+        ]
         if table:  # an ad row among the entries
             items.insert(len(items) // 2, shape.format('<a href="http://ad.example.org/x"><img src="/ad.gif"></a>', ""))
             return "<table>" + "".join(items) + "</table>"
         return "<ul>" + "".join(items) + "</ul>"
+
+    def _drawn_list(self, channel: ChannelSpec, stories: list[Story], extras: bool) -> str:
+        """A list the page's script draws: from HTML in its text, or (`list_from_data`) from a data array that
+        only running the script turns into links."""
+        if "list_from_data" not in self.site.variations:
+            items = json.dumps(self._entries(channel, stories, extras), ensure_ascii=False)
+            return f'<div id="list"></div><script>document.getElementById("list").innerHTML = {items};</script>'
+        data = json.dumps(
+            [
+                {"u": href, "t": title, "d": date_text}
+                for href, title, date_text in self._rows(channel, stories, extras)
+            ],
+            ensure_ascii=False,
+        )
+        table = "list_class" in self.site.variations
+        row = (
+            "'<tr><td><a href=\"' + x.u + '\">' + x.t + '</a></td><td>' + x.d + '</td></tr>'"
+            if table
+            else "'<li><a href=\"' + x.u + '\">' + x.t + '</a><span>' + x.d + '</span></li>'"
+        )
+        wrapper = ("<table>", "</table>") if table else ("<ul>", "</ul>")
+        return (
+            f'<div id="list"></div><script>var items = {data};\n'
+            f"document.getElementById('list').innerHTML = '{wrapper[0]}' + items.map(function (x) {{ return {row}; }})"
+            f".join('') + '{wrapper[1]}';</script>"
+        )
 
     def _script_tag(self, channel: ChannelSpec) -> str:
         if "no_pager" in self.site.variations:
@@ -153,10 +186,10 @@ class Renderer:
             if channel.encoding != "utf-8"
             else '<meta charset="utf-8">'
         )
-        entries = self._entries(channel, stories, extras)
         if channel.drawn_by_js:  # the items exist only once the page's script has run
-            items = json.dumps(entries, ensure_ascii=False)
-            entries = f'<div id="list"></div><script>document.getElementById("list").innerHTML = {items};</script>'
+            entries = self._drawn_list(channel, stories, extras)
+        else:
+            entries = self._entries(channel, stories, extras)
         container = (
             f'<div class="newslist">{entries}{script}</div>'
             if "list_class" in self.site.variations

@@ -6,7 +6,7 @@ Map of the site it serves (slugs and channel codes are drawn from the seed, so o
                                    a quick link to one city channel, an off-site link
   gansu.gscn.com.cn/               甘肃新闻 home: nav to 要闻, 时政, 社会, 图片 and 市州播报 (linked as `/slug/`,
                                    `/slug/index.shtml` or `/slug/index.html`)
-  图片                              a listing whose items a script draws (rendered in Chromium)
+  图片                              a listing whose items a script draws from HTML in its own text
   …/<slug>/index.shtml             channel live page: breadcrumb, sub-channel nav, `#content ul li` entries,
                                    `<script src="{base}/system/count/{CH7}/{SUB12}/count_page_list_….js">`
   {base}/system/count//CH/SUB/000/001/cCHSUB_000001003.shtml   archive pages, oldest = page 1
@@ -32,6 +32,8 @@ Variations (`Site(variations={…})`, SITE.md's "where the real portal may diffe
   plain_info         template A's info line as plain text (`发布时间：2024-03-05 08:44　来源：…`), no span
   short_continuation continuation pages `_2`, `_3` instead of `_02`, `_03`
   reversed_numbering archive page 1 is the newest, page `maxpage` the oldest
+  list_from_data     图片's script draws its list from a data array (no whole link in its text): only a browser
+                     can read it (without this, the script writes HTML held in its own text)
 Broken replicas, for the survey and the verdict: `no_pager` (no count-JS script anywhere: only live pages are
 reachable), `no_list` (list entries link to `show.jsp?id=…`, not to article URLs: nothing is reachable) and
 `repeating_pages` (every archive page number serves the live page: only live pages are reachable).
@@ -61,6 +63,7 @@ ALL_VARIATIONS = frozenset(
         "plain_info",
         "short_continuation",
         "reversed_numbering",
+        "list_from_data",
     }
 )
 BROKEN_VARIATIONS = frozenset({"no_pager", "no_list", "repeating_pages"})

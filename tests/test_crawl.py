@@ -245,3 +245,12 @@ def test_articles_fed_a_few_at_a_time_are_all_emitted_once(replica, site, tmp_pa
     assert len(result.ids) == len(set(result.ids))
     fetched = [url for url in replica.requests[before:] if "/system/20" in url]
     assert len(fetched) == len(set(fetched)) >= len(result.ids)
+
+
+def test_empty_archive_pages_with_nothing_to_draw_a_list_are_not_rendered(replica, site, tmp_path):
+    """社会's oldest archive pages are empty: a list container and the pager script, no other script. A browser
+    would show them as served, so none goes to Chromium; the walk stops on them."""
+    result = run_crawl(replica.proxy_url, tmp_path, "since=2023-01-01")
+    assert set(result.ids) == site.expected_ids(date(2023, 1, 1))
+    assert result.stat("listing/empty") >= 4 and result.stat("listing/stopped_empty") >= 1
+    assert result.stat("listing/rendered") == 0 and result.stat("listing/needs_browser") == 0

@@ -183,3 +183,14 @@ def test_a_list_in_the_served_page_is_not_changed_by_what_a_script_writes():
     )
     listing = ListingPage.from_bytes(LIST_URL, html.encode(), {"Content-Type": "text/html; charset=utf-8"})
     assert not listing.drawn_by_script and [e.title for e in listing.entries()] == ["四"]
+
+
+def test_an_empty_list_with_no_script_but_the_pager_is_empty_not_drawn():
+    """Nothing on the page could draw a list: a browser would show it as served."""
+    html = f'<html><body><div id="content"><ul></ul>{PAGER}</div></body></html>'
+    listing = ListingPage.from_bytes(LIST_URL, html.encode(), {"Content-Type": "text/html; charset=utf-8"})
+    assert listing.entries() == [] and not listing.needs_browser
+    onload = html.replace("<body>", '<body onload="draw()">')
+    assert ListingPage.from_bytes(LIST_URL, onload.encode(), {}).needs_browser
+    loader = html.replace("<ul></ul>", '<ul></ul><script src="/js/list.js"></script>')
+    assert ListingPage.from_bytes(LIST_URL, loader.encode(), {}).needs_browser

@@ -155,12 +155,23 @@ class ListingPage(HtmlPage):
 
     @property
     def needs_browser(self) -> bool:
-        """The list may be drawn by JavaScript: no entries in the HTML but a list container, or inline scripts
-        that write into the page and nothing better than an undated block of links (a sidebar, most likely)."""
+        """The list may be drawn by JavaScript: no entries in the HTML but a list container and a script that may
+        draw it, or inline scripts that write into the page and nothing better than an undated block of links (a
+        sidebar, most likely)."""
         items, found_by = self._list
         if not items:
-            return self.has_container or self._draws_with_script
+            return (self.has_container and self._has_scripts) or self._draws_with_script
         return found_by == "most_links" and not any(map(_dated, items)) and self._draws_with_script
+
+    @cached_property
+    def _has_scripts(self) -> bool:
+        """Any script besides the count-JS pager (which writes only page numbers): without one, a browser would
+        show the page as served. An empty archive page past a channel's oldest entries is such a page."""
+        scripts = self._tree.xpath("//script")
+        return any(
+            (s.get("src") and _PAGER_SCRIPT not in s.get("src")) or (not s.get("src") and (s.text or "").strip())
+            for s in scripts
+        ) or bool(self._tree.xpath("//@*[starts-with(name(), 'on')]"))
 
     @cached_property
     def _draws_with_script(self) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 
-import lxml.html
+from lxml import html as lxml_html
 
 from gansunews.pages import HtmlPage
 from gansunews.pages.scripts import WRITES_HTML, target_id, written_html
@@ -108,21 +108,20 @@ class ListingPage(HtmlPage):
         if not drawn or not _AsServed(self.url, self.selector, self.encoding).needs_browser:
             return self.selector.root
         tree = copy.deepcopy(self.selector.root)
-        served_scripts = {script: html for script, html in drawn}
-        for served, element in zip(self.selector.root.iter(), tree.iter(), strict=True):
-            if served in served_scripts:
-                _put(served_scripts[served], element, tree)
+        for served, element in zip(self.selector.root.iter(), tree.iter(), strict=True):  # the copy's own scripts
+            if served in drawn:
+                _put(drawn[served], element, tree)
         return tree
 
-    def _drawn_by_scripts(self) -> list:
-        """[(inline script, the HTML it writes)] for the scripts whose HTML links to an article."""
-        drawn = []
+    def _drawn_by_scripts(self) -> dict:
+        """{inline script: the HTML it writes, parsed} for the scripts whose HTML links to an article."""
+        drawn = {}
         for script in self.selector.root.iter("script"):
             html = "" if script.get("src") else written_html(script.text or "")
             if "<a" in html.lower():
-                fragment = lxml.html.fragment_fromstring(html, create_parent="div")
+                fragment = lxml_html.fragment_fromstring(html, create_parent="div")
                 if any(article_match(strip_query(self.absolute(a.get("href")) or "")) for a in fragment.iter("a")):
-                    drawn.append((script, fragment))
+                    drawn[script] = fragment
         return drawn
 
     @property
@@ -167,11 +166,11 @@ class ListingPage(HtmlPage):
     def _has_scripts(self) -> bool:
         """Any script besides the count-JS pager (which writes only page numbers): without one, a browser would
         show the page as served. An empty archive page past a channel's oldest entries is such a page."""
-        scripts = self._tree.xpath("//script")
-        return any(
-            (s.get("src") and _PAGER_SCRIPT not in s.get("src")) or (not s.get("src") and (s.text or "").strip())
-            for s in scripts
-        ) or bool(self._tree.xpath("//@*[starts-with(name(), 'on')]"))
+        for script in self._tree.iter("script"):
+            src = script.get("src")
+            if (src and _PAGER_SCRIPT not in src) or (not src and (script.text or "").strip()):
+                return True
+        return bool(self._tree.xpath("//@*[starts-with(name(), 'on')]"))  # onload="…" and the like
 
     @cached_property
     def _draws_with_script(self) -> bool:

@@ -149,6 +149,7 @@ def test_written_html_joins_a_scripts_literals_unescaped():
         'http://x/list<li><a href="/system/2024/03/05/013001001.shtml">图片</a><span>2024-03-05</span></li><li>A</li>'
     )
     assert written_html("var items = ['<li>a</li>'];") == ""  # writes nothing into the page
+    assert written_html('document.write("\\ud83d\\ude00 \\ud800");') == "😀 \ufffd"  # UTF-16 pairs, a lone half
 
 
 def test_a_list_written_by_its_script_is_read_without_a_browser():

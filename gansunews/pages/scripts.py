@@ -26,7 +26,9 @@ def written_html(script: str) -> str:
     ('' when the script writes nothing into the page)."""
     if not WRITES_HTML.search(script):
         return ""
-    return "".join(_unescape(m[m.lastindex]) for m in _TOKEN.finditer(script) if m.lastindex)
+    html = "".join(_unescape(m[m.lastindex]) for m in _TOKEN.finditer(script) if m.lastindex)
+    # JavaScript strings are UTF-16: `\ud83d\ude00` is one character in two escapes; a lone half is replaced
+    return html.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def target_id(script: str) -> str | None:

@@ -291,7 +291,7 @@ class CrawlRecord:
         }
         operations = [("finish_crawl", [run, fields]), ("save_failures", [list(self.failures.values())])]
         if reason == "finished":  # watermarks advance only after a clean run
-            operations.append(("save_channels", [spider.channel_records()]))
+            operations.append(("save_channels", [spider.walks.records()]))
         await self._write(operations)
 
     async def _write(self, operations: list[tuple[str, list]], replay: bool = False) -> None:

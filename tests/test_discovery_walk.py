@@ -1,5 +1,6 @@
 """Discovery and the walk's direction: pure decisions, tested without a crawl."""
 
+from collections import Counter
 from datetime import date, timedelta
 
 import pytest
@@ -17,6 +18,8 @@ from gansunews.spiders.walk import (
     numbering_suspect,
     pages_before_cutoff,
 )
+from gansunews.spiders.walks import GO_ON, KNOWN, STOP, Walks
+from gansunews.urls import Pager
 
 SCOPE = {"甘肃新闻"}
 CRUMBS = '<div>当前位置：<a href="/">首页</a> &gt; <a href="#">甘肃新闻</a> &gt; <a href="#">{}</a></div>'
@@ -198,3 +201,90 @@ def test_a_walk_stops_at_a_repeated_page_and_after_too_many_empty_ones():
     assert channel.repeats(frozenset({"a", "b"}))
     assert not channel.repeats(frozenset()) and not channel.repeats(frozenset())  # empty pages are counted apart
     assert channel.past_empty_page(2) and channel.past_empty_page(2) and not channel.past_empty_page(2)
+
+
+PAGER = "https://gansu.gscn.com.cn/system/count/0084837/261675136134/count_page_list_0084837261675136134.js"
+
+
+def crawl_walks(queue: list[bool] | None = None, **options) -> tuple[Walks, Channel, Counter, list]:
+    """A crawl's walks with one channel found, its stats and what it saved; `queue[0]`: whether the queue is full."""
+    stats, saved, queue = Counter(), [], queue if queue is not None else [False]
+    walks = Walks(
+        count=lambda key, value=1: stats.update({key: value}),
+        queue_full=lambda: queue[0],
+        save=lambda key, record, walk: saved.append((key, walk)),
+        **options,
+    )
+    channel = Channel(url="https://gansu.gscn.com.cn/lz/index.shtml", name="兰州", region_code="620100", depth=3)
+    assert walks.add("lz", channel) and not walks.add("lz", channel)
+    walks.begin(channel)
+    return walks, channel, stats, saved
+
+
+def read(walks: Walks, channel: Channel, number: int, days: list, ids: set, verdict: str = GO_ON) -> list[int]:
+    """What the spider does with a page it read: register its entries, then ask for the next pages."""
+    channel.pages_walked += 1
+    channel.ledger.read(number, days, ids)
+    if number == 0:
+        return walks.after_live_page(channel, verdict, Pager.from_script_src(PAGER, maxpage=20))
+    return walks.after_archive_page(channel, number, verdict, days)
+
+
+def test_walks_open_their_window_up_to_the_look_ahead_and_save_progress_as_pages_are_done():
+    walks, channel, stats, saved = crawl_walks(lookahead=4)
+    assert read(walks, channel, 0, [D(2024, 3, 10)], {"a"}) == [20]
+    assert walks.frontier(discovering=True) is None  # discovery may still find a channel listing anything
+    assert read(walks, channel, 20, [D(2024, 3, 9)], {"b"}) == [19, 18]
+    assert read(walks, channel, 19, [D(2024, 3, 8)], set()) == [17, 16, 15]  # window 4: 18, 17, 16, 15
+    assert walks.frontier(discovering=False) == D(2024, 3, 8)
+    assert saved == [] and stats["pager/script/root"] == 1
+    walks.settled([channel], "a")
+    assert saved == []  # page 20 still waits for "b"
+    walks.settled([channel], "b")
+    assert saved == [("lz", {"resume_at": 18, "step": -1, "complete": False, "walked_below": None})]
+
+
+def test_a_walk_window_stays_within_the_pages_the_dates_predict_before_the_cutoff():
+    walks, channel, _, _ = crawl_walks(lookahead=8, since=D(2024, 3, 5))
+    read(walks, channel, 0, [D(2024, 3, 10)], set())
+    assert read(walks, channel, 20, [D(2024, 3, 9), D(2024, 3, 8)], set()) == [19, 18]  # 3 days left, 1 a page
+    assert read(walks, channel, 19, [D(2024, 3, 7), D(2024, 3, 6)], set()) == []  # two in flight already
+    assert read(walks, channel, 18, [D(2024, 3, 5)], set(), verdict=STOP) == [] and channel.exhausted
+
+
+def test_a_parked_walk_goes_on_once_the_queue_drains():
+    queue = [False]
+    walks, channel, stats, _ = crawl_walks(queue, lookahead=4)
+    read(walks, channel, 0, [D(2024, 3, 10)], set())
+    queue[0] = True
+    assert read(walks, channel, 20, [D(2024, 3, 9)], set()) == [] and stats["walk/parked"] == 1
+    assert list(walks.unparked()) == []  # still full
+    queue[0] = False
+    assert list(walks.unparked()) == [(channel, [19, 18])] and not walks.parked
+
+
+def test_a_walk_without_maxpage_waits_for_its_pager_script_and_ends_without_it():
+    walks, channel, stats, _ = crawl_walks()
+    channel.ledger.read(0, [D(2024, 3, 10)], set())
+    assert walks.after_live_page(channel, GO_ON, Pager.from_script_src(PAGER)) is None
+    assert walks.walking(channel) and walks.frontier(discovering=False) == D(2024, 3, 10)
+    assert walks.after_pager_script(channel, None) == [] and channel.exhausted
+    assert not walks.walking(channel) and walks.frontier(discovering=False) == date.min  # no walk left
+    other, channel, stats, _ = crawl_walks()
+    assert other.after_live_page(channel, GO_ON, None) == [] and stats["pager/missing"] == 1
+
+
+def test_a_walk_jumps_to_where_a_stopped_crawl_left_it_and_goes_past_lost_pages_a_few_times():
+    walks, channel, stats, _ = crawl_walks(max_empty_pages=1, lookahead=4)
+    walks.states = {"lz": {"walk": {"resume_at": 9, "step": -1, "complete": False, "walked_below": None}}}
+    walks.begin(channel)
+    assert read(walks, channel, 0, [D(2024, 3, 10)], set(), verdict=KNOWN) == [9]  # page 20 on was done
+    assert stats["walk/resumed"] == 1 and channel.window == 1
+    assert walks.lost(channel, 9) == [8]  # a lost page is passed, once
+    assert walks.lost(channel, 8) == [] and channel.exhausted and stats["listing/stopped_empty"] == 1
+
+
+def test_walks_outside_the_regions_asked_for_are_not_wanted():
+    walks, channel, _, _ = crawl_walks(regions=frozenset({"620200"}))
+    assert not walks.wanted(channel) and not walks.walking(channel)
+    assert walks.records()[0]["_id"] == "lz"

@@ -2,8 +2,9 @@
 soon as a listing names it.
 
 Navigation only: page objects read the pages (article pages in worker processes, gansunews/readers.py),
-discovery.py decides which pages are channels and their regions, walk.py which archive page comes next and how far
-a walk has got, pending.py which articles are requested and when a read one may leave the spider.
+discovery.py decides which pages are channels and their regions, walks.py which archive pages come next and how far
+the walks have got (walk.py: one walk's state), pending.py which articles are requested and when a read one may
+leave the spider.
 
 One stream: an article request goes out when its first listing is read; later listings add their channels (merged
 on write once the article has left the spider). With a feed, a read article waits until every walk has listed past
@@ -36,17 +37,11 @@ from gansunews.leases import Leases, leased
 from gansunews.pages import PageError, content_type, raw_page
 from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
 from gansunews.readers import PageReaders, Reader, Reading, read_article, read_continuation
-from gansunews.regions import divisions, is_within
+from gansunews.regions import divisions
 from gansunews.spiders.discovery import PROVINCE_CODE, identify, is_candidate, region_named_by, scope_root_by
 from gansunews.spiders.pending import GONE, WAITING, PendingArticles, is_complete
-from gansunews.spiders.walk import (
-    ENDED,
-    PARKED,
-    Channel,
-    numbering_falls,
-    numbering_suspect,
-    pages_before_cutoff,
-)
+from gansunews.spiders.walk import Channel, numbering_falls, numbering_suspect
+from gansunews.spiders.walks import GO_ON, KNOWN, STOP, Walks
 from gansunews.store import MongoConfig, PyMongoError, Store, utc_now
 from gansunews.urls import article_id, channel_key, is_site_url, link_kind, strip_query
 
@@ -57,8 +52,6 @@ PRIORITY_LISTING = 200
 PRIORITY_ARTICLE = 0
 MAX_CONTINUATION_PAGES = 50
 MAX_REDIRECTS = 5
-PAGER_SCRIPT = -1  # the pager script's place in a walk's ledger
-GO_ON, KNOWN, STOP = "go_on", "known", "stop"  # what a listing page says about its walk (read_entries)
 SCRAPYD_ARGUMENTS = frozenset({"_job"})  # scrapyd passes its job id as a spider argument
 REDIRECT_CODES = [301, 302, 303, 307, 308]  # one list shared by every article request's meta
 
@@ -72,14 +65,11 @@ class PortalSpider(scrapy.Spider):
         for name in CrawlArgs.__dataclass_fields__:
             kwargs.pop(name, None)
         super().__init__(*args, **kwargs)
-        self.channels: dict[str, Channel] = {}
         self.pending = PendingArticles()
-        self.parked: dict[str, Channel] = {}  # walks waiting for the scheduler to drain
         self.discovering = 0  # discovery requests not answered yet: until then, more channels may list anything
         self.distributed = False
         self.leases: Leases | None = None  # distributed: what this process has taken from the shared queue
         self.seen_links: set[str] = set()
-        self.states: dict[str, dict[str, Any]] = {}  # stored channels: watermark, walk progress
 
     @classmethod
     def check_arguments(cls, raw: dict[str, Any]) -> CrawlArgs:
@@ -94,14 +84,10 @@ class PortalSpider(scrapy.Spider):
         spider.scope_names = set(settings.getlist("GANSUNEWS_SCOPE"))
         spider.max_depth = settings.getint("GANSUNEWS_DISCOVERY_DEPTH")
         spider.render_js = settings.getbool("GANSUNEWS_PLAYWRIGHT_ENABLED")
-        spider.page_lookahead = max(1, settings.getint("GANSUNEWS_PAGE_LOOKAHEAD"))
-        spider.max_empty_pages = max(0, settings.getint("GANSUNEWS_MAX_EMPTY_PAGES"))
-        spider.max_pages = spider.args.max_pages
         mongo = MongoConfig.from_settings(settings)
         spider.store = Store.of(crawler, mongo) if mongo else None
         spider.keep_pages = settings.getbool("GANSUNEWS_KEEP_PAGES") and mongo is not None
         spider.queued_articles = max(1, settings.getint("GANSUNEWS_QUEUED_ARTICLES"))
-        spider.watermark_grace = timedelta(days=max(0, settings.getint("GANSUNEWS_WATERMARK_GRACE_DAYS")))
         # A feed line cannot change once written: with a feed (`-O`), articles wait until every walk has listed
         # past them, so each line has all its channels. MongoDB merges later channels on write: no waiting.
         spider.complete_lines = bool(settings.getdict("FEEDS"))
@@ -109,10 +95,21 @@ class PortalSpider(scrapy.Spider):
         # queue with them (one priority, FIFO), so a page is done soon after it is read and a stop loses little.
         spider.archive_priority = PRIORITY_LISTING if spider.complete_lines else PRIORITY_ARTICLE
         spider.distributed = bool(settings.get("REDIS_URL"))
+        spider.walks = Walks(
+            count=spider.count,
+            queue_full=spider.queue_full,
+            # distributed, a walk's state travels with its requests (no process holds it to save)
+            save=spider.save_walk if spider.store is not None and not spider.distributed else None,
+            since=spider.args.since,
+            regions=spider.args.regions,
+            max_pages=spider.args.max_pages,
+            max_empty_pages=max(0, settings.getint("GANSUNEWS_MAX_EMPTY_PAGES")),
+            # Distributed, whichever process reads a page requests the next one: one page at a time, since a
+            # parallel page would carry a stale copy of the walk
+            lookahead=1 if spider.distributed else max(1, settings.getint("GANSUNEWS_PAGE_LOOKAHEAD")),
+            grace=timedelta(days=max(0, settings.getint("GANSUNEWS_WATERMARK_GRACE_DAYS"))),
+        )
         if spider.distributed:
-            # A walk's state travels with its requests through the shared queue, and whichever process reads a page
-            # requests the next one: one page at a time, since a parallel page would carry a stale copy of it
-            spider.page_lookahead = 1
             spider.leases = Leases(crawler)
             crawler.signals.connect(spider.listed_again, signal=signals.request_dropped)
         spider.browser_context = settings.getdict("GANSUNEWS_PLAYWRIGHT_CONTEXT")
@@ -138,11 +135,12 @@ class PortalSpider(scrapy.Spider):
     def progress(self) -> dict[str, int]:
         """How far the crawl is: channels discovered, still walking and walked; articles listed, fetched, stored."""
         get = self.crawler.stats.get_value
-        walking = sum(1 for channel in self.channels.values() if self.walking(channel))
+        channels = self.walks.channels.values()
+        walking = sum(1 for channel in channels if self.walks.walking(channel))
         return {
-            "channels_discovered": len(self.channels),
+            "channels_discovered": len(channels),
             "channels_walking": walking,
-            "channels_walked": len(self.channels) - walking,
+            "channels_walked": len(channels) - walking,
             "articles_listed": get("gansunews/article/requested", 0),
             "articles_fetched": get("gansunews/article/fetched", 0),
             "articles_stored": get("item_scraped_count", 0),
@@ -156,7 +154,7 @@ class PortalSpider(scrapy.Spider):
     async def start(self):
         if self.store is not None and not self.args.full:
             try:
-                self.states = await self.store.run(self.store.channel_states)
+                self.walks.states = await self.store.run(self.store.channel_states)
                 self.pending.known = await self.store.run(self.store.stored_ids, self.args.since)
             except PyMongoError as error:
                 self.count("incremental/state_unavailable")
@@ -248,12 +246,9 @@ class PortalSpider(scrapy.Spider):
         if channel is None:
             self.count("discovery/out_of_scope")
             return
-        key = channel_key(response.url)
-        if key in self.channels:
+        if not self.walks.add(channel_key(response.url), channel):
             return
-        channel.key = key
         channel.drawn_by_js = bool(response.meta.get("playwright"))
-        self.channels[key] = channel
         self.count("discovery/channels")
         self.count(f"discovery/channels/{divisions()[channel.region_code].level}")
         named_by = region_named_by(page.breadcrumb(), link_text)
@@ -261,19 +256,16 @@ class PortalSpider(scrapy.Spider):
             self.count(f"discovery/region_name/{named_by}")
         self.count(f"discovery/breadcrumb/{'present' if page.breadcrumb() else 'absent'}")
         yield from self.follow_links(page, parent=channel)
-        if self.wanted(channel):
+        if self.walks.wanted(channel):
             yield from self.walk(page, channel)
         else:
             self.count("discovery/channels_not_selected")
-
-    def wanted(self, channel: Channel) -> bool:
-        return not self.args.regions or is_within(divisions()[channel.region_code], set(self.args.regions))
 
     # -------------------------------------------------------------------------------- listings
 
     def walk(self, page: ListingPage, channel: Channel):
         """The live page's entries, then the archive pages newest first (page `maxpage`, `maxpage-1` …)."""
-        self.begin_walk(channel)
+        self.walks.begin(channel)
         verdict, articles = self.read_entries(page, channel, 0)
         yield from articles
         channel.live_days = page.days()
@@ -282,23 +274,11 @@ class PortalSpider(scrapy.Spider):
         if not live_entries:
             self.count("listing/channels_without_entries")
         pager = page.pager()
-        if pager is None:  # small channels may have none: the live page is all there is to walk
-            self.count("pager/missing")
-            self.walk_ended(channel)
+        numbers = self.walks.after_live_page(channel, verdict, pager)
+        if numbers is not None:
+            yield from self.archive_requests(channel, numbers)
             return
-        self.count(f"pager/script/{pager.reference}")
-        channel.pager = pager
-        channel.maxpage = pager.maxpage  # set by the page itself, or later from the pager script
-        if verdict == STOP or (verdict == KNOWN and self.stops_at_known(channel, 0)) or channel.reached(self.max_pages):
-            self.walk_ended(channel)
-            return
-        if pager.maxpage:
-            start = pager.maxpage
-            if verdict == KNOWN and self.resumable(channel):
-                start, channel.resume_at = channel.resume_at, None
-            yield from self.walk_on(channel, start)
-            return
-        channel.ledger.requested(PAGER_SCRIPT)
+        assert pager is not None
         yield Request(
             pager.script_url,
             callback=self.parse_pager_script,
@@ -309,24 +289,22 @@ class PortalSpider(scrapy.Spider):
 
     @leased
     def parse_pager_script(self, response: Response, channel: Channel):
-        channel.ledger.read(PAGER_SCRIPT, [], set())
         maxpage = parse_maxpage(response.body.decode("latin-1"))
         if maxpage is None:
             self.count("pager/bad_maxpage")
             logger.warning("pager script without a usable maxpage: %s", response.url)
-            self.walk_ended(channel)
-        else:
-            channel.maxpage = maxpage
-            yield from self.walk_on(channel, maxpage)
+        yield from self.archive_requests(channel, self.walks.after_pager_script(channel, maxpage))
         yield from self.release()
 
     @leased
     def pager_script_failed(self, failure: Failure):
-        channel = failure.request.cb_kwargs["channel"]
-        channel.ledger.read(PAGER_SCRIPT, [], set())
         self.record_failure("listing", failure)
-        self.walk_ended(channel)
+        self.walks.after_pager_script(failure.request.cb_kwargs["channel"], None)
         yield from self.release()
+
+    def archive_requests(self, channel: Channel, numbers: list[int]):
+        for number in numbers:
+            yield self.archive_request(channel, number)
 
     def archive_request(self, channel: Channel, number: int, callback: Callable | None = None) -> Request:
         """An archive page; through the browser at once when the channel is drawn by JavaScript."""
@@ -352,7 +330,7 @@ class PortalSpider(scrapy.Spider):
     def archive_page(self, response: Response, channel: Channel, number: int):
         page = self.listing_page(response)
         if page is None:
-            yield from self.archive_lost(channel, number)
+            yield from self.archive_requests(channel, self.walks.lost(channel, number))
             return
         if self.needs_rendering(page, response):
             yield self.rendered(response)
@@ -397,43 +375,12 @@ class PortalSpider(scrapy.Spider):
     def after_archive_page(self, page: ListingPage, channel: Channel, number: int):
         """Register an archive page's entries and request the next pages, or end the walk (or jump to where a
         stopped crawl left it)."""
-        if channel.repeats(frozenset(article_id(entry.url) for entry in page.article_entries())):
-            self.count("listing/stopped_repeated")
+        if self.walks.repeated(channel, number, frozenset(article_id(entry.url) for entry in page.article_entries())):
             logger.warning("archive page %s repeats an earlier one of %s: walk stopped", page.url, channel.url)
-            channel.ledger.read(number, [], set())
-            channel.pages_walked += 1
-            self.walk_ended(channel)
             return
         verdict, articles = self.read_entries(page, channel, number)
         yield from articles
-        if verdict == KNOWN and self.resumable(channel):
-            resume_at, channel.resume_at = channel.resume_at, None
-            yield from self.walk_on(channel, resume_at)
-        elif verdict == GO_ON or (verdict == KNOWN and not self.stops_at_known(channel, number)):
-            most = pages_before_cutoff(page.days(), self.cutoff(channel), self.page_lookahead)
-            channel.window = min(2 * channel.window, most)
-            yield from self.walk_on(channel, channel.last_requested + channel.step)
-        else:
-            self.walk_ended(channel)
-
-    def begin_walk(self, channel: Channel) -> None:
-        if channel.begin(self.states.get(channel.key, {})):
-            self.save_walk(channel, begun=True)
-
-    def stops_at_known(self, channel: Channel, number: int) -> bool:
-        stops = channel.stops_at_known(number)
-        if stops:
-            self.count("listing/stopped_known")
-        return stops
-
-    def resumable(self, channel: Channel) -> bool:
-        """The walk met stored articles, and an earlier run stopped further down: it jumps there."""
-        if not channel.can_resume():
-            return False
-        self.count("walk/resumed")
-        logger.info("%s: resuming the walk at archive page %d", channel.url, channel.resume_at)
-        channel.window = 1
-        return True
+        yield from self.archive_requests(channel, self.walks.after_archive_page(channel, number, verdict, page.days()))
 
     @leased
     def archive_failed(self, failure: Failure):
@@ -443,63 +390,17 @@ class PortalSpider(scrapy.Spider):
             held, channel.held = channel.held, None
             yield from self.after_archive_page(held, channel, channel.maxpage)
         else:
-            yield from self.archive_lost(channel, number)
+            yield from self.archive_requests(channel, self.walks.lost(channel, number))
         yield from self.release()
 
-    def archive_lost(self, channel: Channel, number: int):
-        """An archive page that failed for good or could not be read: its slot in the look-ahead is free again, and
-        the walk goes on past it, as past an empty page (it says nothing about dates), but not forever."""
-        channel.ledger.read(number, [], set())
-        channel.pages_walked += 1
-        if self.past_empty_page(channel):
-            yield from self.walk_on(channel, channel.last_requested + channel.step)
-        else:
-            self.walk_ended(channel)
-
-    def past_empty_page(self, channel: Channel) -> bool:
-        if channel.past_empty_page(self.max_empty_pages):
-            return True
-        self.count("listing/stopped_empty")
-        return False
-
-    def walk_on(self, channel: Channel, start: int):
-        """Archive pages from `start` on (`Channel.next_pages`). The window of pages in flight opens like TCP's slow
-        start, one page, then 2, 4 … up to `GANSUNEWS_PAGE_LOOKAHEAD`, and never past the pages the dates predict
-        before the cutoff: a long walk hides its latency, a walk that stops early reads a page or two past the
-        stop. While the scheduler holds `GANSUNEWS_QUEUED_ARTICLES` requests the walk is parked: the articles it
-        listed go first, and memory does not grow with the archive."""
-        numbers, why = channel.next_pages(start, self.max_pages, self.queue_full)
-        for number in numbers:
-            yield self.archive_request(channel, number)
-        if why == PARKED:
-            self.parked[channel.key] = channel
-            self.count("walk/parked")
-        elif why == ENDED:
-            self.walk_ended(channel)
-
     def queue_full(self) -> bool:
+        """The scheduler holds `GANSUNEWS_QUEUED_ARTICLES` requests: walks wait (`Walks.next_pages`)."""
         scheduler = self.crawler.engine.scheduler
         return scheduler is not None and len(scheduler) >= self.queued_articles
 
     def unpark(self):
-        """Parked walks go on while the scheduler has room."""
-        while self.parked and not self.queue_full():
-            channel = self.parked.pop(next(iter(self.parked)))
-            if channel.parked_at is not None:
-                yield from self.walk_on(channel, channel.parked_at)
-
-    def walk_ended(self, channel: Channel) -> None:
-        """No more pages will be requested for this walk."""
-        if not channel.exhausted:
-            if channel.cut_short:
-                self.count("listing/stopped_max_pages")
-            channel.exhausted = True
-            channel.resume_at = None  # not reached: what lies beyond is older than wanted, or not there
-            self.save_walk(channel)
-
-    def walking(self, channel: Channel) -> bool:
-        """Pages of the walk requested and not read, or more to come."""
-        return self.wanted(channel) and not (channel.exhausted and channel.ledger.all_read)
+        for channel, numbers in self.walks.unparked():
+            yield from self.archive_requests(channel, numbers)
 
     def needs_rendering(self, page: ListingPage, response: Response) -> bool:
         """A list container without items, not rendered yet, and a browser to render it in."""
@@ -538,8 +439,8 @@ class PortalSpider(scrapy.Spider):
                 self.count("listing/needs_browser")
             logger.warning("listing page without article entries: %s", page.url)
             channel.ledger.read(number, [], set())
-            return GO_ON if self.past_empty_page(channel) else STOP, []
-        cutoff = self.cutoff(channel)
+            return GO_ON if self.walks.past_empty_page(channel) else STOP, []
+        cutoff = self.walks.cutoff(channel)
         recent = [entry for entry in articles if channel.recent(entry.day, cutoff)]
         requests, waiting, stored = [], set(), {}
         for entry in recent:
@@ -563,9 +464,6 @@ class PortalSpider(scrapy.Spider):
         if kind != "article":
             self.count(f"skip/{kind}")
         return kind == "article"
-
-    def cutoff(self, channel: Channel) -> date | None:
-        return channel.cutoff(self.args.since, self.watermark_grace)
 
     def register(
         self, entry: Entry, channel: Channel, waiting: set[str], stored: dict[str, list[dict[str, str]]]
@@ -620,19 +518,8 @@ class PortalSpider(scrapy.Spider):
             self.add_channels({cms_id: request.cb_kwargs["channels"]}, counted="article/listed_again", lease=lease)
         self.leases.dropped(request)
 
-    def save_walk(self, channel: Channel, begun: bool = False) -> None:
-        """The walk's progress (`Channel.progress`), saved as it goes. A resume point of an earlier run stays until
-        the walk reaches it."""
-        if self.store is None or self.distributed or (channel.resume_at and not begun):
-            return
-        walk = channel.progress(begun)
-        if walk is not None:
-            record = channel.as_record(channel.key)
-            self.store.run_soon(self.store.save_walk, channel.key, record, {**walk, "at": utc_now()})
-
-    def channel_records(self) -> list[dict[str, Any]]:
-        """Discovered channels as stored in the `channels` collection (watermark = newest publish day seen)."""
-        return [channel.as_record(key) for key, channel in self.channels.items()]
+    def save_walk(self, key: str, record: dict[str, Any], walk: dict[str, Any]) -> None:
+        self.store.run_soon(self.store.save_walk, key, record, {**walk, "at": utc_now()})
 
     # -------------------------------------------------------------------------------- articles
 
@@ -649,23 +536,9 @@ class PortalSpider(scrapy.Spider):
         if self.leases is not None and self.leases.busy():
             raise DontCloseSpider  # a peer's leased work may still bring more, or come back to the queue
 
-    def complete_after(self) -> date | None:
-        """Articles newer than this day are listed by every walk that could list them (`date.min`: no walk is
-        left, all are); None while a walk has not listed a dated page yet, or discovery may still find channels."""
-        if self.discovering:
-            return None
-        newest = date.min
-        for channel in self.channels.values():
-            if self.walking(channel):
-                frontier = channel.ledger.frontier
-                if frontier is None:
-                    return None
-                newest = max(newest, frontier)
-        return newest
-
     def release(self):
         """Held articles every walk has listed past."""
-        yield from self.pending.release(self.complete_after() if self.pending.held else None)
+        yield from self.pending.release(self.walks.frontier(self.discovering > 0) if self.pending.held else None)
 
     @leased
     def release_all(self, response: Response):
@@ -683,7 +556,7 @@ class PortalSpider(scrapy.Spider):
         if day is None:  # fetched for a peer (distributed crawl): its channels came with the request
             yield raw
             return
-        if self.complete_lines and not is_complete(day, self.complete_after()):
+        if self.complete_lines and not is_complete(day, self.walks.frontier(self.discovering > 0)):
             return
         yield from self.pending.released([cms_id])
 
@@ -698,9 +571,7 @@ class PortalSpider(scrapy.Spider):
         """The article is stored, dropped or failed: the pages that listed it may now be done."""
         if self.leases is not None:
             self.leases.settled(cms_id)
-        for channel in self.pending.settle(cms_id):
-            if channel.ledger.settle(cms_id) or (channel.exhausted and channel.ledger.idle):
-                self.save_walk(channel)
+        self.walks.settled(self.pending.settle(cms_id), cms_id)
 
     def article_request(
         self, url: str, cms_id: str, channels: list[dict[str, str]], priority: int, redirects: int = 0

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from gansunews.pages.listing import ListingPage
-from gansunews.spiders.discovery import identify, scope_root_by, title_parts
+from gansunews.spiders.discovery import Discovery, identify, scope_root_by, title_parts
 from gansunews.spiders.walk import (
     ENDED,
     PARKED,
@@ -65,6 +65,29 @@ def test_without_breadcrumb_the_link_and_parent_decide():
 
 
 D = date
+
+
+def test_discovery_follows_each_candidate_once_up_to_its_depth_and_finds_each_channel_once():
+    stats = Counter()
+    discovery = Discovery(SCOPE, max_depth=2, count=lambda key, value=1: stats.update({key: value}))
+    links = '<a href="/qy/">庆阳</a> <a href="/qy/?from=home">庆阳</a> <a href="/sz/">市州播报</a>'
+    links += '<a href="/x">关于</a>'
+    home = listing("甘肃新闻_中国甘肃网", links, url="https://gansu.gscn.com.cn/")
+    root = discovery.root(home, "")
+    assert root.depth == 1 and stats["discovery/root_by/title"] == 1
+    followed = [link.url for link in discovery.candidates(home, root)]  # same host as the scope's home: all three
+    assert followed == ["https://gansu.gscn.com.cn/qy/", "https://gansu.gscn.com.cn/sz/", "https://gansu.gscn.com.cn/x"]
+    assert discovery.ongoing and list(discovery.candidates(home, root)) == []  # followed already
+    for _ in followed:
+        discovery.answered()
+    assert not discovery.ongoing
+    page = listing("庆阳", CRUMBS.format("庆阳"), url="https://gansu.gscn.com.cn/qy/")
+    channel = discovery.channel(page, "庆阳", root)
+    assert channel.key and channel.region_code == "621000" and discovery.channel(page, "庆阳", root) is None
+    assert stats["discovery/channels"] == 1 and stats["discovery/region_name/exact"] == 1
+    assert list(discovery.candidates(page, channel)) == []  # depth 2 reached: its links are not followed
+    outside = listing("x", '<div>您的位置：<a href="/">中国甘肃网</a> &gt; <a href="#">财经</a></div>')
+    assert discovery.channel(outside, "财经", None) is None and stats["discovery/out_of_scope"] == 1
 
 
 def test_numbering_rising_is_not_suspect():
@@ -216,7 +239,8 @@ def crawl_walks(queue: list[bool] | None = None, **options) -> tuple[Walks, Chan
         **options,
     )
     channel = Channel(url="https://gansu.gscn.com.cn/lz/index.shtml", name="兰州", region_code="620100", depth=3)
-    assert walks.add("lz", channel) and not walks.add("lz", channel)
+    channel.key = "lz"
+    walks.add(channel)
     walks.begin(channel)
     return walks, channel, stats, saved
 

@@ -21,7 +21,6 @@ import logging
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -37,13 +36,12 @@ from gansunews.leases import Leases, leased
 from gansunews.pages import PageError, content_type, raw_page
 from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
 from gansunews.readers import PageReaders, Reader, Reading, read_article, read_continuation
-from gansunews.regions import divisions
-from gansunews.spiders.discovery import PROVINCE_CODE, identify, is_candidate, region_named_by, scope_root_by
+from gansunews.spiders.discovery import Discovery
 from gansunews.spiders.pending import GONE, WAITING, PendingArticles, is_complete
 from gansunews.spiders.walk import Channel, numbering_falls, numbering_suspect
 from gansunews.spiders.walks import GO_ON, KNOWN, STOP, Walks
 from gansunews.store import MongoConfig, PyMongoError, Store, utc_now
-from gansunews.urls import article_id, channel_key, is_site_url, link_kind, strip_query
+from gansunews.urls import article_id, is_site_url, link_kind, strip_query
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +64,8 @@ class PortalSpider(scrapy.Spider):
             kwargs.pop(name, None)
         super().__init__(*args, **kwargs)
         self.pending = PendingArticles()
-        self.discovering = 0  # discovery requests not answered yet: until then, more channels may list anything
         self.distributed = False
         self.leases: Leases | None = None  # distributed: what this process has taken from the shared queue
-        self.seen_links: set[str] = set()
 
     @classmethod
     def check_arguments(cls, raw: dict[str, Any]) -> CrawlArgs:
@@ -81,8 +77,9 @@ class PortalSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.seeds = settings.getlist("GANSUNEWS_SEEDS")
-        spider.scope_names = set(settings.getlist("GANSUNEWS_SCOPE"))
-        spider.max_depth = settings.getint("GANSUNEWS_DISCOVERY_DEPTH")
+        spider.discovery = Discovery(
+            set(settings.getlist("GANSUNEWS_SCOPE")), settings.getint("GANSUNEWS_DISCOVERY_DEPTH"), spider.count
+        )
         spider.render_js = settings.getbool("GANSUNEWS_PLAYWRIGHT_ENABLED")
         mongo = MongoConfig.from_settings(settings)
         spider.store = Store.of(crawler, mongo) if mongo else None
@@ -161,22 +158,21 @@ class PortalSpider(scrapy.Spider):
                 logger.warning("stored state unavailable, crawling as if nothing were stored: %s", error)
             self.count("incremental/stored_ids", len(self.pending.known))
         for seed in self.seeds:
-            self.seen_links.add(channel_key(seed))
-            self.discovering += 1
+            self.discovery.follow(seed)
             yield Request(seed, callback=self.parse_home, errback=self.discovery_failed, priority=PRIORITY_DISCOVERY)
 
     @leased
     def parse_home(self, response: Response):
         """A portal home page: every site link is a possible way into the 甘肃新闻 tree."""
-        self.discovering -= 1
+        self.discovery.answered()
         page = self.listing_page(response)
         if page is not None:
-            yield from self.follow_links(page, parent=self.scope_root(page, link_text=""))
+            yield from self.follow_links(page, parent=self.discovery.root(page, link_text=""))
         yield from self.release()
 
     @leased
     def discovery_failed(self, failure: Failure):
-        self.discovering -= 1
+        self.discovery.answered()
         self.record_failure("listing", failure)
         yield from self.release()
 
@@ -189,40 +185,21 @@ class PortalSpider(scrapy.Spider):
             logger.warning("listing page not parsed: %s", error)
             return None
 
-    def scope_root(self, page: ListingPage, link_text: str) -> Channel | None:
-        """The scope's own home page (甘肃新闻's), known by its link text, its <title> or its breadcrumb."""
-        by = scope_root_by(page, link_text, self.scope_names)
-        if by is None:
-            return None
-        self.count(f"discovery/root_by/{by}")
-        return Channel(url=strip_query(page.url), name=min(self.scope_names), region_code=PROVINCE_CODE, depth=1)
-
     def follow_links(self, page: ListingPage, parent: Channel | None):
-        """Candidate channels: links named after a division or the scope, or same-host links of a scope page."""
-        if parent is not None and parent.depth >= self.max_depth:
-            return
-        host = urlsplit(page.url).hostname
-        for link in page.links():
-            key = channel_key(link.url)
-            if key in self.seen_links:
-                continue
-            same_host = parent is not None and urlsplit(link.url).hostname == host
-            if is_candidate(link.text, same_host, self.scope_names):
-                self.seen_links.add(key)
-                self.discovering += 1
-                yield Request(
-                    strip_query(link.url),
-                    callback=self.parse_channel,
-                    errback=self.discovery_failed,
-                    priority=PRIORITY_DISCOVERY - (parent.depth if parent else 0),
-                    cb_kwargs={"link_text": link.text, "parent": parent},
-                )
+        for link in self.discovery.candidates(page, parent):
+            yield Request(
+                strip_query(link.url),
+                callback=self.parse_channel,
+                errback=self.discovery_failed,
+                priority=PRIORITY_DISCOVERY - (parent.depth if parent else 0),
+                cb_kwargs={"link_text": link.text, "parent": parent},
+            )
 
     @leased
     async def parse_channel(self, response: Response, link_text: str, parent: Channel | None):
         """A candidate channel's live page: keep it when it is a listing in scope, walk it, look further. The
         scope's home is a root, not a channel, unless it has a pager of its own."""
-        self.discovering -= 1
+        self.discovery.answered()
         for result in self.discover(response, link_text, parent):
             yield result
         for article in self.release():
@@ -233,35 +210,25 @@ class PortalSpider(scrapy.Spider):
         if page is None:
             return
         if self.needs_rendering(page, response):
-            self.discovering += 1
+            self.discovery.follow(response.url)
             yield self.rendered(response)
             return
-        root = self.scope_root(page, link_text) if page.pager() is None else None
+        root = self.discovery.root(page, link_text) if page.pager() is None else None
         if root is not None or not page.is_listing:
             if root is None:
                 self.count("discovery/not_listing")
             yield from self.follow_links(page, parent=root) if root else ()
             return
-        channel = identify(page, link_text, parent, self.scope_names)
+        channel = self.discovery.channel(page, link_text, parent)
         if channel is None:
-            self.count("discovery/out_of_scope")
-            return
-        if not self.walks.add(channel_key(response.url), channel):
             return
         channel.drawn_by_js = bool(response.meta.get("playwright"))
-        self.count("discovery/channels")
-        self.count(f"discovery/channels/{divisions()[channel.region_code].level}")
-        named_by = region_named_by(page.breadcrumb(), link_text)
-        if named_by:
-            self.count(f"discovery/region_name/{named_by}")
-        self.count(f"discovery/breadcrumb/{'present' if page.breadcrumb() else 'absent'}")
+        self.walks.add(channel)
         yield from self.follow_links(page, parent=channel)
         if self.walks.wanted(channel):
             yield from self.walk(page, channel)
         else:
             self.count("discovery/channels_not_selected")
-
-    # -------------------------------------------------------------------------------- listings
 
     def walk(self, page: ListingPage, channel: Channel):
         """The live page's entries, then the archive pages newest first (page `maxpage`, `maxpage-1` …)."""
@@ -538,7 +505,7 @@ class PortalSpider(scrapy.Spider):
 
     def release(self):
         """Held articles every walk has listed past."""
-        yield from self.pending.release(self.walks.frontier(self.discovering > 0) if self.pending.held else None)
+        yield from self.pending.release(self.walks.frontier(self.discovery.ongoing) if self.pending.held else None)
 
     @leased
     def release_all(self, response: Response):
@@ -556,7 +523,7 @@ class PortalSpider(scrapy.Spider):
         if day is None:  # fetched for a peer (distributed crawl): its channels came with the request
             yield raw
             return
-        if self.complete_lines and not is_complete(day, self.walks.frontier(self.discovering > 0)):
+        if self.complete_lines and not is_complete(day, self.walks.frontier(self.discovery.ongoing)):
             return
         yield from self.pending.released([cms_id])
 

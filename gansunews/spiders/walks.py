@@ -47,13 +47,9 @@ class Walks:
         self.parked: dict[str, Channel] = {}  # walks waiting for the scheduler to drain
         self.states: dict[str, dict[str, Any]] = {}  # stored channels: watermark, walk progress (earlier runs)
 
-    def add(self, key: str, channel: Channel) -> bool:
-        """A channel found; False when it was found before."""
-        if key in self.channels:
-            return False
-        channel.key = key
-        self.channels[key] = channel
-        return True
+    def add(self, channel: Channel) -> None:
+        """A channel found (`channel.key` set)."""
+        self.channels[channel.key] = channel
 
     def wanted(self, channel: Channel) -> bool:
         """Walked: in the regions asked for (`regions=`), or all."""

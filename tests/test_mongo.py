@@ -427,6 +427,35 @@ def test_copies_still_on_their_way_point_at_their_late_original_when_written(mon
     assert store.repointed == {"013000050": "013000001"}  # written already: kept in case a re-read writes it again
 
 
+def test_a_walk_saved_again_before_the_writer_gets_to_it_is_written_once_with_its_latest_progress(mongo_db, mongo_uri):
+    import asyncio
+    import threading
+
+    from gansunews.store import MongoConfig, Store
+
+    store = Store(MongoConfig(uri=mongo_uri, database=mongo_db.name))
+    busy = threading.Event()
+    record = {"_id": "lz", "name": "兰州", "newest_seen": "2024-03-10"}
+
+    async def main():
+        store.run_soon(busy.wait)  # the writer is busy with an article batch, say
+        for resume_at in (50, 49, 48):
+            store.save_walk_soon("lz", record, {"resume_at": resume_at, "complete": False})
+        store.save_walk_soon("qy", {**record, "_id": "qy"}, {"resume_at": None, "complete": True})
+        assert len(store.in_flight) == 2  # the busy write and one write of every walk saved since
+        busy.set()
+        while store.in_flight:
+            await asyncio.sleep(0.01)
+
+    try:
+        asyncio.run(main())
+    finally:
+        store.close()
+    walks = {doc["_id"]: doc for doc in mongo_db.channels.find()}
+    assert walks["lz"]["walk"] == {"resume_at": 48, "complete": False} and walks["qy"]["walk"]["complete"]
+    assert "newest_seen" not in walks["lz"]  # the watermark moves only when a crawl finishes cleanly
+
+
 def test_stored_fingerprints_join_by_the_week_near_what_is_read(mongo_db, mongo_uri):
     """A crawl loads the stored articles published within the repost window of what it reads, not the archive."""
     import asyncio

@@ -486,7 +486,7 @@ class PortalSpider(scrapy.Spider):
         self.leases.dropped(request)
 
     def save_walk(self, key: str, record: dict[str, Any], walk: dict[str, Any]) -> None:
-        self.store.run_soon(self.store.save_walk, key, record, {**walk, "at": utc_now()})
+        self.store.save_walk_soon(key, record, {**walk, "at": utc_now()})
 
     # -------------------------------------------------------------------------------- articles
 

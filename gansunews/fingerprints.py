@@ -79,8 +79,8 @@ def signature_and_simhash(text: str) -> tuple[np.ndarray, str]:
 def _minhash(hashes: np.ndarray) -> np.ndarray:
     permuted = hashes[:, None] * _MULTIPLIERS  # one row per 4-gram, one column per function
     permuted += _OFFSETS
-    permuted >>= np.uint64(32)
-    return permuted.min(axis=0).astype(np.uint32)
+    # the top 32 bits of the minimum are the minimum of the top 32 bits: shift 64 values, not the whole matrix
+    return (permuted.min(axis=0) >> np.uint64(32)).astype(np.uint32)
 
 
 def _simhash(hashes: np.ndarray) -> str:

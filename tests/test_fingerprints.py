@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 
@@ -58,6 +59,14 @@ def test_signature_ignores_whitespace_and_is_stable_across_processes():
     assert np.array_equal(signature(ORIGINAL), signature(ORIGINAL.replace("。", "。\n  ")))
     assert encode_signature(signature("中国甘肃网")) == encode_signature(signature("中国甘肃网"))
     assert encode_signature(signature("中国甘肃网")).startswith("m1:")  # fixed seeds: no per-process salt
+
+
+def test_the_hashing_scheme_is_unchanged_since_signatures_were_first_stored():
+    """Stored signatures and simhashes are compared with new ones: a change here needs a new SIGNATURE_FORMAT."""
+    text = "中国甘肃网讯 兰州市今日召开新闻发布会，介绍全市经济运行情况。"
+    stored = encode_signature(signature(text))
+    assert hashlib.sha256(stored.encode()).hexdigest()[:16] == "ad5db0382b4dec9b"
+    assert simhash(text) == "c597d598a2020b15"
 
 
 def test_stored_signatures_round_trip_and_other_schemes_are_ignored():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -103,8 +102,9 @@ _HERE = re.compile(r"(?:您(?:当前)?的?|当前)位置\s*[:：]?")
 
 
 def raw_page(url: str, status: int, content_type: str, body: bytes) -> dict:
-    """A fetched page as the archive keeps it: zlib-compressed bytes with what decoding them needs. `_id` is the
-    URL without query; `part` is 1 for an article's first page, N for its `_N`/`_0N` continuation."""
+    """A fetched page as the archive keeps it: its bytes (compressed when written: `Store.save_pages`) with what
+    decoding them needs. `_id` is the URL without query; `part` is 1 for an article's first page, N for its
+    `_N`/`_0N` continuation."""
     url = strip_query(url)
     match = article_match(url)
     return {
@@ -114,7 +114,7 @@ def raw_page(url: str, status: int, content_type: str, body: bytes) -> dict:
         "status": status,
         "content_type": content_type,
         "fetched_at": datetime.now(UTC).isoformat(),
-        "body": zlib.compress(body, 6),
+        "body": body,
     }
 
 

@@ -49,7 +49,7 @@ class PagesPipeline:
         stats = self.crawler.stats
         store = Store.of(self.crawler, self.config)
         try:
-            await store.run(store.save_pages, batch)
+            compressed = await store.run(store.save_pages, batch)
         except PyMongoError as error:
             stats.inc_value("gansunews/pages/lost", len(batch))
             logger.warning(
@@ -57,4 +57,4 @@ class PagesPipeline:
             )
             return
         stats.inc_value("gansunews/pages/kept", len(batch))
-        stats.inc_value("gansunews/pages/bytes", sum(len(page["body"]) for page in batch))
+        stats.inc_value("gansunews/pages/bytes", compressed)

@@ -379,6 +379,18 @@ class Store:
         cursor: read it here, on the store's thread."""
         return self._fingerprints_of({"crawl.last_seen": {"$gte": since}})
 
+    def written_by(self, crawl_ids: list[str], since: str) -> Cursor:
+        """Fingerprints (and ids) of the articles these crawls wrote since `since` (China time as stored)."""
+        return self._fingerprints_of({"crawl.crawl_id": {"$in": crawl_ids}, "crawl.last_seen": {"$gte": since}})
+
+    def crawls_beside(self, crawl_id: str, since: str) -> list[str]:
+        """The other crawls that ran while this one did, since `since` (UTC, as `crawls` records it): finished
+        since, or unfinished and started or reporting progress since. A crawl killed long ago is never finished,
+        and is not one of them."""
+        running = {"finished_at": None, "$or": [{"started_at": {"$gte": since}}, {"progress.at": {"$gte": since}}]}
+        query = {"_id": {"$ne": crawl_id}, "$or": [{"finished_at": {"$gte": since}}, running]}
+        return [doc["_id"] for doc in self.db.crawls.find(query, {"_id": 1})]
+
     def _fingerprints_of(self, query: dict[str, Any]) -> Cursor:
         return self.db.articles.find(query, dict.fromkeys(FINGERPRINT_FIELDS, 1), batch_size=2000)
 

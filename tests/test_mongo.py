@@ -410,6 +410,55 @@ def test_reposts_across_processes_are_linked_when_a_process_closes(mongo_db, mon
     assert crawler.stats.get_value("gansunews/dedupe/later_original") == 2
 
 
+def test_a_crawl_compares_at_close_the_articles_another_crawl_beside_it_wrote(mongo_db, mongo_uri):
+    """Two scrapyd jobs on one database (a backfill beside the nightly run): each process's index knows its own
+    articles; at close, those written meanwhile by a crawl that ran beside this one go through it. A crawl killed
+    long ago (never finished, no progress since) is not beside it, and a crawl alone reads nothing."""
+    import asyncio
+
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    from gansunews.crawlinfo import crawl_id
+    from gansunews.pipelines.dedupe import DedupePipeline, fingerprint
+    from gansunews.spiders.portal import PortalSpider
+    from gansunews.store import utc_now
+    from gansunews.text import CHINA_TZ
+
+    tianshui = "天水市今年春季植树造林四万亩，新建城市公园六座，城区绿化覆盖率提高到百分之四十以上，市民出行。" * 2
+    crawler = get_crawler(PortalSpider, {"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db.name})
+    dedupe = DedupePipeline.from_crawler(crawler)
+
+    def written(article, by: str) -> dict:  # as MongoPipeline writes it
+        fingerprint(article)
+        seen = datetime.now(CHINA_TZ).isoformat()
+        doc = {"_id": article.article_id, "published_at": article.published_at, "content_hash": article.content_hash}
+        return {**doc, "minhash": article.minhash, "duplicate_of": None, "crawl": {"crawl_id": by, "last_seen": seen}}
+
+    async def crawl(other: dict):
+        ours = dedupe_article("013000020", "2024-02-10T09:00:00+08:00", tianshui)
+        await dedupe.process_item(ours)
+        mongo_db.articles.insert_one(written(ours, crawl_id(crawler)))
+        mongo_db.crawls.insert_one(other)
+        theirs = dedupe_article(f"01300000{mongo_db.crawls.count_documents({})}", "2024-01-05T09:00:00+08:00", tianshui)
+        mongo_db.articles.insert_one(written(theirs, other["_id"]))
+        await dedupe.close_spider()
+
+    killed = {"_id": "killed", "started_at": "2024-01-01T00:00:00+00:00", "finished_at": None, "progress": {}}
+    asyncio.run(crawl(killed))
+    assert crawler.stats.get_value("gansunews/dedupe/peer_articles") is None  # alone: nothing read
+    assert mongo_db.articles.find_one({"_id": "013000020"})["duplicate_of"] is None
+
+    dedupe = DedupePipeline.from_crawler(crawler)
+    mongo_db.articles.delete_many({})
+    beside = {"_id": "beside", "started_at": "2024-01-01T00:00:00+00:00", "finished_at": None}
+    asyncio.run(crawl({**beside, "progress": {"at": utc_now()}}))
+    crawler.signals.send_catch_log(signals.engine_stopped)  # closes the crawl's store
+    assert crawler.stats.get_value("gansunews/dedupe/crawls_beside") == 1
+    assert crawler.stats.get_value("gansunews/dedupe/peer_articles") == 1
+    assert mongo_db.articles.find_one({"_id": "013000020"})["duplicate_of"] == "013000002"  # theirs is earlier
+
+
 def test_copies_still_on_their_way_point_at_their_late_original_when_written(mongo_db, mongo_uri):
     """`Store.repoint`: a stored copy is re-pointed at once; a copy written later (still in a pipeline's batch, or
     written again by a full re-read) points at the original when it is written, and is then forgotten."""

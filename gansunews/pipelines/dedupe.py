@@ -16,6 +16,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 
+from gansunews.crawlinfo import crawl_id
 from gansunews.fingerprints import (
     SIMILAR,
     WINDOW_DAYS,
@@ -178,23 +179,34 @@ class DedupePipeline:
             logger.warning("the repost index failed (%s): articles go on without repost links while it does", error)
 
     async def close_spider(self) -> None:
-        if self.peers and self.stored is not None:
+        if self.stored is not None:
             await self.compare_peers_articles()
         self.index.close()
 
     async def compare_peers_articles(self) -> None:
-        """Distributed: reposts between this process's articles and its peers'. The index holds what this process
-        read and the stored weeks it loaded; a peer's article written after its week was loaded was never compared
-        with this process's. At close every article of the run is stored (a process closes only when no process
-        holds a lease, and a lease ends when its articles are stored), so the peers' articles written since this
-        process started go through the index now, and MongoDB's links are corrected both ways: a peer's copy of
-        an earlier article of this process points at it, and this process's copies of an earlier peer article
-        are re-pointed (`dedupe/later_original`). Each process does this at its close; whichever closes last has
-        seen every article of the run."""
+        """Reposts between this process's articles and its peers': the other processes of a distributed crawl, or
+        other crawls writing to the same database meanwhile (two scrapyd jobs, a backfill beside the nightly run).
+        The index holds what this process read and the stored weeks it loaded; a peer's article written after its
+        week was loaded was never compared with this process's. At close every article of the run is stored
+        (distributed, a process closes only when no process holds a lease, and a lease ends when its articles are
+        stored), so the peers' articles written since this process started go through the index now, and MongoDB's
+        links are corrected both ways: a peer's copy of an earlier article of this process points at it, and this
+        process's copies of an earlier peer article are re-pointed (`dedupe/later_original`). Each process does
+        this at its close; whichever closes last has seen every article of both. Without a distributed peer or a
+        crawl beside this one (the common case), nothing is read."""
         store = Store.of(self.crawler, self.stored)
         stats = self.crawler.stats
+        since = self.started - PEERS_MARGIN
         try:
-            cursor = await store.run(store.written_since, (self.started - PEERS_MARGIN).isoformat())
+            if self.peers:
+                cursor = await store.run(store.written_since, since.isoformat())
+            else:
+                started = self.started.astimezone(UTC).isoformat()  # a crawl finished before then needs nothing
+                beside = await store.run(store.crawls_beside, crawl_id(self.crawler), started)
+                if not beside:
+                    return
+                stats.set_value("gansunews/dedupe/crawls_beside", len(beside))
+                cursor = await store.run(store.written_by, beside, since.isoformat())
             while docs := await store.run(lambda: list(islice(cursor, 2000))):
                 for doc in docs:
                     if doc["_id"] not in self.index:

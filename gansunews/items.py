@@ -41,9 +41,15 @@ class RawArticle:
     pages: list[dict[str, Any]] = field(default_factory=list)
     """The pages as fetched (`pages.raw_page`), for the archive's `pages` collection: PagesPipeline takes them off
     the item before it is cleaned, so they never reach a feed."""
+    simhash: str = ""
+    minhash: str = ""
+    """The body's fingerprints (`Article`'s fields), when the page reader computed them: a one-page article's body
+    is final when its page is read, and a worker process computes them off the crawl's event loop. Else (and once
+    a continuation page joins) DedupePipeline computes them."""
 
     def join(self, body: Any) -> None:
         """Append a continuation page's body (`pages.article.Body`): the crawl and `reparse` join pages alike."""
+        self.simhash = self.minhash = ""  # of the first page's body only
         self.paragraphs += body.paragraphs
         self.content_html += "\n" + body.html
         self.images += [image for image in body.images if image not in self.images]

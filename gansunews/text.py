@@ -17,6 +17,11 @@ def squash(text: str | None) -> str:
     return _SPACE.sub(" ", text or "").strip()
 
 
+def body_text(paragraphs: list[str]) -> str:
+    """An article's `content_text`: its non-empty paragraphs squashed, one per line."""
+    return "\n".join(line for line in (squash(p) for p in paragraphs) if line)
+
+
 # ---------------------------------------------------------------------------------------------- dates
 
 _DATE_PATTERNS = (

@@ -41,7 +41,9 @@ def crawler():
 
 
 def test_clean_builds_the_contract(crawler):
-    article = CleanPipeline(crawler).process_item(raw(source="来源：陇东报 编辑：程建", editor="编辑:程建"))
+    pipeline = CleanPipeline(crawler)
+    pipeline.open_spider()
+    article = pipeline.process_item(raw(source="来源：陇东报 编辑：程建", editor="编辑:程建"))
     assert isinstance(article, Article)
     assert article.url == "https://gansu.gscn.com.cn/system/2020/08/05/012429584.shtml"
     assert article.published_at == "2020-08-05T08:44:00+08:00"

@@ -11,11 +11,14 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from gansunews.pages import _header
+from gansunews.pipelines.clean import clean_article
+from gansunews.pipelines.dedupe import fingerprint
 from gansunews.readers import PageReaders, Reading, peak_rss, read_article, read_continuation
 from tests.conftest import PROJECT
 from tests.fixtures import load
@@ -42,6 +45,24 @@ def test_non_articles_and_unreadable_pages_say_why():
 def test_a_continuation_page_gives_its_body():
     reading = read_continuation(*arguments("article/multipage_3"))
     assert reading.body is not None and reading.body.paragraphs and reading.next_url is None
+
+
+def test_a_one_page_article_is_fingerprinted_as_the_dedupe_pipeline_would():
+    raw = read_article(*arguments("article/template_b_gbk")).article
+    assert raw.simhash and raw.minhash.startswith("m1:")
+    article = clean_article(raw)
+    expected = clean_article(replace(raw, simhash="", minhash=""))
+    read, computed = fingerprint(article), fingerprint(expected)
+    assert read.keys.tolist() == computed.keys.tolist() and read.values.tolist() == computed.values.tolist()
+    assert (article.simhash, article.minhash) == (expected.simhash, expected.minhash)
+
+
+def test_a_multipage_article_is_fingerprinted_once_joined():
+    first = read_article(*arguments("article/multipage_1")).article
+    assert first.simhash == first.minhash == ""  # its body is not complete yet
+    one_page = read_article(*arguments("article/template_b_gbk")).article
+    one_page.join(read_continuation(*arguments("article/multipage_3")).body)
+    assert one_page.simhash == one_page.minhash == ""  # DedupePipeline fingerprints the joined body
 
 
 def test_a_worker_reads_what_the_crawl_process_reads():

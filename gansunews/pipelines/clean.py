@@ -8,14 +8,13 @@ from datetime import UTC, datetime
 
 from gansunews.crawlinfo import crawl_id, job_id
 from gansunews.items import Article, RawArticle
-from gansunews.text import CHINA_TZ, DateError, parse_cn_datetime, squash
+from gansunews.text import CHINA_TZ, DateError, body_text, parse_cn_datetime, squash
 from gansunews.urls import canonical_article_url
 
 
 def clean_article(raw: RawArticle, now: datetime | None = None) -> Article:
     """The pure part: also used by `python -m gansunews extract`."""
-    paragraphs = [line for line in (squash(p) for p in raw.paragraphs) if line]
-    content_text = "\n".join(paragraphs)
+    content_text = body_text(raw.paragraphs)
     return Article(
         article_id=raw.article_id,
         url=canonical_article_url(raw.url),
@@ -34,6 +33,8 @@ def clean_article(raw: RawArticle, now: datetime | None = None) -> Article:
         channels=raw.channels,
         template=raw.template,
         content_hash=content_hash(content_text),
+        simhash=raw.simhash,
+        minhash=raw.minhash,
     )
 
 
@@ -61,10 +62,18 @@ def _tidy_label_value(value: str | None) -> str | None:
 class CleanPipeline:
     def __init__(self, crawler) -> None:
         self.crawler = crawler
+        self.run: dict[str, str | None] = {}
 
     @classmethod
     def from_crawler(cls, crawler) -> CleanPipeline:
         return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.run = {
+            "crawl_id": crawl_id(self.crawler),
+            "job_id": job_id(self.crawler),
+            "spider": self.crawler.spider.name,
+        }
 
     def process_item(self, item):
         if not isinstance(item, RawArticle):
@@ -72,9 +81,7 @@ class CleanPipeline:
         article = clean_article(item)
         now = datetime.now(UTC).astimezone(CHINA_TZ).isoformat()
         article.crawl = {
-            "crawl_id": crawl_id(self.crawler),
-            "job_id": job_id(self.crawler),
-            "spider": self.crawler.spider.name,
+            **self.run,
             "crawled_at": now,
             "first_seen": now,
             "last_seen": now,

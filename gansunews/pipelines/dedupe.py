@@ -42,9 +42,12 @@ PEERS_MARGIN = timedelta(hours=1)
 
 
 def fingerprint(article: Article) -> Fingerprint:
-    """Fills the article's `simhash` and `minhash`, and returns the fingerprint the repost index compares."""
-    values, article.simhash = signature_and_simhash(article.content_text)
-    article.minhash = encode_signature(values)
+    """Fills the article's `simhash` and `minhash` unless the page reader did, and returns the fingerprint the
+    repost index compares."""
+    values = decode_signature(article.minhash) if article.simhash else None
+    if values is None:
+        values, article.simhash = signature_and_simhash(article.content_text)
+        article.minhash = encode_signature(values)
     return Fingerprint.of(article.content_hash, values if len(article.content_text) >= MIN_NEAR_DUP_CHARS else None)
 
 

@@ -587,10 +587,10 @@ def test_a_full_disk_under_the_repost_index_costs_repost_links_not_articles(tmp_
         others = [await dedupe.process_item(article(number, f"{number}" * 300)) for number in range(1, 200)]
         repost = await dedupe.process_item(article(999, "原文" * 100))
         assert dedupe.index.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)  # each failure rolled back
+        await dedupe.close_spider()
         return first, others, repost
 
     first, others, repost = asyncio.run(crawl())
-    dedupe.close_spider()
     stats = crawler.stats
     assert len(others) == 199 and all(item.minhash for item in others)  # every article went on, fingerprinted
     assert stats.get_value("gansunews/dedupe/index_failed") >= 1

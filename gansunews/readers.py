@@ -1,6 +1,5 @@
-"""Article and archive pages read in worker processes. Page objects are pure functions of a page's bytes, so the
-reading — the largest part of the crawl's own CPU — can run beside the crawl process, which Scrapy keeps on one
-core.
+"""Article pages read in worker processes. Page objects are pure functions of a page's bytes, so the reading —
+the largest part of the crawl's own CPU — can run beside the crawl process, which Scrapy keeps on one core.
 
 `GANSUNEWS_READ_WORKERS` processes (spawned: the crawl process has threads) read the pages; with 0, or when a
 worker dies, pages are read in the crawl process itself, so a lost worker costs time, never a page."""
@@ -26,7 +25,6 @@ from gansunews.fingerprints import encode_signature, signature_and_simhash
 from gansunews.items import RawArticle
 from gansunews.pages import PageError
 from gansunews.pages.article import ArticlePage, Body
-from gansunews.pages.listing import Listing, ListingPage
 from gansunews.text import body_text
 
 logger = logging.getLogger(__name__)
@@ -35,11 +33,10 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class Reading:
     """An article page, read: the article (first page) or its body (continuation page) with the URL of the next
-    page; or why the page is not an article; or an archive page's listing; or why a page could not be read."""
+    page; or why the page is not an article; or why it could not be read."""
 
     article: RawArticle | None = None
     body: Body | None = None
-    listing: Listing | None = None
     next_url: str | None = None
     not_article: str | None = None
     error: str | None = None
@@ -64,13 +61,6 @@ def read_continuation(url: str, body: bytes, content_type: str) -> Reading:
     try:
         page = ArticlePage.from_bytes(url, body, {"content-type": content_type})
         return Reading(body=page.continuation(), next_url=page.next_page_url())
-    except PageError as error:
-        return Reading(error=str(error))
-
-
-def read_listing(url: str, body: bytes, content_type: str) -> Reading:
-    try:
-        return Reading(listing=ListingPage.from_bytes(url, body, {"content-type": content_type}).listing())
     except PageError as error:
         return Reading(error=str(error))
 

@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 
 from gansunews.pages import _header
-from gansunews.pages.listing import ListingPage
 from gansunews.pipelines.clean import clean_article
 from gansunews.pipelines.dedupe import fingerprint
-from gansunews.readers import PageReaders, Reading, peak_rss, read_article, read_continuation, read_listing
+from gansunews.readers import PageReaders, Reading, peak_rss, read_article, read_continuation
 from tests.conftest import PROJECT
 from tests.fixtures import load
 
@@ -185,22 +184,3 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"  # a zombie has ended; only its parent (init) has not reaped it yet
-
-
-@pytest.mark.parametrize("name", ["listing/archive_deep", "listing/js_drawn", "listing/drift_table_sidebar"])
-def test_an_archive_page_is_read_into_what_the_walk_reads_of_the_page(name):
-    url, body, content_type = arguments(name)
-    page = ListingPage.from_bytes(url, body, {"content-type": content_type})
-    listing = read_listing(url, body, content_type).listing
-    assert listing.entries() == page.entries() and listing.article_entries() == page.article_entries()
-    assert listing.days() == page.days() and listing.url == page.url
-    assert (listing.found_by, listing.drawn_by_script, listing.needs_browser) == (
-        page.found_by,
-        page.drawn_by_script,
-        page.needs_browser,
-    )
-
-
-def test_an_unreadable_archive_page_says_why():
-    reading = read_listing(*arguments("article/empty"))
-    assert reading.listing is None and "empty page" in reading.error

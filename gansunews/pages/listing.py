@@ -35,27 +35,6 @@ class Entry:
 
 
 @dataclass(frozen=True)
-class Listing:
-    """What a channel's walk reads of an archive page (`ListingPage.listing`), as plain data: a worker process reads
-    archive pages (gansunews/readers.py). The walk calls it as it calls a `ListingPage`."""
-
-    url: str
-    listed: tuple[Entry, ...]
-    found_by: str
-    drawn_by_script: bool
-    needs_browser: bool
-
-    def entries(self) -> list[Entry]:
-        return list(self.listed)
-
-    def article_entries(self) -> list[Entry]:
-        return [entry for entry in self.listed if article_match(strip_query(entry.url))]
-
-    def days(self) -> list[date]:
-        return [entry.day for entry in self.listed if entry.day]
-
-
-@dataclass(frozen=True)
 class Link:
     url: str
     text: str
@@ -204,9 +183,6 @@ class ListingPage(HtmlPage):
 
     def entries(self) -> list[Entry]:
         return self._entries
-
-    def listing(self) -> Listing:
-        return Listing(self.url, tuple(self._entries), self.found_by, self.drawn_by_script, self.needs_browser)
 
     def article_entries(self) -> list[Entry]:
         """The entries that link to articles (a list may also hold topics, ads, off-site links)."""

@@ -34,8 +34,8 @@ from gansunews.crawlinfo import articles_stored, failure_recorded
 from gansunews.items import RawArticle
 from gansunews.leases import Leases, leased
 from gansunews.pages import PageError, content_type, raw_page
-from gansunews.pages.listing import Entry, Listing, ListingPage, parse_maxpage
-from gansunews.readers import PageReaders, Reader, Reading, read_article, read_continuation, read_listing
+from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
+from gansunews.readers import PageReaders, Reader, Reading, read_article, read_continuation
 from gansunews.spiders.discovery import Discovery
 from gansunews.spiders.pending import GONE, WAITING, PendingArticles, is_complete
 from gansunews.spiders.walk import Channel, numbering_falls, numbering_suspect
@@ -289,20 +289,13 @@ class PortalSpider(scrapy.Spider):
 
     @leased
     async def parse_archive(self, response: Response, channel: Channel, number: int):
-        for result in self.archive_page(await self.archive_listing(response), response, channel, number):
+        for result in self.archive_page(response, channel, number):
             yield result
         for article in self.release():
             yield article
 
-    async def archive_listing(self, response: Response) -> Listing | None:
-        """An archive page's listing, read by a worker process; None (counted, logged) for an unreadable page."""
-        reading = await self.read(read_listing, response)
-        if reading.listing is None:
-            self.count("listing/unparsable")
-            logger.warning("listing page not parsed: %s", reading.error)
-        return reading.listing
-
-    def archive_page(self, page: Listing | None, response: Response, channel: Channel, number: int):
+    def archive_page(self, response: Response, channel: Channel, number: int):
+        page = self.listing_page(response)
         if page is None:
             yield from self.archive_requests(channel, self.walks.lost(channel, number))
             return
@@ -320,7 +313,7 @@ class PortalSpider(scrapy.Spider):
         """Page 1 against page `maxpage`: if it is the newer, the numbering falls with time and the walk goes up
         from page 1 (page `maxpage`, already here, is read as the oldest); else page 1 is left for the walk's end
         (its request was not remembered by the dupefilter) and the walk goes on down from page `maxpage`."""
-        page, held = await self.archive_listing(response), channel.held
+        page, held = self.listing_page(response), channel.held
         channel.held = None
         number = channel.maxpage
         if page is not None and numbering_falls(page.days(), held.days(), channel.live_days):
@@ -339,14 +332,14 @@ class PortalSpider(scrapy.Spider):
         for article in self.release():
             yield article
 
-    def numbering_in_doubt(self, page: Listing, channel: Channel) -> bool:
+    def numbering_in_doubt(self, page: ListingPage, channel: Channel) -> bool:
         if numbering_suspect(channel.live_days, page.days()) and (channel.maxpage or 0) > 1:
             self.count("pager/numbering/suspect")
             channel.pages_requested += 1
             return True
         return False
 
-    def after_archive_page(self, page: ListingPage | Listing, channel: Channel, number: int):
+    def after_archive_page(self, page: ListingPage, channel: Channel, number: int):
         """Register an archive page's entries and request the next pages, or end the walk (or jump to where a
         stopped crawl left it)."""
         if self.walks.repeated(channel, number, frozenset(article_id(entry.url) for entry in page.article_entries())):
@@ -376,7 +369,7 @@ class PortalSpider(scrapy.Spider):
         for channel, numbers in self.walks.unparked():
             yield from self.archive_requests(channel, numbers)
 
-    def needs_rendering(self, page: ListingPage | Listing, response: Response) -> bool:
+    def needs_rendering(self, page: ListingPage, response: Response) -> bool:
         """A list container without items, not rendered yet, and a browser to render it in."""
         if not page.needs_browser or response.meta.get("playwright"):
             return False
@@ -394,7 +387,7 @@ class PortalSpider(scrapy.Spider):
         )
 
     def read_entries(
-        self, page: ListingPage | Listing, channel: Channel, number: int, dated: bool = True
+        self, page: ListingPage, channel: Channel, number: int, dated: bool = True
     ) -> tuple[str, list[Request]]:
         """Register the page's articles: (GO_ON, KNOWN when all its entries are stored, or STOP; the requests
         for articles listed here first)."""

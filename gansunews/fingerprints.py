@@ -76,6 +76,12 @@ def signature_and_simhash(text: str) -> tuple[np.ndarray, str]:
     return _minhash(hashes), _simhash(hashes)
 
 
+def stored_fingerprints(text: str) -> tuple[str, str]:
+    """(simhash, encoded signature): the `simhash` and `minhash` fields an article is stored with."""
+    values, hashed = signature_and_simhash(text)
+    return hashed, encode_signature(values)
+
+
 def _minhash(hashes: np.ndarray) -> np.ndarray:
     permuted = hashes[:, None] * _MULTIPLIERS  # one row per 4-gram, one column per function
     permuted += _OFFSETS

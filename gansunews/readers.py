@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from gansunews.fingerprints import encode_signature, signature_and_simhash
+from gansunews.fingerprints import stored_fingerprints
 from gansunews.items import RawArticle
 from gansunews.pages import PageError
 from gansunews.pages.article import ArticlePage, Body
@@ -52,8 +52,7 @@ def read_article(url: str, body: bytes, content_type: str) -> Reading:
     except PageError as error:
         return Reading(error=str(error))
     if next_url is None:  # the body is complete: fingerprinted here, off the crawl's event loop (≈ 7% of it)
-        values, article.simhash = signature_and_simhash(body_text(article.paragraphs))
-        article.minhash = encode_signature(values)
+        article.simhash, article.minhash = stored_fingerprints(body_text(article.paragraphs))
     return Reading(article=article, next_url=next_url)
 
 

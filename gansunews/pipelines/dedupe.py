@@ -22,8 +22,7 @@ from gansunews.fingerprints import (
     WINDOW_DAYS,
     Fingerprint,
     decode_signature,
-    encode_signature,
-    signature_and_simhash,
+    stored_fingerprints,
     timestamp,
 )
 from gansunews.items import Article
@@ -44,10 +43,9 @@ PEERS_MARGIN = timedelta(hours=1)
 def fingerprint(article: Article) -> Fingerprint:
     """Fills the article's `simhash` and `minhash` unless the page reader did, and returns the fingerprint the
     repost index compares."""
-    values = decode_signature(article.minhash) if article.simhash else None
-    if values is None:
-        values, article.simhash = signature_and_simhash(article.content_text)
-        article.minhash = encode_signature(values)
+    if not article.simhash:
+        article.simhash, article.minhash = stored_fingerprints(article.content_text)
+    values = decode_signature(article.minhash)
     return Fingerprint.of(article.content_hash, values if len(article.content_text) >= MIN_NEAR_DUP_CHARS else None)
 
 

@@ -193,9 +193,10 @@ def test_a_walk_requests_its_window_then_parks_while_the_queue_is_full_then_ends
     channel.maxpage, channel.window, channel.pages_walked = 3, 2, 1  # the live page read
     assert channel.next_pages(3, 0, lambda: False) == ([3, 2], WINDOW)  # two in flight: more as they are read
     channel.pages_walked += 2
-    assert channel.next_pages(1, 0, lambda: True) == ([], PARKED) and channel.parked_at == 1
-    assert channel.next_pages(1, 0, lambda: False) == ([1], ENDED) and channel.parked_at is None
+    assert channel.next_pages(1, 0, lambda: True) == ([1], PARKED) and channel.parked_at == 1  # behind the queue
     assert list(channel.ledger.pages)[-1].number == 1 and channel.last_requested == 1
+    channel.pages_walked += 1
+    assert channel.next_pages(0, 0, lambda: False) == ([], ENDED) and channel.parked_at is None
 
 
 def test_max_pages_cuts_a_walk_short_counting_the_live_page():
@@ -276,15 +277,15 @@ def test_a_walk_window_stays_within_the_pages_the_dates_predict_before_the_cutof
     assert read(walks, channel, 18, [D(2024, 3, 5)], set(), verdict=STOP) == [] and channel.exhausted
 
 
-def test_a_parked_walk_goes_on_once_the_queue_drains():
+def test_a_parked_walk_asks_for_one_page_behind_the_queue_and_goes_on_when_it_is_read():
     queue = [False]
     walks, channel, stats, _ = crawl_walks(queue, lookahead=4)
     read(walks, channel, 0, [D(2024, 3, 10)], set())
     queue[0] = True
-    assert read(walks, channel, 20, [D(2024, 3, 9)], set()) == [] and stats["walk/parked"] == 1
-    assert list(walks.unparked()) == []  # still full
+    assert read(walks, channel, 20, [D(2024, 3, 9)], set()) == [19] and stats["walk/parked"] == 1
+    assert channel.parked_at == 19 and walks.walking(channel)
     queue[0] = False
-    assert list(walks.unparked()) == [(channel, [19, 18])] and not walks.parked
+    assert read(walks, channel, 19, [D(2024, 3, 8)], set()) == [18, 17, 16, 15] and channel.parked_at is None
 
 
 def test_a_walk_without_maxpage_waits_for_its_pager_script_and_ends_without_it():

@@ -74,7 +74,8 @@ def test_a_process_killed_mid_crawl_loses_nothing(redis_url, mongo_db, tmp_path,
     whoever goes on with the crawl takes its leased requests back into the queue and finishes: a peer that was
     working beside it, or a process started afterwards with the same run name (the queue is where the crawl was).
     Every article is stored, with every channel that lists it, and reposts point at their original whichever
-    process read them. Without the take-back, articles were lost."""
+    process read them. Without the take-back, articles were lost. The queue is kept short, so walks park; parked
+    walks kept in the killed process's memory were lost with it (their next pages now wait in the queue)."""
     site = Site(seed=7)
     server = ReplicaServer(site).start()
     for story in site.stories.values():
@@ -84,6 +85,7 @@ def test_a_process_killed_mid_crawl_loses_nothing(redis_url, mongo_db, tmp_path,
         "REDIS_URL": redis_url,
         "GANSUNEWS_REDIS_RUN": uuid.uuid4().hex,
         "GANSUNEWS_REDIS_LEASE_SECONDS": "3",
+        "GANSUNEWS_QUEUED_ARTICLES": "3",  # walks park: their next pages wait in the queue
         "MONGO_URI": f"mongodb://{host}:{port}/",
         "MONGO_DATABASE": mongo_db.name,
     }
@@ -119,6 +121,7 @@ def test_a_process_killed_mid_crawl_loses_nothing(redis_url, mongo_db, tmp_path,
         server.stop()
     assert result.returncode == 0, result.log[-3000:]
     assert result.stat("distributed/taken_back") >= 1, "the killed process held no lease: the test proves nothing"
+    assert result.stat("walk/parked") >= 1, "no walk parked: the test proves nothing about parked walks"
     stored = {doc["_id"]: {c["url"] for c in doc["channels"]} for doc in mongo_db.articles.find({}, {"channels": 1})}
     assert set(stored) == site.expected_ids(date.fromisoformat(SINCE))
     assert "gansunews/distributed/given_back" not in result.stats

@@ -48,6 +48,7 @@ logger = logging.getLogger(__name__)
 PRIORITY_DISCOVERY = 300
 PRIORITY_LISTING = 200
 PRIORITY_ARTICLE = 0
+PRIORITY_PARKED = -1  # an archive page asked for while the queue was full: after every queued article
 MAX_CONTINUATION_PAGES = 50
 MAX_REDIRECTS = 5
 SCRAPYD_ARGUMENTS = frozenset({"_job"})  # scrapyd passes its job id as a spider argument
@@ -282,7 +283,7 @@ class PortalSpider(scrapy.Spider):
             channel.pager.page_url(number),
             callback=callback or self.parse_archive,
             errback=self.archive_failed,
-            priority=self.archive_priority,
+            priority=PRIORITY_PARKED if number == channel.parked_at else self.archive_priority,
             cb_kwargs={"channel": channel, "number": number},
             meta=browser_meta(self.browser_context) if channel.drawn_by_js else None,
         )
@@ -364,10 +365,6 @@ class PortalSpider(scrapy.Spider):
         """The scheduler holds `GANSUNEWS_QUEUED_ARTICLES` requests: walks wait (`Walks.next_pages`)."""
         scheduler = self.crawler.engine.scheduler
         return scheduler is not None and len(scheduler) >= self.queued_articles
-
-    def unpark(self):
-        for channel, numbers in self.walks.unparked():
-            yield from self.archive_requests(channel, numbers)
 
     def needs_rendering(self, page: ListingPage, response: Response) -> bool:
         """A list container without items, not rendered yet, and a browser to render it in."""
@@ -491,12 +488,7 @@ class PortalSpider(scrapy.Spider):
     # -------------------------------------------------------------------------------- articles
 
     def on_idle(self) -> None:
-        """Parked walks go on; articles still held (no walk left to list them) are released."""
-        requests = list(self.unpark())
-        for request in requests:
-            self.crawler.engine.crawl(request)
-        if requests:
-            raise DontCloseSpider
+        """Articles still held (no walk left to list them) are released."""
         if self.pending.held:
             self.crawler.engine.crawl(Request("data:,", callback=self.release_all, dont_filter=True))
             raise DontCloseSpider
@@ -515,7 +507,6 @@ class PortalSpider(scrapy.Spider):
     def fetched(self, cms_id: str, raw: RawArticle | None):
         """An article fetched (continuation pages joined): settled at once when it yields nothing; else released at
         once, or, for a feed, when every walk has listed past its day."""
-        yield from self.unpark()
         if raw is None:
             self.settle(cms_id)
             return

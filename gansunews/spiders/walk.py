@@ -157,7 +157,7 @@ class Channel:
     ledger: WalkLedger = field(default_factory=WalkLedger)  # pages in flight, how far listed, how far done
     resume_at: int | None = None  # where an earlier run stopped: the walk jumps there once it meets stored pages
     saved_walk: tuple[int | None, bool] = (None, False)  # the progress last saved (resume_at, complete)
-    parked_at: int | None = None  # the next page, while the walk waits for the scheduler to drain
+    parked_at: int | None = None  # the page just requested behind the queued articles (the queue was full)
     cut_short: bool = False  # stopped by `max_pages`: not complete
     walked_below: int | None = None  # archive pages up to this one were walked to the end by an earlier run
     watermark: date | None = None  # the newest day an earlier run saw listed
@@ -234,8 +234,9 @@ class Channel:
 
     def next_pages(self, start: int, max_pages: int, queue_full: Callable[[], bool]) -> tuple[list[int], str]:
         """The archive pages to request now, from `start` on in the walk's direction, keeping `window` of them in
-        flight, and why no more: WINDOW (more as these are read), PARKED (`queue_full`: the walk goes on from
-        `parked_at` once the scheduler drains) or ENDED (past the archive's end, or `max_pages`)."""
+        flight, and why no more: WINDOW (more as these are read), PARKED (`queue_full`: the last page, `parked_at`,
+        waits in the queue behind the articles, and the walk goes on when it is read) or ENDED (past the archive's
+        end, or `max_pages`)."""
         numbers: list[int] = []
         number: int | None = start if 1 <= start <= self.walk_end else None
         self.parked_at = None
@@ -244,13 +245,14 @@ class Channel:
                 return numbers, WINDOW
             if self.reached(max_pages):
                 break
-            if queue_full():
-                self.parked_at = number
-                return numbers, PARKED
+            parked = queue_full()
             self.pages_requested += 1
             self.last_requested = number
             self.ledger.requested(number)
             numbers.append(number)
+            if parked:
+                self.parked_at = number
+                return numbers, PARKED
             number = next_page(number, self.step, self.walk_end)
         return numbers, ENDED
 

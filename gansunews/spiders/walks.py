@@ -4,13 +4,13 @@ what each saves so that a stopped crawl resumes after its done pages.
 
 Decisions only: page verdicts and numbers in, page numbers out. The spider reads the pages and makes the requests;
 `count` is told what happened (crawl stats), `save` is given a walk's progress to store, `queue_full` says when the
-scheduler holds enough (the walk is then parked until it drains: `unparked`).
+scheduler holds enough (the walk's next page is then parked: it waits in the queue behind the articles).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -44,7 +44,6 @@ class Walks:
         self.since, self.regions, self.max_pages = since, set(regions), max_pages or 0
         self.max_empty_pages, self.lookahead, self.grace = max_empty_pages, lookahead, grace
         self.channels: dict[str, Channel] = {}
-        self.parked: dict[str, Channel] = {}  # walks waiting for the scheduler to drain
         self.states: dict[str, dict[str, Any]] = {}  # stored channels: watermark, walk progress (earlier runs)
 
     def add(self, channel: Channel) -> None:
@@ -151,22 +150,16 @@ class Walks:
         """Archive pages from `start` on (`Channel.next_pages`). The window of pages in flight opens like TCP's slow
         start, one page, then 2, 4 … up to the look-ahead, and never past the pages the dates predict before the
         cutoff: a long walk hides its latency, a walk that stops early reads a page or two past the stop. While the
-        scheduler is full the walk is parked: the articles it listed go first, and memory does not grow with the
-        archive."""
+        scheduler is full the walk is parked: its next page waits in the queue behind the articles it listed
+        (`Channel.parked_at`, requested at the lowest priority), and the walk goes on when that page is read. So
+        memory does not grow with the archive, and a parked walk is a request like any other: in the shared queue of
+        a distributed crawl, where a peer goes on with it if this process stops (no process holds it)."""
         numbers, why = channel.next_pages(start, self.max_pages, self.queue_full)
         if why == PARKED:
-            self.parked[channel.key] = channel
             self.count("walk/parked")
         elif why == ENDED:
             self.end(channel)
         return numbers
-
-    def unparked(self) -> Iterator[tuple[Channel, list[int]]]:
-        """Parked walks go on while the scheduler has room."""
-        while self.parked and not self.queue_full():
-            channel = self.parked.pop(next(iter(self.parked)))
-            if channel.parked_at is not None:
-                yield channel, self.next_pages(channel, channel.parked_at)
 
     def end(self, channel: Channel) -> list[int]:
         """No more pages will be requested for this walk (none: the empty list)."""

@@ -34,6 +34,7 @@ from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 from scrapy import signals
 
 from gansunews.idset import IdSet
+from gansunews.updatelock import UpdateLock
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -162,6 +163,8 @@ class Store:
             retryWrites=False,  # FerretDB has no sessions for retryable writes; we retry through the spool
         )
         self.db = self.client[config.database]
+        # Updates read and write whole documents on FerretDB: one process at a time (gansunews/updatelock.py)
+        self.update_lock = UpdateLock(self.db.locks)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gansunews-mongo")
         self.in_flight: set[asyncio.Future] = set()  # writes not waited for (`run_soon`)
         # What arrived for articles not written yet (still in a pipeline's batch), applied when they are written:
@@ -234,12 +237,13 @@ class Store:
                 doc["duplicate_of"] = self.repointed.pop(doc["_id"])
         existing = self._insert_new(self.db.articles, docs)
         result = SaveResult(inserted=len(docs) - len(existing))
-        updates = []
-        for doc in existing:
-            stored = self.db.articles.find_one({"_id": doc["_id"]}, STORED_FIELDS) or {}
-            updates += self._update_for(doc, stored, result)
-        self._update(updates)
-        self._merge_unwritten_channels([doc["_id"] for doc in docs])
+        with self.update_lock.held():  # each update is computed from the document as stored now
+            updates = []
+            for doc in existing:
+                stored = self.db.articles.find_one({"_id": doc["_id"]}, STORED_FIELDS) or {}
+                updates += self._update_for(doc, stored, result)
+            self._update(updates)
+            self._merge_unwritten_channels([doc["_id"] for doc in docs])
         return result
 
     def _merge_unwritten_channels(self, ids: list[str]) -> None:
@@ -274,17 +278,18 @@ class Store:
         merged with the old); channels stay. When any field a reader sees changed, the old version is kept in
         `revisions`."""
         result = SaveResult()
-        updates = []
-        for doc in docs:
-            stored = self.db.articles.find_one({"_id": doc["_id"]}, STORED_FIELDS) or {}
-            update: dict[str, Any] = {"$set": {k: v for k, v in doc.items() if k not in ("_id", "channels")}}
-            if any(stored.get(key) != doc.get(key) for key in REVISION_FIELDS):
-                update["$push"] = {"revisions": revision(stored, at)}
-                result.revisions += 1
-            else:
-                result.unchanged += 1
-            updates.append(UpdateOne({"_id": doc["_id"]}, update))
-        self._update(updates)
+        with self.update_lock.held():  # `reparse` may run beside a crawl
+            updates = []
+            for doc in docs:
+                stored = self.db.articles.find_one({"_id": doc["_id"]}, STORED_FIELDS) or {}
+                update: dict[str, Any] = {"$set": {k: v for k, v in doc.items() if k not in ("_id", "channels")}}
+                if any(stored.get(key) != doc.get(key) for key in REVISION_FIELDS):
+                    update["$push"] = {"revisions": revision(stored, at)}
+                    result.revisions += 1
+                else:
+                    result.unchanged += 1
+                updates.append(UpdateOne({"_id": doc["_id"]}, update))
+            self._update(updates)
         return result
 
     @staticmethod
@@ -316,7 +321,8 @@ class Store:
         timeout)."""
         self.repointed.update(dict.fromkeys(copies, original))
         update = {"$set": {"duplicate_of": original}}
-        return sum(self.db.articles.update_one({"_id": copy}, update).modified_count for copy in copies)
+        with self.update_lock.held():
+            return sum(self.db.articles.update_one({"_id": copy}, update).modified_count for copy in copies)
 
     # ------------------------------------------------------------------------------------- pages
 
@@ -343,6 +349,10 @@ class Store:
         """Merge newly seen listings into stored articles (not fetched again), or, for articles on their way to
         storage in this process or another, into `unwritten_channels`, merged when they are written. That one is
         written first and the article tried again after: whichever side comes second merges the channels."""
+        with self.update_lock.held():
+            return self._add_channels(channels_by_id)
+
+    def _add_channels(self, channels_by_id: dict[str, list[dict[str, Any]]]) -> int:
         stored = {cms_id: self.db.articles.find_one({"_id": cms_id}, {"channels.url": 1}) for cms_id in channels_by_id}
         unwritten = [
             channels_added(cms_id, channels, upsert=True)
@@ -418,12 +428,13 @@ class Store:
 
     def save_channels(self, docs: list[dict[str, Any]]) -> None:
         """Upsert discovered channels; the watermark only moves forward."""
-        stored = {doc["_id"]: doc for doc in self.db.channels.find({"_id": {"$in": [d["_id"] for d in docs]}})}
-        for doc in docs:
-            old = stored.get(doc["_id"], {}).get("newest_seen")
-            if old and (not doc.get("newest_seen") or old > doc["newest_seen"]):
-                doc["newest_seen"] = old
-            self.db.channels.update_one({"_id": doc["_id"]}, {"$set": doc}, upsert=True)
+        with self.update_lock.held():  # processes closing at once: each reads the watermark, then writes
+            stored = {doc["_id"]: doc for doc in self.db.channels.find({"_id": {"$in": [d["_id"] for d in docs]}})}
+            for doc in docs:
+                old = stored.get(doc["_id"], {}).get("newest_seen")
+                if old and (not doc.get("newest_seen") or old > doc["newest_seen"]):
+                    doc["newest_seen"] = old
+                self.db.channels.update_one({"_id": doc["_id"]}, {"$set": doc}, upsert=True)
 
     def save_walk_soon(self, key: str, channel: dict[str, Any], walk: dict[str, Any]) -> None:
         """A channel's walk progress (`resume_at`: the next archive page a stopped crawl reads; `complete`), written
@@ -444,7 +455,8 @@ class Store:
         for key, (channel, walk) in due.items():
             fields = {k: v for k, v in channel.items() if k not in ("_id", "newest_seen")}
             updates.append(UpdateOne({"_id": key}, {"$set": {**fields, "walk": walk}}, upsert=True))
-        self.db.channels.bulk_write(updates)
+        with self.update_lock.held():
+            self.db.channels.bulk_write(updates)
 
     def channel_states(self) -> dict[str, dict[str, Any]]:
         """Every stored channel's watermark (`newest_seen`) and walk progress (`walk`), by key."""

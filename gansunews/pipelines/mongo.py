@@ -88,6 +88,9 @@ class MongoPipeline:
         if self.writing is not None:
             await self.writing
         await self.flush()
+        if self.store is not None:  # other processes updating the same database (gansunews/updatelock.py)
+            self.count("update_lock_waits", self.store.update_lock.waits)
+            self.count("update_lock_stale", self.store.update_lock.stale)
         if self.spool.pending():
             logger.error(
                 "MongoDB unavailable at close: articles kept in %s, replayed at the next start", self.spool.path

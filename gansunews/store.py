@@ -237,13 +237,16 @@ class Store:
                 doc["duplicate_of"] = self.repointed.pop(doc["_id"])
         existing = self._insert_new(self.db.articles, docs)
         result = SaveResult(inserted=len(docs) - len(existing))
+        ids = [doc["_id"] for doc in docs]
+        if not existing and not self.db.unwritten_channels.find_one({"_id": {"$in": ids}}, {"_id": 1}):
+            return result  # all new, nothing merged: no update (a merge that comes now finds them stored)
         with self.update_lock.held():  # each update is computed from the document as stored now
             updates = []
             for doc in existing:
                 stored = self.db.articles.find_one({"_id": doc["_id"]}, STORED_FIELDS) or {}
                 updates += self._update_for(doc, stored, result)
             self._update(updates)
-            self._merge_unwritten_channels([doc["_id"] for doc in docs])
+            self._merge_unwritten_channels(ids)
         return result
 
     def _merge_unwritten_channels(self, ids: list[str]) -> None:

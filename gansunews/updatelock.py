@@ -1,9 +1,9 @@
 """One process at a time updates stored documents, on a server whose updates are not atomic.
 
 FerretDB v1 (SQLite) applies an update by reading the document, changing it in its own memory and writing it back,
-with no transaction around the three (its issue #3040; `execDelete` and `updateDocument` in its handler). Two
-processes updating one article at the same moment lose one's change: two connections each adding 200 channels to
-one document with `$addToSet` kept 105 of the 400 (tests/test_ferretdb.py). Within a crawl the store's one writer
+with no transaction around the three (its issue #3040; `updateDocument` in its handler). Two processes updating
+one article at the same moment lose one's change: two connections each adding 200 channels to one document with
+`$addToSet` kept 105 of the 400 (tests/test_updatelock.py shows it). Within a crawl the store's one writer
 thread puts its writes in order; across processes (a distributed crawl, two scrapyd jobs, `reparse` beside a crawl)
 this lock does.
 
@@ -24,7 +24,7 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 LOCK_ID = "updates"
-EXPIRES = 120.0  # seconds: far longer than any update batch (FerretDB's slowest seen: a few seconds)
+EXPIRES = 30.0  # seconds: far longer than an update batch takes (FerretDB's slowest seen: a few seconds)
 PAUSE = 0.005  # seconds between attempts while another process holds it
 
 

@@ -25,7 +25,7 @@ class Distributed:
             raise NotConfigured  # silently off: a single-process crawl
         prefix = key_prefix(settings)
         for name, value in {
-            "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+            "SCHEDULER": "gansunews.leases.LeasedScheduler",
             "SCHEDULER_QUEUE_CLASS": "gansunews.leases.LeasedQueue",
             "DUPEFILTER_CLASS": "gansunews.distributed.ArticleDupeFilter",
             "SCHEDULER_PERSIST": True,

@@ -25,6 +25,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.http import Request
 from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
 from gansunews.distributed import key_prefix
@@ -41,6 +42,14 @@ redis.call('ZREM', KEYS[1], top[1])
 local lease = redis.call('INCR', KEYS[3])
 redis.call('HSET', KEYS[2], lease, top[2] .. ' ' .. top[1])
 return {lease, top[1]}
+"""
+
+# Mark a request seen and queue it, in one step, unless it was seen: a process killed between the two would leave it
+# seen and never queued, and every later listing of it filtered.
+PUSH_UNSEEN = """
+if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+return 1
 """
 
 # Put every request a process holds back into the queue with its priority, in one step.
@@ -74,6 +83,7 @@ class Leases:
         """The shared queue these leases are on, and its Redis client (one per process: the scheduler's)."""
         self.server, self.queue_key = server, queue_key
         self.take_script = server.register_script(TAKE)
+        self.push_unseen_script = server.register_script(PUSH_UNSEEN)
         self.give_back_script = server.register_script(GIVE_BACK)
 
     def leased_key(self, worker: str) -> str:
@@ -94,8 +104,9 @@ class Leases:
         return lease, data
 
     def pushed(self, request: Request) -> None:
-        """A request is in the queue: one child of its parent is safe. A leased request pushed again as it is
-        (a retry, made outside any callback) replaces its lease."""
+        """A request is in the queue (only then: a lease freed before would be lost with a process killed in
+        between): one child of its parent is safe. A leased request pushed again as it is (a retry, made outside
+        any callback) replaces its lease."""
         own, parent = request.meta.pop("lease", None), request.meta.pop("parent_lease", None)
         if own is not None:
             self.finish(own, everything=True)
@@ -194,7 +205,8 @@ class Leases:
 
 
 class LeasedQueue(PriorityQueue):
-    """scrapy-redis' priority queue, whose pop leases the request to this process (`Leases`)."""
+    """scrapy-redis' priority queue, whose pop leases the request to this process (`Leases`), and whose push frees
+    the parent's share of its lease once the request is in Redis."""
 
     def __init__(self, server, spider, key, serializer=None) -> None:
         super().__init__(server, spider, key, serializer)
@@ -202,8 +214,25 @@ class LeasedQueue(PriorityQueue):
         self.leases.attach(server, self.key)
 
     def push(self, request: Request) -> None:
-        self.leases.pushed(request)  # before encoding: the lease marks stay out of the queue
-        super().push(request)
+        self.server.execute_command("ZADD", self.key, -request.priority, self.encoded(request))
+        self.leases.pushed(request)
+
+    def push_unseen(self, request: Request, fingerprint: str, seen_key: str) -> bool:
+        """Queue the request unless its fingerprint is in `seen_key`, and add it there, in one step: False when
+        it was seen (its lease marks stay, for the dropped request's handling)."""
+        keys, args = [self.key, seen_key], [fingerprint, -request.priority, self.encoded(request)]
+        if not self.leases.push_unseen_script(keys=keys, args=args):
+            return False
+        self.leases.pushed(request)
+        return True
+
+    def encoded(self, request: Request) -> bytes:
+        """The request as queued: without this process's lease marks."""
+        marks = {key: request.meta.pop(key) for key in ("lease", "parent_lease") if key in request.meta}
+        try:
+            return self._encode_request(request)
+        finally:
+            request.meta.update(marks)
 
     def pop(self, timeout: int = 0) -> Request | None:
         taken = self.leases.take()
@@ -213,6 +242,20 @@ class LeasedQueue(PriorityQueue):
         request = self._decode_request(data)
         request.meta["lease"] = lease
         return request
+
+
+class LeasedScheduler(Scheduler):
+    """scrapy-redis' scheduler, with a request marked seen and queued in one step (`LeasedQueue.push_unseen`)."""
+
+    def enqueue_request(self, request: Request) -> bool:
+        if request.dont_filter:
+            self.queue.push(request)
+        elif not self.queue.push_unseen(request, self.df.request_fingerprint(request), self.df.key):
+            self.df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return True
 
 
 def leased(callback: Callable) -> Callable:

@@ -66,3 +66,24 @@ def test_a_lease_ends_when_its_children_articles_and_writes_are_done(redis_url):
     queue.pop()  # the child
     leases.closed()  # its lease not finished: given back at the close
     assert len(queue) == 1 and leases.crawler.stats.get_value("gansunews/distributed/given_back") == 1
+
+
+def test_a_request_is_marked_seen_and_queued_in_one_step_and_its_parent_is_freed_after(redis_url):
+    """Seen and not queued (a process killed between the two steps) would lose the request for good: every later
+    listing of it is filtered. The parent's lease ends only once the child is in Redis."""
+    queue = process(redis_url, uuid.uuid4().hex)
+    leases, seen = queue.leases, f"{queue.key}:seen"
+    queue.push(scrapy.Request("https://gansu.gscn.com.cn/listing.shtml"))
+    lease = queue.pop().meta["lease"]
+    first = leases.child(lease, scrapy.Request("https://gansu.gscn.com.cn/013001100.shtml"))
+    again = leases.child(lease, scrapy.Request("https://gansu.gscn.com.cn/013001100.shtml"))
+    leases.finish(lease)  # the callback ended; its two children wait
+    assert queue.push_unseen(first, "fp-13001100", seen) and len(queue) == 1
+    assert leased_count(queue) == 1, "one child is still on its way"
+    assert not queue.push_unseen(again, "fp-13001100", seen) and len(queue) == 1
+    assert again.meta["parent_lease"] == lease, "a seen request keeps its marks for the dropped request's handling"
+    leases.dropped(again)
+    assert leased_count(queue) == 0
+    queued = queue.pop()
+    assert queued.url.endswith("013001100.shtml") and "parent_lease" not in queued.meta
+    assert queue.server.sismember(seen, "fp-13001100")

@@ -6,7 +6,8 @@ notice moves its leased requests back to the queue, and a process that closes re
 
 At least once, never lost: a request taken back from a dead process may be fetched twice, and MongoDB's upsert by
 article id keeps one record per article. A process closes only when the queue is empty and no process holds a
-lease, so no peer leaves while another's work may still bring more.
+lease, so no peer leaves while another's work may still bring more. A yielded request is marked seen (the shared
+dupefilter) and queued in one step (`LeasedScheduler`): seen and not queued, it would be filtered from then on.
 """
 
 from __future__ import annotations
@@ -104,9 +105,9 @@ class Leases:
         return lease, data
 
     def pushed(self, request: Request) -> None:
-        """A request is in the queue (only then: a lease freed before would be lost with a process killed in
-        between): one child of its parent is safe. A leased request pushed again as it is (a retry, made outside
-        any callback) replaces its lease."""
+        """A request is in Redis now: one child of its parent is safe (only now: a parent freed before the push
+        would leave the child nowhere if this process were killed in between). A leased request pushed again as it
+        is (a retry, made outside any callback) replaces its lease."""
         own, parent = request.meta.pop("lease", None), request.meta.pop("parent_lease", None)
         if own is not None:
             self.finish(own, everything=True)

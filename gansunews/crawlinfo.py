@@ -32,6 +32,8 @@ failure_recorded = object()
 # them in the run's `crawls` document, so a scrapyd job can be watched from MongoDB.
 progress_reported = object()
 
-# Sent by MongoPipeline with the ids of every batch it has written (or spooled, to be replayed at the next start):
-# the spider counts those articles settled, and a channel's walk progress is saved only past settled articles.
+# Sent by MongoPipeline with the ids of every batch it has written, or spooled (`spooled=True`: replayed later, and
+# sent again, spooled=False, once they are seen in MongoDB): the spider counts those articles settled, and a
+# channel's walk progress is saved only past settled articles. A distributed crawl's lease waits for MongoDB: a
+# spool is on one machine only.
 articles_stored = object()

@@ -249,6 +249,10 @@ class Store:
             self._merge_unwritten_channels(ids)
         return result
 
+    def stored_among(self, ids: list[str]) -> list[str]:
+        """The ids whose articles are stored (one look-up each: FerretDB scans the collection for an `$in`)."""
+        return [cms_id for cms_id in ids if self.db.articles.find_one({"_id": cms_id}, {"_id": 1})]
+
     def _merge_unwritten_channels(self, ids: list[str]) -> None:
         """Channels that listed these articles while they were on their way here (`add_channels`), now merged."""
         waiting = list(self.db.unwritten_channels.find({"_id": {"$in": ids}}))  # a small collection

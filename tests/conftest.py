@@ -134,6 +134,16 @@ def mongo_server():
 
 
 @pytest.fixture
+def own_ferretdb(mongo_server):
+    """A server this test may stop and start (FerretDB only)."""
+    if mongo_server is None:
+        pytest.skip("stopping the server mid-crawl needs the FerretDB harness, not an external MONGO_URI")
+    server = FerretDB(mongo_server.binary).start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
 def mongo_uri(mongo_server) -> str:
     return os.environ["MONGO_URI"] if mongo_server is None else mongo_server.uri
 

@@ -3,6 +3,7 @@ set, and no article twice; one killed mid-crawl loses nothing (its leased reques
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -10,8 +11,10 @@ import threading
 import time
 import uuid
 from datetime import date
+from pathlib import Path
 
 import pytest
+from pymongo import MongoClient
 
 from tests.conftest import PROJECT, run_crawl
 from tests.replica.server import ReplicaServer, crawl_command, crawl_environment
@@ -134,3 +137,49 @@ def test_a_process_killed_mid_crawl_loses_nothing(redis_url, mongo_db, tmp_path,
         assert result.stats.get("gansunews/listing/pages", 0) < alone.stats["gansunews/listing/pages"]
     else:  # listed again after the other process requested it: merged on write
         assert result.stat("article/listed_again") >= 1
+
+
+def test_articles_in_a_killed_process_s_spool_are_taken_back(redis_url, own_ferretdb, replica, site, tmp_path):
+    """MongoDB goes away and a process spools what it reads: the spool is on its machine only, so its leases on
+    those articles stay until they are in MongoDB. Killed then, and MongoDB back, a rerun with the same run name
+    (another machine: another spool) takes them back and stores every article. Before, a spooled article ended its
+    lease, and the rerun never fetched it."""
+    database = MongoClient(own_ferretdb.uri).gansunews
+    shared = {"REDIS_URL": redis_url, "GANSUNEWS_REDIS_RUN": uuid.uuid4().hex, "GANSUNEWS_REDIS_LEASE_SECONDS": "3"}
+    spool = tmp_path / "spool-killed"
+    env = crawl_environment(replica.proxy_url, **shared, MONGO_URI=own_ferretdb.uri, GANSUNEWS_SPOOL_DIR=str(spool))
+    settings = {**SPOOLING, "CONCURRENT_REQUESTS": 4, "LOG_LEVEL": "WARNING"}
+    command = crawl_command("-a", f"since={SINCE}", *(f"--set={name}={value}" for name, value in settings.items()))
+    for story in site.stories.values():
+        replica.delays[story.path] = 0.1
+    killed = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while database.articles.count_documents({}) < 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        own_ferretdb.stop()
+        while not spooled_ids(spool) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        os.kill(killed.pid, signal.SIGKILL)
+        killed.wait(timeout=30)
+        own_ferretdb.start()
+        replica.delays.clear()
+        rerun_env = {**shared, "MONGO_URI": own_ferretdb.uri, "GANSUNEWS_SPOOL_DIR": str(tmp_path / "spool-rerun")}
+        result = run_crawl(replica.proxy_url, tmp_path / "rerun", f"since={SINCE}", env=rerun_env)
+    finally:
+        killed.kill()
+        replica.delays.clear()
+    assert result.returncode == 0, result.log[-3000:]
+    assert spooled_ids(spool), "the killed process spooled nothing: the test proves nothing"
+    stored = {doc["_id"] for doc in database.articles.find({}, {"_id": 1})}
+    assert spooled_ids(spool) <= stored, "an article only in the dead process's spool"
+    assert stored == site.expected_ids(date.fromisoformat(SINCE))
+
+
+SPOOLING = {"GANSUNEWS_MONGO_BATCH_SIZE": 5, "GANSUNEWS_MONGO_FLUSH_SECONDS": 0.2, "GANSUNEWS_MONGO_TIMEOUT_MS": 500}
+
+
+def spooled_ids(spool: Path) -> set[str]:
+    lines = [line for path in spool.glob("*articles.jsonl") for line in path.read_text(encoding="utf-8").splitlines()]
+    return {json.loads(line)["_id"] for line in lines if line.strip()}

@@ -14,7 +14,6 @@ from gansunews.urls import channel_key
 from tests.conftest import run_crawl
 from tests.replica.server import ReplicaServer
 from tests.replica.site import Site
-from tests.services import FerretDB
 
 SINCE = "2024-01-01"
 
@@ -203,16 +202,6 @@ SLOW = {
     "GANSUNEWS_MONGO_FLUSH_SECONDS": 0.2,
     "GANSUNEWS_MONGO_TIMEOUT_MS": 500,
 }
-
-
-@pytest.fixture
-def own_ferretdb(mongo_server):
-    """A server this test may stop and start (FerretDB only)."""
-    if mongo_server is None:
-        pytest.skip("stopping the server mid-crawl needs the FerretDB harness, not an external MONGO_URI")
-    server = FerretDB(mongo_server.binary).start()
-    yield server
-    server.close()
 
 
 def crawl_through_outage(database, replica, workdir, restart: bool):

@@ -43,6 +43,9 @@ class MongoPipeline:
         self.lock = asyncio.Lock()
         self.timer: asyncio.Task | None = None
         self.writing: asyncio.Future | None = None
+        # Spooled by this process and not seen in MongoDB yet: kept on this machine only, so a distributed crawl's
+        # leases on them stay until they are (`articles_stored` with spooled=True, then False).
+        self.unconfirmed: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler) -> MongoPipeline:
@@ -106,30 +109,43 @@ class MongoPipeline:
     async def flush(self) -> None:
         async with self.lock:
             batch, self.buffer = self.buffer, []
-            if batch or self.spool.pending():
-                assert self.store is not None
-                await self.store.run(self._write, batch)
-            if batch:  # written or spooled: durable either way
-                self.crawler.signals.send_catch_log(articles_stored, ids=[doc["_id"] for doc in batch])
+            if not (batch or self.spool.pending() or self.unconfirmed):
+                return
+            assert self.store is not None
+            written = await self.store.run(self._write, batch)
+            if batch:  # written or spooled: durable either way, here
+                ids = [doc["_id"] for doc in batch]
+                self.crawler.signals.send_catch_log(articles_stored, ids=ids, spooled=not written)
+                if not written:
+                    self.unconfirmed.update(ids)
+            if written and self.unconfirmed:  # maybe the server answers again: which spooled ones reached it
+                try:
+                    confirmed = await self.store.run(self.store.stored_among, sorted(self.unconfirmed))
+                except PyMongoError:
+                    return  # still away: asked again at the next flush
+                self.unconfirmed.difference_update(confirmed)
+                self.crawler.signals.send_catch_log(articles_stored, ids=confirmed, spooled=False)
 
-    def _write(self, batch: list[dict]) -> None:
-        """On the writer thread: replay the spool first (order matters for revisions), then the batch. A server
-        that answers with an error (a busy SQLite file under FerretDB, say) is retried; one that is gone is not."""
+    def _write(self, batch: list[dict]) -> bool:
+        """On the writer thread: replay the spool first (order matters for revisions), then the batch; False when
+        the batch was spooled instead. A server that answers with an error (a busy SQLite file under FerretDB, say)
+        is retried; one that is gone is not."""
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 self._replay()
                 if batch:
                     self._save(batch)
-                return
+                return True
             except OperationFailure as error:
                 if attempt == WRITE_ATTEMPTS:
                     self._spool(batch, error)
-                    return
+                    return False
                 self.count("retries")
                 time.sleep(RETRY_PAUSE * attempt)
             except PyMongoError as error:
                 self._spool(batch, error)
-                return
+                return False
+        return False
 
     def _save(self, batch: list[dict]) -> None:
         result = self.store.save_articles(batch)

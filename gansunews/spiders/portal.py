@@ -518,16 +518,17 @@ class PortalSpider(scrapy.Spider):
             return
         yield from self.pending.released([cms_id])
 
-    def on_stored(self, ids: list[str]) -> None:
+    def on_stored(self, ids: list[str], spooled: bool = False) -> None:
         for cms_id in ids:
-            self.settle(cms_id)
+            self.settle(cms_id, in_store=not spooled)
 
     def on_item_done(self, item: Any, **_: Any) -> None:
         self.settle(item.article_id)
 
-    def settle(self, cms_id: str) -> None:
-        """The article is stored, dropped or failed: the pages that listed it may now be done."""
-        if self.leases is not None:
+    def settle(self, cms_id: str, in_store: bool = True) -> None:
+        """The article is stored, dropped or failed: the pages that listed it may now be done. Distributed, its
+        lease ends once it is in MongoDB (not in this machine's spool: a peer takes it back if this process dies)."""
+        if self.leases is not None and in_store:
             self.leases.settled(cms_id)
         self.walks.settled(self.pending.settle(cms_id), cms_id)
 

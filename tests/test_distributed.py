@@ -177,6 +177,42 @@ def test_articles_in_a_killed_process_s_spool_are_taken_back(redis_url, own_ferr
     assert stored == site.expected_ids(date.fromisoformat(SINCE))
 
 
+def test_a_process_waits_for_mongodb_to_come_back_then_finishes_with_every_article(
+    redis_url, own_ferretdb, replica, site, tmp_path
+):
+    """Distributed, a spooled article keeps its lease, so a process waits for MongoDB rather than finishing with
+    articles on its own disk only. MongoDB back, the spool is replayed, the articles are seen there, their leases
+    end and the crawl finishes on its own, with every article stored."""
+    database = MongoClient(own_ferretdb.uri).gansunews
+    for story in site.stories.values():
+        replica.delays[story.path] = 0.06
+
+    def outage() -> None:
+        deadline = time.monotonic() + 120
+        while database.articles.count_documents({}) < 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        own_ferretdb.stop()
+        time.sleep(1.5)
+        own_ferretdb.start()
+
+    watcher = threading.Thread(target=outage, daemon=True)
+    watcher.start()
+    env = {"REDIS_URL": redis_url, "GANSUNEWS_REDIS_RUN": uuid.uuid4().hex, "MONGO_URI": own_ferretdb.uri}
+    env["GANSUNEWS_SPOOL_DIR"] = str(tmp_path / "spool")
+    try:
+        settings = {**SPOOLING, "CONCURRENT_REQUESTS": 2}
+        result = run_crawl(replica.proxy_url, tmp_path / "crawl", f"since={SINCE}", env=env, settings=settings)
+    finally:
+        watcher.join()
+        replica.delays.clear()
+    assert result.returncode == 0, result.log[-3000:]
+    assert result.stat("mongo/spooled") > 0 and result.stat("mongo/replayed") > 0, result.stats
+    assert {doc["_id"] for doc in database.articles.find({}, {"_id": 1})} == site.expected_ids(
+        date.fromisoformat(SINCE)
+    )
+    assert "gansunews/distributed/given_back" not in result.stats  # every lease ended: nothing left waiting
+
+
 SPOOLING = {"GANSUNEWS_MONGO_BATCH_SIZE": 5, "GANSUNEWS_MONGO_FLUSH_SECONDS": 0.2, "GANSUNEWS_MONGO_TIMEOUT_MS": 500}
 
 

@@ -215,23 +215,23 @@ class LeasedQueue(PriorityQueue):
         self.leases.attach(server, self.key)
 
     def push(self, request: Request) -> None:
-        self.server.execute_command("ZADD", self.key, -request.priority, self.encoded(request))
+        super().push(request)
         self.leases.pushed(request)
 
     def push_unseen(self, request: Request, fingerprint: str, seen_key: str) -> bool:
         """Queue the request unless its fingerprint is in `seen_key`, and add it there, in one step: False when
         it was seen (its lease marks stay, for the dropped request's handling)."""
-        keys, args = [self.key, seen_key], [fingerprint, -request.priority, self.encoded(request)]
+        keys, args = [self.key, seen_key], [fingerprint, -request.priority, self._encode_request(request)]
         if not self.leases.push_unseen_script(keys=keys, args=args):
             return False
         self.leases.pushed(request)
         return True
 
-    def encoded(self, request: Request) -> bytes:
-        """The request as queued: without this process's lease marks."""
+    def _encode_request(self, request: Request) -> bytes:
+        """The request as queued: without this process's lease marks (they stay on the request itself)."""
         marks = {key: request.meta.pop(key) for key in ("lease", "parent_lease") if key in request.meta}
         try:
-            return self._encode_request(request)
+            return super()._encode_request(request)
         finally:
             request.meta.update(marks)
 

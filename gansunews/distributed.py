@@ -5,16 +5,30 @@ Processes that cooperate use the same `GANSUNEWS_REDIS_RUN` name; its queue, fin
 `gansunews:<run>:…` and persist when one process finishes (the others may still be working). Use a new run
 name per crawl, or delete the keys. A request taken from the queue is leased, not removed, until its work is safe
 (gansunews/leases.py): a process that dies loses nothing.
+
+Redis that goes away for a moment (a restart, a failover) is waited for: a failed command is retried for about 8 s
+(`REDIS_PARAMS`), blocking the process, which can do little without its queue anyway. A longer outage is contained
+where each command is made (gansunews/leases.py): nothing is lost, and the crawl goes on once Redis is back.
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 from scrapy.exceptions import NotConfigured
 from scrapy_redis.dupefilter import RFPDupeFilter
 
 from gansunews.urls import article_match
+
+# A refused connection is retried after 0.2, 0.4, 0.8 s, then every second: ≈ 8 s in all (Redis restarts in less).
+# A server that hangs costs a socket timeout per try. redis-py's own default gives up after ≈ 0.1 s.
+REDIS_PARAMS = {
+    "retry": Retry(ExponentialBackoff(cap=1.0, base=0.1), retries=10),
+    "socket_timeout": 5,
+    "socket_connect_timeout": 5,
+}
 
 
 class Distributed:
@@ -31,6 +45,7 @@ class Distributed:
             "SCHEDULER_PERSIST": True,
             "SCHEDULER_QUEUE_KEY": f"{prefix}:requests",
             "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:dupefilter",
+            "REDIS_PARAMS": {**REDIS_PARAMS, **settings.getdict("REDIS_PARAMS")},  # the user's own win
         }.items():
             settings.set(name, value, priority="addon")
 

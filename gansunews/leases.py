@@ -8,6 +8,12 @@ At least once, never lost: a request taken back from a dead process may be fetch
 article id keeps one record per article. A process closes only when the queue is empty and no process holds a
 lease, so no peer leaves while another's work may still bring more. A yielded request is marked seen (the shared
 dupefilter) and queued in one step (`LeasedScheduler`): seen and not queued, it would be filtered from then on.
+
+Redis away for longer than the client's retries (gansunews/distributed.py) loses nothing either: a request that
+cannot be queued waits in this process (`LeasedQueue.unqueued`, its parent's lease with it), a lease that cannot be
+freed is freed later (`Leases.unfreed`), a lease taken whose answer was lost is given back, and a process that cannot
+tell whether work is left waits. Each heartbeat mends what it can (`Leases.mend`); every failed command is counted
+(`gansunews/distributed/redis_errors`).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
+from redis.exceptions import RedisError
 from scrapy import signals
 from scrapy.http import Request
 from scrapy_redis.queue import PriorityQueue
@@ -53,15 +60,22 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 return 1
 """
 
-# Put every request a process holds back into the queue with its priority, in one step.
+# Put requests a process holds (the leases named, or all of them) back into the queue with their priorities, in one
+# step.
 GIVE_BACK = """
-local held = redis.call('HGETALL', KEYS[2])
-for i = 2, #held, 2 do
-  local at = string.find(held[i], ' ', 1, true)
-  redis.call('ZADD', KEYS[1], string.sub(held[i], 1, at - 1), string.sub(held[i], at + 1))
+local leases = ARGV
+if #leases == 0 then leases = redis.call('HKEYS', KEYS[2]) end
+local returned = 0
+for _, lease in ipairs(leases) do
+  local held = redis.call('HGET', KEYS[2], lease)
+  if held then
+    local at = string.find(held, ' ', 1, true)
+    redis.call('ZADD', KEYS[1], string.sub(held, 1, at - 1), string.sub(held, at + 1))
+    redis.call('HDEL', KEYS[2], lease)
+    returned = returned + 1
+  end
 end
-redis.call('DEL', KEYS[2])
-return #held / 2
+return returned
 """
 
 
@@ -76,16 +90,17 @@ class Leases:
         self.seconds = max(1.0, crawler.settings.getfloat("GANSUNEWS_REDIS_LEASE_SECONDS"))
         self.waiting: dict[int, int] = {}  # lease -> its callback (1 until it ends) + children not yet safe
         self.articles: dict[str, list[int]] = {}  # article id -> the leases that yielded it (two after a take-back)
+        self.unfreed: set[int] = set()  # leases ended here while Redis was away: still in Redis, to be freed
         self.beat = LoopingCall(self.heartbeat)
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
 
-    def attach(self, server, queue_key: str) -> None:
+    def attach(self, queue: LeasedQueue) -> None:
         """The shared queue these leases are on, and its Redis client (one per process: the scheduler's)."""
-        self.server, self.queue_key = server, queue_key
-        self.take_script = server.register_script(TAKE)
-        self.push_unseen_script = server.register_script(PUSH_UNSEEN)
-        self.give_back_script = server.register_script(GIVE_BACK)
+        self.queue, self.server, self.queue_key = queue, queue.server, queue.key
+        self.take_script = self.server.register_script(TAKE)
+        self.push_unseen_script = self.server.register_script(PUSH_UNSEEN)
+        self.give_back_script = self.server.register_script(GIVE_BACK)
 
     def leased_key(self, worker: str) -> str:
         return f"{self.prefix}:leased:{worker}"
@@ -158,7 +173,15 @@ class Leases:
             self.waiting[lease] = left
             return
         self.waiting.pop(lease, None)
-        self.server.hdel(self.leased_key(self.me), lease)
+        try:
+            self.server.hdel(self.leased_key(self.me), lease)
+        except RedisError as error:
+            self.failed("freeing a lease", error)
+            self.unfreed.add(lease)
+
+    def failed(self, what: str, error: RedisError) -> None:
+        self.crawler.stats.inc_value("gansunews/distributed/redis_errors")
+        logger.warning("Redis failed %s (waiting for it, mended once it is back): %s", what, error)
 
     # ---------------------------------------------------------------- liveness
 
@@ -167,15 +190,31 @@ class Leases:
         self.beat.start(self.seconds / 3, now=False)
 
     def heartbeat(self) -> None:
-        """Say this process is alive, and take back the work of peers that are not."""
+        """Say this process is alive, mend what Redis failed, and take back the work of peers that are not alive."""
         try:
             self.server.set(self.alive_key(self.me), 1, ex=max(1, round(self.seconds)))
             self.server.sadd(f"{self.prefix}:workers", self.me)
+            self.mend()
             for worker in self.workers():
                 if worker != self.me and not self.server.exists(self.alive_key(worker)):
                     self.take_back(worker)
-        except Exception as error:  # Redis away for a moment: the next beat tries again; the crawl goes on
-            logger.warning("lease heartbeat failed: %s", error)
+        except RedisError as error:  # the next beat tries again; the crawl goes on
+            self.failed("the heartbeat", error)
+        except Exception:  # a bug: logged, and the beat goes on (a stopped beat would let peers take this work)
+            logger.exception("lease heartbeat failed")
+
+    def mend(self) -> None:
+        """After Redis failed: free the leases ended meanwhile, queue the requests that waited here, and give back
+        leases this process does not know (taken by a command whose answer was lost)."""
+        if self.unfreed:
+            self.server.hdel(self.leased_key(self.me), *self.unfreed)
+            self.unfreed.clear()
+        self.queue.queue_waiting()
+        unknown = {int(lease) for lease in self.server.hkeys(self.leased_key(self.me))} - set(self.waiting)
+        if unknown:
+            returned = self.give_back_script(keys=[self.queue_key, self.leased_key(self.me)], args=sorted(unknown))
+            self.crawler.stats.inc_value("gansunews/distributed/unknown_given_back", returned)
+            logger.warning("%d leases taken while Redis was away are back in the shared queue", returned)
 
     def take_back(self, worker: str) -> None:
         returned = self.give_back_script(keys=[self.queue_key, self.leased_key(worker)])
@@ -185,10 +224,15 @@ class Leases:
             logger.warning("process %s stopped beating: %d of its requests are back in the queue", worker, returned)
 
     def busy(self) -> bool:
-        """Work somewhere: requests queued, or leased by a process (maybe this one) that may yield more."""
-        if self.server.zcard(self.queue_key):
+        """Work somewhere: requests queued (or waiting here to be), or leased by a process (maybe this one) that may
+        yield more. Redis away: maybe, so wait."""
+        try:
+            if len(self.queue):
+                return True
+            return any(self.server.hlen(self.leased_key(worker)) for worker in self.workers())
+        except RedisError as error:
+            self.failed("telling whether work is left", error)
             return True
-        return any(self.server.hlen(self.leased_key(worker)) for worker in self.workers())
 
     def workers(self) -> list[str]:
         return [worker.decode() for worker in self.server.smembers(f"{self.prefix}:workers")]
@@ -197,32 +241,69 @@ class Leases:
         """A process that stops gives back what it has not finished (a stop before the end, or a bug)."""
         if self.beat.running:
             self.beat.stop()
-        returned = self.give_back_script(keys=[self.queue_key, self.leased_key(self.me)])
+        try:
+            returned = self.give_back_script(keys=[self.queue_key, self.leased_key(self.me)])
+            self.server.delete(self.alive_key(self.me))
+            self.server.srem(f"{self.prefix}:workers", self.me)
+        except RedisError as error:  # its heartbeat expires: a peer, or the next process of this run, takes them back
+            self.crawler.stats.set_value("gansunews/distributed/not_given_back", len(self.waiting) + len(self.unfreed))
+            logger.error("leased requests could not be given back; they go back once this heartbeat expires: %s", error)
+            return
         if returned:
             self.crawler.stats.set_value("gansunews/distributed/given_back", returned)
             logger.warning("%d leased requests not finished here are back in the shared queue", returned)
-        self.server.delete(self.alive_key(self.me))
-        self.server.srem(f"{self.prefix}:workers", self.me)
 
 
 class LeasedQueue(PriorityQueue):
     """scrapy-redis' priority queue, whose pop leases the request to this process (`Leases`), and whose push frees
-    the parent's share of its lease once the request is in Redis."""
+    the parent's share of its lease once the request is in Redis. A request that cannot be queued while Redis is
+    away waits here (`unqueued`) and counts as queued."""
 
     def __init__(self, server, spider, key, serializer=None) -> None:
         super().__init__(server, spider, key, serializer)
         self.leases: Leases = spider.leases
-        self.leases.attach(server, self.key)
+        self.leases.attach(self)
+        self.unqueued: list[tuple[Request, str | None, str | None]] = []  # (request, fingerprint, seen key)
+        self.known_length = 0  # the queue's length when Redis last told it
+
+    def __len__(self) -> int:
+        try:
+            self.known_length = super().__len__()
+        except RedisError as error:
+            self.leases.failed("telling the queue's length", error)
+        return self.known_length + len(self.unqueued)
 
     def push(self, request: Request) -> None:
-        super().push(request)
-        self.leases.pushed(request)
+        self.push_unseen(request, None, None)
 
-    def push_unseen(self, request: Request, fingerprint: str, seen_key: str) -> bool:
-        """Queue the request unless its fingerprint is in `seen_key`, and add it there, in one step: False when
-        it was seen (its lease marks stay, for the dropped request's handling)."""
-        keys, args = [self.key, seen_key], [fingerprint, -request.priority, self._encode_request(request)]
-        if not self.leases.push_unseen_script(keys=keys, args=args):
+    def push_unseen(self, request: Request, fingerprint: str | None, seen_key: str | None) -> bool:
+        """Queue the request unless its fingerprint is in `seen_key` (none: queue it), and add it there, in one step:
+        False when it was seen (its lease marks stay, for the dropped request's handling). Redis away: True, and the
+        request waits here until `queue_waiting`."""
+        try:
+            if not self._push(request, fingerprint, seen_key):
+                return False
+        except RedisError as error:
+            self.leases.failed("queueing a request", error)
+            self.unqueued.append((request, fingerprint, seen_key))
+        return True
+
+    def queue_waiting(self) -> None:
+        """The requests that waited here, queued in order (Redis is back); one seen meanwhile is dropped, as the
+        scheduler would have dropped it."""
+        while self.unqueued:
+            request, fingerprint, seen_key = self.unqueued[0]
+            queued = self._push(request, fingerprint, seen_key)  # Redis still away: raises, and they wait on
+            self.unqueued.pop(0)
+            if not queued:
+                self.spider.crawler.signals.send_catch_log(signals.request_dropped, request=request, spider=self.spider)
+
+    def _push(self, request: Request, fingerprint: str | None, seen_key: str | None) -> bool:
+        if seen_key is None:
+            super().push(request)
+        elif not self.leases.push_unseen_script(
+            keys=[self.key, seen_key], args=[fingerprint, -request.priority, self._encode_request(request)]
+        ):
             return False
         self.leases.pushed(request)
         return True
@@ -236,7 +317,11 @@ class LeasedQueue(PriorityQueue):
             request.meta.update(marks)
 
     def pop(self, timeout: int = 0) -> Request | None:
-        taken = self.leases.take()
+        try:
+            taken = self.leases.take()
+        except RedisError as error:  # taken maybe, its answer lost: `Leases.mend` gives it back
+            self.leases.failed("taking a request", error)
+            return None
         if taken is None:
             return None
         lease, data = taken

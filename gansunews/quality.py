@@ -92,6 +92,13 @@ def quality_verdict(
         problems.append(f"the repost index failed {get('gansunews/dedupe/index_failed')} times: reposts not looked for")
     if get("gansunews/dedupe/peers_unchecked", 0):
         problems.append("the peers' articles could not be compared with this process's: reposts across them missed")
+    if get("gansunews/distributed/not_given_back", 0):
+        problems.append(
+            f"{get('gansunews/distributed/not_given_back')} leased requests not given back (Redis away at the close):"
+            " a peer or the next process of this run takes them back"
+        )
+    if get("gansunews/distributed/redis_errors", 0):
+        notes.append(f"Redis failed {get('gansunews/distributed/redis_errors')} commands: the crawl waited and mended them")
     problems += _against_previous(stats, items, channels, previous, args, limits)
     return ("degraded" if problems else "ok"), problems, notes
 

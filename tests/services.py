@@ -78,10 +78,12 @@ class FerretDB:
 
 
 class RedisServer:
-    """Debian's redis-server on a free loopback port, nothing persisted."""
+    """Debian's redis-server on a free loopback port: nothing persisted, or (`data`) every write appended to a file
+    in that directory, so that a stop and a start on the same port keep the data (a restart)."""
 
-    def __init__(self) -> None:
+    def __init__(self, data: Path | None = None) -> None:
         self.port = free_port()
+        self.data = data
         self.process: subprocess.Popen | None = None
 
     @property
@@ -92,8 +94,9 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             raise FileNotFoundError("redis-server")
+        kept = ["--dir", str(self.data), "--appendonly", "yes", "--appendfsync", "always"] if self.data else []
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *(kept or ["--appendonly", "no"])],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

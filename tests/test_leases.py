@@ -12,6 +12,7 @@ from scrapy_redis import connection
 
 from gansunews.items import RawArticle
 from gansunews.leases import LeasedQueue, Leases
+from tests.services import RedisServer
 
 
 def process(redis_url: str, run: str) -> LeasedQueue:
@@ -87,3 +88,34 @@ def test_a_request_is_marked_seen_and_queued_in_one_step_and_its_parent_is_freed
     queued = queue.pop()
     assert queued.url.endswith("013001100.shtml") and "parent_lease" not in queued.meta
     assert queue.server.sismember(seen, "fp-13001100")
+
+
+def test_what_failed_while_redis_was_away_is_mended_once_it_is_back(tmp_path):
+    """Redis stopped: a child cannot be queued (it waits in the process, and its parent's lease with it), a lease that
+    ends cannot be freed, nothing can be taken, and whether work is left is unknown (so there is). Redis back (its
+    data kept), the next heartbeat queues the child, frees both leases, and gives back a request taken by a command
+    whose answer was lost (leased in Redis, unknown to the process)."""
+    server = RedisServer(data=tmp_path).start()
+    try:
+        queue = process(server.url, uuid.uuid4().hex)
+        leases, seen = queue.leases, f"{queue.key}:seen"
+        for name, priority in (("listing", 10), ("other", 5), ("lost", -5)):
+            queue.push(scrapy.Request(f"https://gansu.gscn.com.cn/{name}.shtml", priority=priority))
+        listing, other = queue.pop().meta["lease"], queue.pop().meta["lease"]
+        leases.take_script(keys=[queue.key, leases.leased_key(leases.me), f"{leases.prefix}:lease_counter"])
+        child = leases.child(listing, scrapy.Request("https://gansu.gscn.com.cn/013001100.shtml"))
+        server.stop()
+        assert queue.push_unseen(child, "fp-13001100", seen), "it waits here, as good as queued"
+        leases.finish(listing)  # the listing's callback ended: its child is not in Redis yet
+        leases.finish(other)  # done, but its lease cannot be freed in Redis now
+        assert queue.pop() is None and len(queue) == 1 and leases.busy()
+        assert leases.crawler.stats.get_value("gansunews/distributed/redis_errors") >= 4
+        server.start()
+        leases.heartbeat()
+        assert not queue.unqueued and not leases.unfreed and not leases.waiting
+        assert leased_count(queue) == 0
+        assert leases.crawler.stats.get_value("gansunews/distributed/unknown_given_back") == 1
+        assert sorted(queue.pop().url.rsplit("/", 1)[1] for _ in range(2)) == ["013001100.shtml", "lost.shtml"]
+        assert queue.server.sismember(seen, "fp-13001100")
+    finally:
+        server.stop()

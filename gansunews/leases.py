@@ -108,6 +108,10 @@ class Leases:
     def alive_key(self, worker: str) -> str:
         return f"{self.prefix}:alive:{worker}"
 
+    @property
+    def run_key(self) -> str:
+        return f"{self.prefix}:run"
+
     # ---------------------------------------------------------------- the queue's side
 
     def take(self) -> tuple[int, bytes] | None:
@@ -186,12 +190,16 @@ class Leases:
     # ---------------------------------------------------------------- liveness
 
     def opened(self) -> None:
+        self.server.set(self.run_key, self.me, nx=True)  # the crawl's mark, while its keys are there
         self.heartbeat()
         self.beat.start(self.seconds / 3, now=False)
 
     def heartbeat(self) -> None:
         """Say this process is alive, mend what Redis failed, and take back the work of peers that are not alive."""
         try:
+            if self.server.set(self.run_key, self.me, nx=True):  # gone: Redis lost its data (restarted without it)
+                self.crawler.stats.inc_value("gansunews/distributed/redis_data_lost")
+                logger.error("Redis lost this crawl's queue and seen set (restarted without its data?): work is lost")
             self.server.set(self.alive_key(self.me), 1, ex=max(1, round(self.seconds)))
             self.server.sadd(f"{self.prefix}:workers", self.me)
             self.mend()

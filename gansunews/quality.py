@@ -97,8 +97,11 @@ def quality_verdict(
             f"{get('gansunews/distributed/not_given_back')} leased requests not given back (Redis away at the close):"
             " a peer or the next process of this run takes them back"
         )
-    if get("gansunews/distributed/redis_errors", 0):
-        notes.append(f"Redis failed {get('gansunews/distributed/redis_errors')} commands: the crawl waited and mended them")
+    if get("gansunews/distributed/redis_data_lost", 0):
+        problems.append("Redis lost the crawl's queue (restarted without its data): requests in it were never made")
+    redis_errors = get("gansunews/distributed/redis_errors", 0)
+    if redis_errors:
+        notes.append(f"Redis failed {redis_errors} commands: the crawl waited and mended them")
     problems += _against_previous(stats, items, channels, previous, args, limits)
     return ("degraded" if problems else "ok"), problems, notes
 

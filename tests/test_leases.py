@@ -119,3 +119,18 @@ def test_what_failed_while_redis_was_away_is_mended_once_it_is_back(tmp_path):
         assert queue.server.sismember(seen, "fp-13001100")
     finally:
         server.stop()
+
+
+def test_redis_that_lost_the_crawl_s_data_is_a_logged_error_and_a_stat(redis_url):
+    """Redis restarted without its data has no queue and no seen set: the crawl cannot know what it lost, but it says
+    that it lost something (the verdict is then degraded)."""
+    queue = process(redis_url, uuid.uuid4().hex)
+    queue.leases.opened()
+    queue.leases.heartbeat()
+    stats = queue.leases.crawler.stats
+    assert stats.get_value("gansunews/distributed/redis_data_lost") is None
+    queue.server.delete(queue.leases.run_key, *queue.server.keys(f"{queue.leases.prefix}:*"))
+    queue.leases.heartbeat()
+    queue.leases.heartbeat()
+    assert stats.get_value("gansunews/distributed/redis_data_lost") == 1
+    queue.leases.closed()

@@ -85,11 +85,13 @@ def test_an_interrupted_crawl_is_never_ok():
     assert verdict(reason="shutdown")[1] == ["finish reason shutdown"]
 
 
-def test_redis_failures_mended_are_a_note_requests_not_given_back_a_problem():
+def test_redis_failures_mended_are_a_note_requests_not_given_back_or_lost_a_problem():
     state, problems, notes = verdict(distributed__redis_errors=4)
     assert state == "ok" and notes == ["Redis failed 4 commands: the crawl waited and mended them"]
     state, problems, _ = verdict(distributed__not_given_back=2)
     assert state == "degraded" and problems[0].startswith("2 leased requests not given back")
+    state, problems, _ = verdict(distributed__redis_data_lost=1)
+    assert state == "degraded" and problems[0].startswith("Redis lost the crawl's queue")
 
 
 def test_thresholds_are_settings():

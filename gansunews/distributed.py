@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import hashlib
 
+import redis
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import RedisError
 from redis.retry import Retry
 from scrapy.exceptions import NotConfigured
 from scrapy_redis.dupefilter import RFPDupeFilter
 
+from gansunews.config import SettingsError
 from gansunews.urls import article_match
 
 # A refused connection is retried after 0.2, 0.4, 0.8 s, then every second: ≈ 8 s in all (Redis restarts in less).
@@ -48,6 +51,18 @@ class Distributed:
             "REDIS_PARAMS": {**REDIS_PARAMS, **settings.getdict("REDIS_PARAMS")},  # the user's own win
         }.items():
             settings.set(name, value, priority="addon")
+
+
+def check_reachable(settings) -> None:
+    """A distributed crawl cannot start without its queue: SettingsError when Redis does not answer (after the
+    client's retries), before any request."""
+    if not settings.get("REDIS_URL"):
+        return
+    try:
+        with redis.Redis.from_url(settings.get("REDIS_URL"), **REDIS_PARAMS) as server:
+            server.ping()
+    except (RedisError, ValueError) as error:  # ValueError: a URL redis-py cannot parse
+        raise SettingsError(f"REDIS_URL: Redis does not answer ({error})") from None
 
 
 def key_prefix(settings) -> str:

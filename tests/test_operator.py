@@ -54,6 +54,16 @@ def test_a_bad_setting_from_the_environment_is_named_before_any_request(replica)
     assert "Traceback" not in done.stderr and len(replica.requests) == before
 
 
+def test_a_redis_that_does_not_answer_is_named_before_any_request(replica):
+    """A distributed crawl cannot start without its queue (once started, it waits for Redis instead)."""
+    before = len(replica.requests)
+    env = replica.crawl_environment(REDIS_URL="redis://127.0.0.1:9/0")  # nothing listens
+    done = subprocess.run(crawl_command(), cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
+    errors = [line for line in done.stderr.splitlines() if " ERROR: " in line]
+    assert done.returncode == 2 and len(errors) == 1 and "REDIS_URL: Redis does not answer" in errors[0], done.stderr
+    assert "Traceback" not in done.stderr and len(replica.requests) == before
+
+
 # --- settings ----------------------------------------------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
-"""`scrapy crawl`, checking first: an unknown or bad spider argument, or a setting that does not parse, ends the run
-with one plain line naming it (in the log, and on stderr when the log goes to a file, as under scrapyd), exit
-status 2, and no request made."""
+"""`scrapy crawl`, checking first: an unknown or bad spider argument, a setting that does not parse, or a Redis
+(`REDIS_URL`) that does not answer, ends the run with one plain line naming it (in the log, and on stderr when the
+log goes to a file, as under scrapyd), exit status 2, and no request made."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 
 from gansunews.args import ArgumentError
 from gansunews.config import SettingsError, check
+from gansunews.distributed import check_reachable
 
 logger = logging.getLogger("gansunews")
 
@@ -33,3 +34,4 @@ class Command(ScrapyCrawl):
         if hasattr(spider, "check_arguments"):
             spider.check_arguments(arguments)
         check(self.settings)  # the environment is in them already: the add-on acted when the process was built
+        check_reachable(self.settings)

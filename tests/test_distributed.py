@@ -73,14 +73,19 @@ def test_walks_through_the_shared_queue_lose_no_page(redis_url, tmp_path):
     assert "gansunews/distributed/given_back" not in result.stats
 
 
-@pytest.mark.parametrize("rerun", [False, True], ids=["a_peer_finishes", "a_rerun_resumes"])
-def test_a_process_killed_mid_crawl_loses_nothing(redis_url, mongo_db, tmp_path, rerun):
+@pytest.mark.parametrize(
+    ("stop", "rerun"),
+    [(signal.SIGKILL, False), (signal.SIGKILL, True), (signal.SIGTERM, False)],
+    ids=["killed_a_peer_finishes", "killed_a_rerun_resumes", "cancelled_a_peer_finishes"],
+)
+def test_a_process_stopped_mid_crawl_loses_nothing(redis_url, mongo_db, tmp_path, stop, rerun):
     """A process crawling into MongoDB is killed with SIGKILL while it holds requests. Its heartbeat stops, and
     whoever goes on with the crawl takes its leased requests back into the queue and finishes: a peer that was
     working beside it, or a process started afterwards with the same run name (the queue is where the crawl was).
     Every article is stored, with every channel that lists it, and reposts point at their original whichever
     process read them. Without the take-back, articles were lost. The queue is kept short, so walks park; parked
-    walks kept in the killed process's memory were lost with it (their next pages now wait in the queue)."""
+    walks kept in the killed process's memory were lost with it (their next pages now wait in the queue). Stopped
+    with SIGTERM instead (scrapyd's cancel), it closes, giving back what it has not finished, and the peer finishes."""
     site = Site(seed=7)
     server = ReplicaServer(site).start()
     for story in site.stories.values():
@@ -94,7 +99,13 @@ def test_a_process_killed_mid_crawl_loses_nothing(redis_url, mongo_db, tmp_path,
         "MONGO_URI": f"mongodb://{host}:{port}/",
         "MONGO_DATABASE": mongo_db.name,
     }
-    env = crawl_environment(server.proxy_url, **shared, GANSUNEWS_SPOOL_DIR=str(tmp_path / "spool-killed"))
+    stopped_stats = tmp_path / "stopped-stats.json"
+    env = crawl_environment(
+        server.proxy_url,
+        **shared,
+        GANSUNEWS_SPOOL_DIR=str(tmp_path / "spool-killed"),
+        GANSUNEWS_STATS_FILE=str(stopped_stats),
+    )
     command = crawl_command("-a", f"since={SINCE}", "-s", "CONCURRENT_REQUESTS=4", "-s", "LOG_LEVEL=WARNING")
     killed = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     going_on: list = []
@@ -112,8 +123,8 @@ def test_a_process_killed_mid_crawl_loses_nothing(redis_url, mongo_db, tmp_path,
         if not rerun:
             peer.start()
             time.sleep(3)  # both at work
-        os.kill(killed.pid, signal.SIGKILL)
-        killed.wait(timeout=30)
+        os.kill(killed.pid, stop)
+        killed.wait(timeout=60)
         stored_before = {doc["_id"] for doc in mongo_db.articles.find({}, {"_id": 1})}
         server.delays.clear()
         if rerun:
@@ -125,7 +136,10 @@ def test_a_process_killed_mid_crawl_loses_nothing(redis_url, mongo_db, tmp_path,
         killed.kill()
         server.stop()
     assert result.returncode == 0, result.log[-3000:]
-    assert result.stat("distributed/taken_back") >= 1, "the killed process held no lease: the test proves nothing"
+    if stop == signal.SIGKILL:
+        assert result.stat("distributed/taken_back") >= 1, "the killed process held no lease: the test proves nothing"
+    else:  # it closed: what it had not finished it gave back itself
+        assert json.loads(stopped_stats.read_text(encoding="utf-8"))["finish_reason"] == "shutdown"
     assert result.stat("walk/parked") >= 1, "no walk parked: the test proves nothing about parked walks"
     stored = {doc["_id"]: {c["url"] for c in doc["channels"]} for doc in mongo_db.articles.find({}, {"channels": 1})}
     assert set(stored) == site.expected_ids(date.fromisoformat(SINCE))

@@ -135,7 +135,8 @@ class Progress:
 
 
 class StatsFile:
-    """Writes the final stats and finish reason to `GANSUNEWS_STATS_FILE` when the spider closes."""
+    """Writes the final stats and finish reason to `GANSUNEWS_STATS_FILE` once the engine has stopped: after every
+    `spider_closed` handler, some of which (the verdict of a distributed crawl) wait."""
 
     def __init__(self, crawler, path: Path) -> None:
         self.crawler = crawler
@@ -147,19 +148,33 @@ class StatsFile:
         if not path:
             raise NotConfigured("GANSUNEWS_STATS_FILE is not set")
         extension = cls(crawler, Path(path))
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
-    def spider_closed(self, spider, reason: str) -> None:
-        stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
+    def engine_stopped(self) -> None:
+        stats = self.crawler.stats.get_stats()
         self.path.write_text(json.dumps(stats, default=str, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def judge(crawler, reason: str, previous: dict | None = None, args: dict | None = None) -> dict:
+async def crawl_counters(crawler, reason: str) -> dict[str, int] | None:
+    """A distributed crawl's counters summed over its processes (`Leases.crawl_counters`); None for one process.
+    A process stopped before the end (`reason`) does not wait for its peers: they are still at work."""
+    leases = getattr(crawler.spider, "leases", None)
+    return await leases.crawl_counters(wait=reason == "finished") if leases is not None else None
+
+
+def judge(
+    crawler,
+    reason: str,
+    previous: dict | None = None,
+    args: dict | None = None,
+    counters: dict[str, int] | None = None,
+) -> dict:
     """The verdict, in the stats (`gansunews/quality`) and in the crawl's last log lines, problems and notes
-    named one per line."""
+    named one per line. A distributed crawl is judged on its processes' summed `counters`."""
     limits = Thresholds.from_settings(crawler.settings)
-    verdict, problems, notes = quality_verdict(crawler.stats.get_stats(), reason, previous, args, limits)
+    stats = {**crawler.stats.get_stats(), **(counters or {})}
+    verdict, problems, notes = quality_verdict(stats, reason, previous, args, limits)
     crawler.stats.set_value("gansunews/quality", verdict)
     crawler.stats.set_value("gansunews/quality/problems", problems)
     crawler.stats.set_value("gansunews/quality/notes", notes)
@@ -187,8 +202,9 @@ class QualityLog:
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
-    def spider_closed(self, spider, reason: str) -> None:
-        judge(self.crawler, reason, args=spider.args.as_dict() if hasattr(spider, "args") else None)
+    async def spider_closed(self, spider, reason: str) -> None:
+        args = spider.args.as_dict() if hasattr(spider, "args") else None
+        judge(self.crawler, reason, args=args, counters=await crawl_counters(self.crawler, reason))
 
 
 class CrawlRecord:
@@ -282,13 +298,16 @@ class CrawlRecord:
         except PyMongoError:
             previous = None
         args = spider.args.as_dict() if hasattr(spider, "args") else {}
-        quality = judge(self.crawler, reason, previous, args)
+        counters = await crawl_counters(self.crawler, reason)
+        quality = judge(self.crawler, reason, previous, args, counters)
         fields = {
             "finished_at": utc_now(),
             "finish_reason": reason,
             "stats": mongo_safe(self.crawler.stats.get_stats()),
             "quality": quality,
         }
+        if counters:  # distributed: what the verdict was given, and what the next crawl is compared with
+            fields["crawl_stats"] = mongo_safe(counters)
         operations = [("finish_crawl", [run, fields]), ("save_failures", [list(self.failures.values())])]
         if reason == "finished":  # watermarks advance only after a clean run
             operations.append(("save_channels", [spider.walks.records()]))

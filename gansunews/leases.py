@@ -18,12 +18,14 @@ tell whether work is left waits. Each heartbeat mends what it can (`Leases.mend`
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import inspect
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -91,6 +93,7 @@ class Leases:
         self.waiting: dict[int, int] = {}  # lease -> its callback (1 until it ends) + children not yet safe
         self.articles: dict[str, list[int]] = {}  # article id -> the leases that yielded it (two after a take-back)
         self.unfreed: set[int] = set()  # leases ended here while Redis was away: still in Redis, to be freed
+        self.counted: dict[str, int] = {}  # this process's counters as last added to the crawl's sums
         self.beat = LoopingCall(self.heartbeat)
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
@@ -111,6 +114,14 @@ class Leases:
     @property
     def run_key(self) -> str:
         return f"{self.prefix}:run"
+
+    @property
+    def sums_key(self) -> str:
+        return f"{self.prefix}:counters"
+
+    @property
+    def final_key(self) -> str:
+        return f"{self.prefix}:counted"
 
     # ---------------------------------------------------------------- the queue's side
 
@@ -203,6 +214,7 @@ class Leases:
             self.server.set(self.alive_key(self.me), 1, ex=max(1, round(self.seconds)))
             self.server.sadd(f"{self.prefix}:workers", self.me)
             self.mend()
+            self.push_counters()
             for worker in self.workers():
                 if worker != self.me and not self.server.exists(self.alive_key(worker)):
                     self.take_back(worker)
@@ -223,6 +235,42 @@ class Leases:
             returned = self.give_back_script(keys=[self.queue_key, self.leased_key(self.me)], args=sorted(unknown))
             self.crawler.stats.inc_value("gansunews/distributed/unknown_given_back", returned)
             logger.warning("%d leases taken while Redis was away are back in the shared queue", returned)
+
+    def push_counters(self) -> None:
+        """This process's counters (its integer stats) added to the crawl's sums in Redis: what changed since the
+        last push, in one transaction."""
+        counters = {key: value for key, value in self.crawler.stats.get_stats().items() if type(value) is int}
+        changed = {key: value - self.counted.get(key, 0) for key, value in counters.items()}
+        with self.server.pipeline() as pipe:
+            for key, change in changed.items():
+                if change:
+                    pipe.hincrby(self.sums_key, key, change)
+            pipe.execute()
+        self.counted = counters
+
+    async def crawl_counters(self, wait: bool = True) -> dict[str, int] | None:
+        """The crawl's counters summed over its processes (a process judges the crawl, not its share: one that
+        joined late may have discovered no channel); None while Redis is away. This process's are pushed and
+        marked final; then (`wait`: the crawl finished) it waits for the final counters of peers still alive, which
+        close within seconds of it (no work is left), for `GANSUNEWS_REDIS_LEASE_SECONDS` at most
+        (`distributed/peers_not_summed` counts those it did not wait for)."""
+        try:
+            self.push_counters()
+            self.server.sadd(self.final_key, self.me)
+            deadline = time.monotonic() + (self.seconds if wait else 0)
+            while (working := self.peers_working()) and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+            if working:
+                self.crawler.stats.set_value("gansunews/distributed/peers_not_summed", len(working))
+            return {key.decode(): int(value) for key, value in self.server.hgetall(self.sums_key).items()}
+        except RedisError as error:
+            self.failed("summing the crawl's counters", error)
+            return None
+
+    def peers_working(self) -> list[str]:
+        """Peers alive whose counters are not final yet."""
+        final = {worker.decode() for worker in self.server.smembers(self.final_key)}
+        return [w for w in self.workers() if w not in final and self.server.exists(self.alive_key(w))]
 
     def take_back(self, worker: str) -> None:
         returned = self.give_back_script(keys=[self.queue_key, self.leased_key(worker)])

@@ -129,7 +129,7 @@ def _against_previous(
     if not previous:
         return []
     problems = []
-    before = previous.get("stats", {})
+    before = previous.get("crawl_stats") or previous.get("stats", {})  # a distributed crawl's sums, if it was one
     had_channels = before.get("gansunews/discovery/channels", 0)
     if had_channels and channels < had_channels / 2:  # listings, not articles: an incremental run fetches few
         problems.append(f"channels found fell from {had_channels} to {channels}")

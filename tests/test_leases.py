@@ -3,6 +3,7 @@ waits for is done, and a process that stops beating has its requests put back wi
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -134,3 +135,24 @@ def test_redis_that_lost_the_crawl_s_data_is_a_logged_error_and_a_stat(redis_url
     queue.leases.heartbeat()
     assert stats.get_value("gansunews/distributed/redis_data_lost") == 1
     queue.leases.closed()
+
+
+def test_the_crawl_s_counters_are_summed_over_its_processes(redis_url):
+    """Each process adds what its counters gained since its last push; the sums are the crawl's, for its verdict,
+    once every peer still alive has pushed its final counters."""
+    run = uuid.uuid4().hex
+    first, second = process(redis_url, run), process(redis_url, run)
+    first.leases.crawler.stats.inc_value("gansunews/discovery/channels", 25)
+    first.leases.crawler.stats.inc_value("item_scraped_count", 3)
+    second.leases.crawler.stats.inc_value("item_scraped_count", 4)
+    second.leases.crawler.stats.set_value("gansunews/crawl_id", "not a number: not summed")
+    first.leases.push_counters()
+    first.leases.push_counters()  # nothing new: nothing added twice
+    first.leases.crawler.stats.inc_value("item_scraped_count", 1)
+    first.leases.opened()  # alive (for a second), counters not final: the other waits for them while it lives
+    started = time.monotonic()
+    summed = asyncio.run(second.leases.crawl_counters())
+    assert time.monotonic() - started >= 0.5, "it did not wait for its peer's final counters"
+    assert summed["gansunews/discovery/channels"] == 25 and summed["item_scraped_count"] == 8
+    assert asyncio.run(first.leases.crawl_counters())["item_scraped_count"] == 8, "its peer is final: no wait"
+    assert "gansunews/crawl_id" not in summed

@@ -59,7 +59,8 @@ def check_reachable(settings) -> None:
     if not settings.get("REDIS_URL"):
         return
     try:
-        with redis.Redis.from_url(settings.get("REDIS_URL"), **REDIS_PARAMS) as server:
+        params = {**REDIS_PARAMS, **settings.getdict("REDIS_PARAMS")}  # as the crawl will connect (a password …)
+        with redis.Redis.from_url(settings.get("REDIS_URL"), **params) as server:
             server.ping()
     except (RedisError, ValueError) as error:  # ValueError: a URL redis-py cannot parse
         raise SettingsError(f"REDIS_URL: Redis does not answer ({error})") from None

@@ -135,8 +135,9 @@ class Progress:
 
 
 class StatsFile:
-    """Writes the final stats and finish reason to `GANSUNEWS_STATS_FILE` once the engine has stopped: after every
-    `spider_closed` handler, some of which (the verdict of a distributed crawl) wait."""
+    """Writes the final stats and finish reason to `GANSUNEWS_STATS_FILE` when the spider closes, and again once the
+    engine has stopped: after every `spider_closed` handler, some of which wait (a distributed crawl's verdict). A
+    spider that could not open (MongoDB unreachable) closes without the engine having run, and no `engine_stopped`."""
 
     def __init__(self, crawler, path: Path) -> None:
         self.crawler = crawler
@@ -148,11 +149,12 @@ class StatsFile:
         if not path:
             raise NotConfigured("GANSUNEWS_STATS_FILE is not set")
         extension = cls(crawler, Path(path))
-        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        crawler.signals.connect(extension.write, signal=signals.spider_closed)
+        crawler.signals.connect(extension.write, signal=signals.engine_stopped)
         return extension
 
-    def engine_stopped(self) -> None:
-        stats = self.crawler.stats.get_stats()
+    def write(self, reason: str | None = None) -> None:
+        stats = {**self.crawler.stats.get_stats(), **({"finish_reason": reason} if reason else {})}
         self.path.write_text(json.dumps(stats, default=str, ensure_ascii=False, indent=1), encoding="utf-8")
 
 

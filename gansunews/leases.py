@@ -299,12 +299,13 @@ class Leases:
             self.beat.stop()
         try:
             returned = self.give_back_script(keys=[self.queue_key, self.leased_key(self.me)])
-            self.server.delete(self.alive_key(self.me))
-            self.server.srem(f"{self.prefix}:workers", self.me)
         except RedisError as error:  # its heartbeat expires: a peer, or the next process of this run, takes them back
             self.crawler.stats.set_value("gansunews/distributed/not_given_back", len(self.waiting) + len(self.unfreed))
             logger.error("leased requests could not be given back; they go back once this heartbeat expires: %s", error)
             return
+        with contextlib.suppress(RedisError):  # else its alive key expires, and a peer drops it from the workers
+            self.server.delete(self.alive_key(self.me))
+            self.server.srem(f"{self.prefix}:workers", self.me)
         if returned:
             self.crawler.stats.set_value("gansunews/distributed/given_back", returned)
             logger.warning("%d leased requests not finished here are back in the shared queue", returned)

@@ -2,8 +2,9 @@
 crawl (an existing engine, not a home-made queue).
 
 Processes that cooperate use the same `GANSUNEWS_REDIS_RUN` name; its queue, fingerprints and leases live under
-`gansunews:<run>:…` and persist when one process finishes (the others may still be working). Use a new run
-name per crawl, or delete the keys. A request taken from the queue is leased, not removed, until its work is safe
+`gansunews:<run>:…` and persist when one process finishes (the others may still be working). A crawl that finished
+is cleared by the next process of its name, which begins a new one; one that was stopped is resumed
+(gansunews/leases.py, `Leases.begin`). A request taken from the queue is leased, not removed, until its work is safe
 (gansunews/leases.py): a process that dies loses nothing.
 
 Redis that goes away for a moment (a restart, a failover) is waited for: a failed command is retried for about 8 s

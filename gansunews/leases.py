@@ -62,6 +62,22 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 return 1
 """
 
+# Begin this process's part in the run: when the run's last crawl finished, clear its keys first (a crawl that did not
+# finish is resumed instead), then set the run's mark. One step, so that processes starting together clear once. KEYS
+# walks the whole keyspace, once per process start.
+BEGIN = """
+local cleared = 0
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  local keys = redis.call('KEYS', ARGV[2])
+  for i = 1, #keys, 1000 do
+    redis.call('DEL', unpack(keys, i, math.min(i + 999, #keys)))
+  end
+  cleared = #keys
+end
+local new = redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return {new and 1 or 0, cleared}
+"""
+
 # Put requests a process holds (the leases named, or all of them) back into the queue with their priorities, in one
 # step.
 GIVE_BACK = """
@@ -104,6 +120,7 @@ class Leases:
         self.take_script = self.server.register_script(TAKE)
         self.push_unseen_script = self.server.register_script(PUSH_UNSEEN)
         self.give_back_script = self.server.register_script(GIVE_BACK)
+        self.begin_script = self.server.register_script(BEGIN)
 
     def leased_key(self, worker: str) -> str:
         return f"{self.prefix}:leased:{worker}"
@@ -114,6 +131,10 @@ class Leases:
     @property
     def run_key(self) -> str:
         return f"{self.prefix}:run"
+
+    @property
+    def finished_key(self) -> str:
+        return f"{self.prefix}:finished"
 
     @property
     def sums_key(self) -> str:
@@ -200,8 +221,26 @@ class Leases:
 
     # ---------------------------------------------------------------- liveness
 
+    def begin(self) -> None:
+        """Before anything is queued: a new crawl when this run name is new, or its last crawl finished (its keys are
+        cleared: the same command tomorrow crawls again); else this process joins the crawl in progress, or resumes
+        one that was stopped."""
+        pattern = "".join(f"\\{c}" if c in "*?[]\\" else c for c in self.prefix) + ":*"
+        new, cleared = self.begin_script(keys=[self.run_key, self.finished_key], args=[self.me, pattern])
+        if cleared:
+            self.crawler.stats.set_value("gansunews/distributed/finished_run_cleared", cleared)
+            logger.info("run %s: its last crawl finished; its %d keys are cleared for this one", self.prefix, cleared)
+        if new:
+            logger.info("run %s: a new crawl begins", self.prefix)
+        else:
+            self.crawler.stats.set_value("gansunews/distributed/joined", 1)
+            logger.info(
+                "run %s: joining the crawl in progress (or resuming it: %d requests queued)",
+                self.prefix,
+                len(self.queue),
+            )
+
     def opened(self) -> None:
-        self.server.set(self.run_key, self.me, nx=True)  # the crawl's mark, while its keys are there
         self.heartbeat()
         self.beat.start(self.seconds / 3, now=False)
 
@@ -293,10 +332,15 @@ class Leases:
     def workers(self) -> list[str]:
         return [worker.decode() for worker in self.server.smembers(f"{self.prefix}:workers")]
 
-    def closed(self) -> None:
-        """A process that stops gives back what it has not finished (a stop before the end, or a bug)."""
+    def closed(self, reason: str) -> None:
+        """A process that stops gives back what it has not finished (a stop before the end, or a bug). One that
+        finishes marks the crawl finished: it closes only when no work is left anywhere, so the next process of this
+        run name begins a new crawl (`begin`)."""
         if self.beat.running:
             self.beat.stop()
+        if reason == "finished":
+            with contextlib.suppress(RedisError):  # not marked: the next process resumes it, and finds nothing to do
+                self.server.set(self.finished_key, self.me)
         try:
             returned = self.give_back_script(keys=[self.queue_key, self.leased_key(self.me)])
         except RedisError as error:  # its heartbeat expires: a peer, or the next process of this run, takes them back
@@ -388,7 +432,12 @@ class LeasedQueue(PriorityQueue):
 
 
 class LeasedScheduler(Scheduler):
-    """scrapy-redis' scheduler, with a request marked seen and queued in one step (`LeasedQueue.push_unseen`)."""
+    """scrapy-redis' scheduler, with a request marked seen and queued in one step (`LeasedQueue.push_unseen`), that
+    begins a new crawl of its run name when the last one finished (`Leases.begin`)."""
+
+    def open(self, spider) -> None:
+        super().open(spider)
+        self.queue.leases.begin()
 
     def enqueue_request(self, request: Request) -> bool:
         if request.dont_filter:

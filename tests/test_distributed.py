@@ -75,6 +75,23 @@ def test_walks_through_the_shared_queue_lose_no_page(redis_url, tmp_path):
     assert "gansunews/distributed/given_back" not in result.stats
 
 
+def test_the_same_run_name_crawls_again_once_its_crawl_finished(redis_url, replica, site, tmp_path):
+    """The default run name every night: a finished crawl's queue and seen set are cleared by the next crawl of the
+    name. Before, the second crawl found every page seen, made no request, stored nothing and said ok."""
+    run = uuid.uuid4().hex
+    env = {"REDIS_URL": redis_url, "GANSUNEWS_REDIS_RUN": f"{run}*"}  # a glob character in the name
+    bystander = redis.Redis.from_url(redis_url)
+    bystander.set(f"gansunews:{run}-other:requests", "kept")  # another run's keys, which `{run}*` would match
+    first = run_crawl(replica.proxy_url, tmp_path / "first", f"since={SINCE}", env=env)
+    second = run_crawl(replica.proxy_url, tmp_path / "second", f"since={SINCE}", env=env)
+    expected = site.expected_ids(date.fromisoformat(SINCE))
+    assert sorted(first.ids) == sorted(second.ids) == sorted(expected), second.log[-2000:]
+    assert "gansunews/distributed/finished_run_cleared" not in first.stats
+    assert second.stat("distributed/finished_run_cleared") >= 3, "the queue, the seen set, the counters …"
+    assert second.stats["gansunews/quality"] == "ok"
+    assert bystander.get(f"gansunews:{run}-other:requests") == b"kept"
+
+
 @pytest.mark.parametrize(
     ("stop", "rerun"),
     [(signal.SIGKILL, False), (signal.SIGKILL, True), (signal.SIGTERM, False)],

@@ -66,7 +66,7 @@ def test_a_lease_ends_when_its_children_articles_and_writes_are_done(redis_url):
     written()
     assert leased_count(queue) == 0 and not leases.waiting
     queue.pop()  # the child
-    leases.closed()  # its lease not finished: given back at the close
+    leases.closed("shutdown")  # its lease not finished: given back at the close
     assert len(queue) == 1 and leases.crawler.stats.get_value("gansunews/distributed/given_back") == 1
 
 
@@ -126,15 +126,15 @@ def test_redis_that_lost_the_crawl_s_data_is_a_logged_error_and_a_stat(redis_url
     """Redis restarted without its data has no queue and no seen set: the crawl cannot know what it lost, but it says
     that it lost something (the verdict is then degraded)."""
     queue = process(redis_url, uuid.uuid4().hex)
+    queue.leases.begin()
     queue.leases.opened()
-    queue.leases.heartbeat()
     stats = queue.leases.crawler.stats
     assert stats.get_value("gansunews/distributed/redis_data_lost") is None
     queue.server.delete(queue.leases.run_key, *queue.server.keys(f"{queue.leases.prefix}:*"))
     queue.leases.heartbeat()
     queue.leases.heartbeat()
     assert stats.get_value("gansunews/distributed/redis_data_lost") == 1
-    queue.leases.closed()
+    queue.leases.closed("finished")
 
 
 def test_the_crawl_s_counters_are_summed_over_its_processes(redis_url):

@@ -62,12 +62,23 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 return 1
 """
 
-# Begin this process's part in the run: when the run's last crawl finished, clear its keys first (a crawl that did not
-# finish is resumed instead), then set the run's mark. One step, so that processes starting together clear once. KEYS
-# walks the whole keyspace, once per process start.
+# Begin this process's part in the run, in one step (processes starting together clear once): when the run's last crawl
+# is over, clear its keys first; then set the run's mark and say this process is alive. Over: marked finished (its
+# last processes may still be closing), or nothing queued, nothing leased and no process alive (a crawl stopped with
+# no work left). Else there is work to resume, or peers to join. KEYS walks the whole keyspace, once per process start.
 BEGIN = """
+local over = redis.call('EXISTS', KEYS[2]) == 1
+if not over then
+  over = redis.call('ZCARD', KEYS[3]) == 0
+  for _, key in ipairs(redis.call('KEYS', ARGV[3])) do
+    if redis.call('HLEN', key) > 0 then over = false end
+  end
+  for _, worker in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+    if redis.call('EXISTS', ARGV[4] .. worker) == 1 then over = false end
+  end
+end
 local cleared = 0
-if redis.call('EXISTS', KEYS[2]) == 1 then
+if over then
   local keys = redis.call('KEYS', ARGV[2])
   for i = 1, #keys, 1000 do
     redis.call('DEL', unpack(keys, i, math.min(i + 999, #keys)))
@@ -75,6 +86,8 @@ if redis.call('EXISTS', KEYS[2]) == 1 then
   cleared = #keys
 end
 local new = redis.call('SET', KEYS[1], ARGV[1], 'NX')
+redis.call('SET', KEYS[5], 1, 'EX', ARGV[5])
+redis.call('SADD', KEYS[4], ARGV[1])
 return {new and 1 or 0, cleared}
 """
 
@@ -131,6 +144,10 @@ class Leases:
     @property
     def run_key(self) -> str:
         return f"{self.prefix}:run"
+
+    @property
+    def workers_key(self) -> str:
+        return f"{self.prefix}:workers"
 
     @property
     def finished_key(self) -> str:
@@ -222,20 +239,23 @@ class Leases:
     # ---------------------------------------------------------------- liveness
 
     def begin(self) -> None:
-        """Before anything is queued: a new crawl when this run name is new, or its last crawl finished (its keys are
+        """Before anything is queued: a new crawl when the run name is new or its last crawl is over (its keys are
         cleared: the same command tomorrow crawls again); else this process joins the crawl in progress, or resumes
-        one that was stopped."""
-        pattern = "".join(f"\\{c}" if c in "*?[]\\" else c for c in self.prefix) + ":*"
-        new, cleared = self.begin_script(keys=[self.run_key, self.finished_key], args=[self.me, pattern])
+        one that was stopped with work left (`BEGIN`)."""
+        glob = "".join(f"\\{c}" if c in "*?[]\\" else c for c in self.prefix)  # a run name is not a pattern
+        new, cleared = self.begin_script(
+            keys=[self.run_key, self.finished_key, self.queue_key, self.workers_key, self.alive_key(self.me)],
+            args=[self.me, f"{glob}:*", f"{glob}:leased:*", self.alive_key(""), max(1, round(self.seconds))],
+        )
         if cleared:
-            self.crawler.stats.set_value("gansunews/distributed/finished_run_cleared", cleared)
-            logger.info("run %s: its last crawl finished; its %d keys are cleared for this one", self.prefix, cleared)
+            self.crawler.stats.set_value("gansunews/distributed/previous_crawl_cleared", cleared)
+            logger.info("run %s: its last crawl is over; its %d keys are cleared", self.prefix, cleared)
         if new:
             logger.info("run %s: a new crawl begins", self.prefix)
         else:
             self.crawler.stats.set_value("gansunews/distributed/joined", 1)
             logger.info(
-                "run %s: joining the crawl in progress (or resuming it: %d requests queued)",
+                "run %s: joining the crawl in progress, or resuming it (%d requests queued)",
                 self.prefix,
                 len(self.queue),
             )
@@ -251,7 +271,7 @@ class Leases:
                 self.crawler.stats.inc_value("gansunews/distributed/redis_data_lost")
                 logger.error("Redis lost this crawl's queue and seen set (restarted without its data?): work is lost")
             self.server.set(self.alive_key(self.me), 1, ex=max(1, round(self.seconds)))
-            self.server.sadd(f"{self.prefix}:workers", self.me)
+            self.server.sadd(self.workers_key, self.me)
             self.mend()
             self.push_counters()
             for worker in self.workers():
@@ -313,7 +333,7 @@ class Leases:
 
     def take_back(self, worker: str) -> None:
         returned = self.give_back_script(keys=[self.queue_key, self.leased_key(worker)])
-        self.server.srem(f"{self.prefix}:workers", worker)
+        self.server.srem(self.workers_key, worker)
         if returned:
             self.crawler.stats.inc_value("gansunews/distributed/taken_back", returned)
             logger.warning("process %s stopped beating: %d of its requests are back in the queue", worker, returned)
@@ -330,7 +350,7 @@ class Leases:
             return True
 
     def workers(self) -> list[str]:
-        return [worker.decode() for worker in self.server.smembers(f"{self.prefix}:workers")]
+        return [worker.decode() for worker in self.server.smembers(self.workers_key)]
 
     def closed(self, reason: str) -> None:
         """A process that stops gives back what it has not finished (a stop before the end, or a bug). One that
@@ -349,7 +369,7 @@ class Leases:
             return
         with contextlib.suppress(RedisError):  # else its alive key expires, and a peer drops it from the workers
             self.server.delete(self.alive_key(self.me))
-            self.server.srem(f"{self.prefix}:workers", self.me)
+            self.server.srem(self.workers_key, self.me)
         if returned:
             self.crawler.stats.set_value("gansunews/distributed/given_back", returned)
             logger.warning("%d leased requests not finished here are back in the shared queue", returned)

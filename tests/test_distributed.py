@@ -86,8 +86,8 @@ def test_the_same_run_name_crawls_again_once_its_crawl_finished(redis_url, repli
     second = run_crawl(replica.proxy_url, tmp_path / "second", f"since={SINCE}", env=env)
     expected = site.expected_ids(date.fromisoformat(SINCE))
     assert sorted(first.ids) == sorted(second.ids) == sorted(expected), second.log[-2000:]
-    assert "gansunews/distributed/finished_run_cleared" not in first.stats
-    assert second.stat("distributed/finished_run_cleared") >= 3, "the queue, the seen set, the counters …"
+    assert "gansunews/distributed/previous_crawl_cleared" not in first.stats
+    assert second.stat("distributed/previous_crawl_cleared") >= 3, "the queue, the seen set, the counters …"
     assert second.stats["gansunews/quality"] == "ok"
     assert bystander.get(f"gansunews:{run}-other:requests") == b"kept"
 

@@ -122,6 +122,41 @@ def test_what_failed_while_redis_was_away_is_mended_once_it_is_back(tmp_path):
         server.stop()
 
 
+def test_a_process_begins_a_new_crawl_only_when_the_run_s_last_one_is_over(redis_url):
+    """Joined while a peer is alive; resumed while work is queued or leased; begun anew (the run's keys cleared) once
+    the last crawl finished, or stopped with no work left and nobody alive."""
+    run = uuid.uuid4().hex
+
+    def begin() -> LeasedQueue:
+        queue = process(redis_url, run)
+        queue.leases.begin()
+        return queue
+
+    def cleared(queue: LeasedQueue) -> int | None:
+        return queue.leases.crawler.stats.get_value("gansunews/distributed/previous_crawl_cleared")
+
+    first = begin()
+    assert first.leases.crawler.stats.get_value("gansunews/distributed/joined") is None
+    assert begin().leases.crawler.stats.get_value("gansunews/distributed/joined") == 1, "a peer is alive: joined"
+    first.push(scrapy.Request("https://gansu.gscn.com.cn/listing.shtml"))
+    first.pop()  # leased, and then the process is killed: it beats no more
+    time.sleep(1.3)
+    resumed = begin()
+    assert cleared(resumed) is None and resumed.server.hlen(first.leases.leased_key(first.leases.me)) == 1
+    resumed.leases.heartbeat()  # the killed one's lease is back in the queue ...
+    resumed.leases.finish(resumed.pop().meta["lease"])  # ... and done here
+    assert len(resumed) == 0 and leased_count(resumed) == 0
+    resumed.leases.closed("shutdown")  # no work left, but stopped, not finished
+    time.sleep(1.3)
+    stopped_with_nothing_left = begin()
+    assert cleared(stopped_with_nothing_left) >= 3
+    assert stopped_with_nothing_left.leases.crawler.stats.get_value("gansunews/distributed/joined") is None
+    stopped_with_nothing_left.push(scrapy.Request("https://gansu.gscn.com.cn/listing.shtml"))
+    stopped_with_nothing_left.leases.closed("finished")  # finished (as if its last request were done)
+    after_finished = begin()  # at once: the finished one may still be alive
+    assert cleared(after_finished) >= 3 and len(after_finished) == 0
+
+
 def test_redis_that_lost_the_crawl_s_data_is_a_logged_error_and_a_stat(redis_url):
     """Redis restarted without its data has no queue and no seen set: the crawl cannot know what it lost, but it says
     that it lost something (the verdict is then degraded)."""

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import functools
 import inspect
+import json
 import logging
 import os
 import socket
@@ -33,6 +34,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 from scrapy import signals
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Request
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
@@ -65,7 +67,8 @@ return 1
 # Begin this process's part in the run, in one step (processes starting together clear once): when the run's last crawl
 # is over, clear its keys first; then set the run's mark and say this process is alive. Over: marked finished (its
 # last processes may still be closing), or nothing queued, nothing leased and no process alive (a crawl stopped with
-# no work left). Else there is work to resume, or peers to join. KEYS walks the whole keyspace, once per process start.
+# no work left). Else there is work to resume, or peers to join, if this process's arguments are the crawl's. KEYS
+# walks the whole keyspace, once per process start.
 BEGIN = """
 local over = redis.call('EXISTS', KEYS[2]) == 1
 if not over then
@@ -86,9 +89,13 @@ if over then
   cleared = #keys
 end
 local new = redis.call('SET', KEYS[1], ARGV[1], 'NX')
-redis.call('SET', KEYS[5], 1, 'EX', ARGV[5])
-redis.call('SADD', KEYS[4], ARGV[1])
-return {new and 1 or 0, cleared}
+if new then redis.call('SET', KEYS[6], ARGV[6]) end
+local arguments = redis.call('GET', KEYS[6]) or ARGV[6]
+if arguments == ARGV[6] then
+  redis.call('SET', KEYS[5], 1, 'EX', ARGV[5])
+  redis.call('SADD', KEYS[4], ARGV[1])
+end
+return {new and 1 or 0, cleared, arguments}
 """
 
 # Put requests a process holds (the leases named, or all of them) back into the queue with their priorities, in one
@@ -123,6 +130,7 @@ class Leases:
         self.articles: dict[str, list[int]] = {}  # article id -> the leases that yielded it (two after a take-back)
         self.unfreed: set[int] = set()  # leases ended here while Redis was away: still in Redis, to be freed
         self.counted: dict[str, int] = {}  # this process's counters as last added to the crawl's sums
+        self.refused = False  # started with other arguments than the crawl in progress: closes at once
         self.beat = LoopingCall(self.heartbeat)
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
@@ -241,15 +249,37 @@ class Leases:
     def begin(self) -> None:
         """Before anything is queued: a new crawl when the run name is new or its last crawl is over (its keys are
         cleared: the same command tomorrow crawls again); else this process joins the crawl in progress, or resumes
-        one that was stopped with work left (`BEGIN`)."""
+        one that was stopped with work left (`BEGIN`), if it was started with the crawl's arguments: a peer that
+        walked with another `since` or other regions would leave the crawl neither one nor the other. It refuses
+        otherwise (CloseSpider `arguments_differ`: no request made, `scrapy crawl` exits with status 2)."""
         glob = "".join(f"\\{c}" if c in "*?[]\\" else c for c in self.prefix)  # a run name is not a pattern
-        new, cleared = self.begin_script(
-            keys=[self.run_key, self.finished_key, self.queue_key, self.workers_key, self.alive_key(self.me)],
-            args=[self.me, f"{glob}:*", f"{glob}:leased:*", self.alive_key(""), max(1, round(self.seconds))],
+        spider_args = getattr(self.crawler.spider, "args", None)
+        mine = json.dumps(spider_args.as_dict() if spider_args else {}, sort_keys=True)
+        new, cleared, crawls = self.begin_script(
+            keys=[
+                self.run_key,
+                self.finished_key,
+                self.queue_key,
+                self.workers_key,
+                self.alive_key(self.me),
+                f"{self.prefix}:arguments",
+            ],
+            args=[self.me, f"{glob}:*", f"{glob}:leased:*", self.alive_key(""), max(1, round(self.seconds)), mine],
         )
         if cleared:
             self.crawler.stats.set_value("gansunews/distributed/previous_crawl_cleared", cleared)
             logger.info("run %s: its last crawl is over; its %d keys are cleared", self.prefix, cleared)
+        if crawls.decode() != mine:
+            self.refused = True
+            self.crawler.stats.set_value("gansunews/distributed/arguments_differ", 1)
+            logger.error(
+                "run %s: its crawl in progress has the arguments %s, this process %s: not joining it (start it with "
+                "the same arguments, or under another GANSUNEWS_REDIS_RUN)",
+                self.prefix,
+                crawls.decode(),
+                mine,
+            )
+            raise CloseSpider("arguments_differ")
         if new:
             logger.info("run %s: a new crawl begins", self.prefix)
         else:
@@ -261,6 +291,8 @@ class Leases:
             )
 
     def opened(self) -> None:
+        if self.refused:
+            return
         self.heartbeat()
         self.beat.start(self.seconds / 3, now=False)
 
@@ -313,6 +345,8 @@ class Leases:
         marked final; then (`wait`: the crawl finished) it waits for the final counters of peers still alive, which
         close within seconds of it (no work is left), for `GANSUNEWS_REDIS_LEASE_SECONDS` at most
         (`distributed/peers_not_summed` counts those it did not wait for)."""
+        if self.refused:  # not part of the crawl: its counters are not the crawl's
+            return None
         try:
             self.push_counters()
             self.server.sadd(self.final_key, self.me)

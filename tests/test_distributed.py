@@ -92,6 +92,36 @@ def test_the_same_run_name_crawls_again_once_its_crawl_finished(redis_url, repli
     assert bystander.get(f"gansunews:{run}-other:requests") == b"kept"
 
 
+def test_a_process_with_other_arguments_does_not_join_the_crawl(redis_url, replica, site, tmp_path):
+    """A peer started with another `since` (a typo) would walk the shared crawl's channels to another cutoff: it
+    refuses to join, says why in one line, exits with status 2 and makes no request; the crawl goes on unharmed."""
+    env = {"REDIS_URL": redis_url, "GANSUNEWS_REDIS_RUN": uuid.uuid4().hex}
+    for story in site.stories.values():  # slow enough for the second to arrive while the first works
+        replica.delays[story.path] = 0.1
+    results = {}
+
+    def crawl(name: str, since: str, late: float) -> None:
+        time.sleep(late)
+        results[name] = run_crawl(replica.proxy_url, tmp_path / name, f"since={since}", env=env)
+
+    workers = [
+        threading.Thread(target=crawl, args=("crawl", SINCE, 0.0)),
+        threading.Thread(target=crawl, args=("typo", "2023-01-01", 3.0)),
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    replica.delays.clear()
+    crawl, typo = results["crawl"], results["typo"]
+    assert typo.returncode == 2 and not typo.ids, typo.log[-2000:]
+    assert typo.stats["finish_reason"] == "arguments_differ"
+    assert "downloader/request_count" not in typo.stats
+    assert '"since": "2023-01-01"' in typo.log and "not joining it" in typo.log
+    assert crawl.returncode == 0 and sorted(crawl.ids) == sorted(site.expected_ids(date.fromisoformat(SINCE)))
+    assert crawl.stats["gansunews/quality"] == "ok", crawl.stats.get("gansunews/quality/problems")
+
+
 @pytest.mark.parametrize(
     ("stop", "rerun"),
     [(signal.SIGKILL, False), (signal.SIGKILL, True), (signal.SIGTERM, False)],

@@ -1,6 +1,7 @@
 """`scrapy crawl`, checking first: an unknown or bad spider argument, a setting that does not parse, or a Redis
 (`REDIS_URL`) that does not answer, ends the run with one plain line naming it (in the log, and on stderr when the
-log goes to a file, as under scrapyd), exit status 2, and no request made."""
+log goes to a file, as under scrapyd), exit status 2, and no request made. So does a distributed process whose
+arguments are not those of the crawl in progress it would join (found as the crawl opens: `Leases.begin`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from gansunews.distributed import check_reachable
 
 logger = logging.getLogger("gansunews")
 
+REFUSED = frozenset({"arguments_differ"})  # finish reasons of a crawl that refused to start: no request was made
+
 
 class Command(ScrapyCrawl):
     def run(self, args, opts) -> None:
@@ -28,6 +31,12 @@ class Command(ScrapyCrawl):
                 self.exitcode = 2
                 return
         super().run(args, opts)
+        if self.crawler.stats.get_value("finish_reason") in REFUSED:
+            self.exitcode = 2
+
+    def _create_crawler(self, spider_name: str):
+        self.crawler = super()._create_crawler(spider_name)
+        return self.crawler
 
     def check(self, spider_name: str, arguments: dict[str, str]) -> None:
         spider = self.crawler_process.spider_loader.load(spider_name)

@@ -54,6 +54,24 @@ def test_a_bad_setting_from_the_environment_is_named_before_any_request(replica)
     assert "Traceback" not in done.stderr and len(replica.requests) == before
 
 
+def test_scrapy_s_jobdir_is_refused_before_any_request(replica, tmp_path):
+    """Paused with SIGTERM and resumed through JOBDIR, a crawl lost 21 of 146 articles (its disk queue held walks the
+    resumed process did not know), and once finished the next crawl found every page seen: the crawl resumes by
+    itself (MongoDB, or Redis), and says so."""
+    before = len(replica.requests)
+    done = subprocess.run(
+        crawl_command("-s", f"JOBDIR={tmp_path}"),
+        cwd=PROJECT,
+        env=replica.crawl_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    errors = [line for line in done.stderr.splitlines() if " ERROR: " in line]
+    assert done.returncode == 2 and len(errors) == 1 and "JOBDIR: not used by this crawler" in errors[0], done.stderr
+    assert len(replica.requests) == before and not any(tmp_path.iterdir())
+
+
 def test_a_redis_that_does_not_answer_is_named_before_any_request(replica):
     """A distributed crawl cannot start without its queue (once started, it waits for Redis instead)."""
     before = len(replica.requests)

@@ -44,6 +44,15 @@ from gansunews.distributed import key_prefix
 
 logger = logging.getLogger(__name__)
 
+# Settings that change what a crawl covers: its processes must agree on them, as on the spider's arguments.
+SHARED_SETTINGS = (
+    "GANSUNEWS_SEEDS",
+    "GANSUNEWS_SCOPE",
+    "GANSUNEWS_DISCOVERY_DEPTH",
+    "GANSUNEWS_MAX_EMPTY_PAGES",
+    "GANSUNEWS_WATERMARK_GRACE_DAYS",
+)
+
 CURRENT: ContextVar[int | None] = ContextVar("lease", default=None)  # the lease of the callback running now
 
 # Pop the most urgent request and lease it, in one step: a process killed between the two would lose it.
@@ -249,12 +258,11 @@ class Leases:
     def begin(self) -> None:
         """Before anything is queued: a new crawl when the run name is new or its last crawl is over (its keys are
         cleared: the same command tomorrow crawls again); else this process joins the crawl in progress, or resumes
-        one that was stopped with work left (`BEGIN`), if it was started with the crawl's arguments: a peer that
-        walked with another `since` or other regions would leave the crawl neither one nor the other. It refuses
-        otherwise (CloseSpider `arguments_differ`: no request made, `scrapy crawl` exits with status 2)."""
+        one that was stopped with work left (`BEGIN`), if it agrees with the crawl's terms (`crawl_terms`): a peer
+        that walked with another `since`, other regions or other seeds would leave the crawl neither one nor the
+        other. It refuses otherwise (CloseSpider `arguments_differ`: no request made, `scrapy crawl` exits 2)."""
         glob = "".join(f"\\{c}" if c in "*?[]\\" else c for c in self.prefix)  # a run name is not a pattern
-        spider_args = getattr(self.crawler.spider, "args", None)
-        mine = json.dumps(spider_args.as_dict() if spider_args else {}, sort_keys=True)
+        mine = json.dumps(self.crawl_terms(), sort_keys=True, ensure_ascii=False)
         new, cleared, crawls = self.begin_script(
             keys=[
                 self.run_key,
@@ -289,6 +297,16 @@ class Leases:
                 self.prefix,
                 len(self.queue),
             )
+
+    def crawl_terms(self) -> dict[str, Any]:
+        """What every process of one crawl must agree on: the spider's arguments, and the settings that say what the
+        crawl covers."""
+        spider_args = getattr(self.crawler.spider, "args", None)
+        settings = self.crawler.settings
+        return {
+            "arguments": spider_args.as_dict() if spider_args else {},
+            "settings": {name: settings.get(name) for name in SHARED_SETTINGS},
+        }
 
     def opened(self) -> None:
         if self.refused:

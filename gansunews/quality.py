@@ -99,12 +99,6 @@ def quality_verdict(
         )
     if get("gansunews/distributed/redis_data_lost", 0):
         problems.append("Redis lost the crawl's queue (restarted without its data): requests in it were never made")
-    late_listings = get("gansunews/listing/after_release", 0)
-    if late_listings and get("gansunews/distributed/without_store", 0):
-        notes.append(
-            f"{late_listings} listings came after their article's line was written: a channel new to it is not on the"
-            " line (a distributed crawl without MongoDB)"
-        )
     redis_errors = get("gansunews/distributed/redis_errors", 0)
     if redis_errors:
         notes.append(f"Redis failed {redis_errors} commands: the crawl waited and mended them")

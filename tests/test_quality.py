@@ -94,14 +94,6 @@ def test_redis_failures_mended_are_a_note_requests_not_given_back_or_lost_a_prob
     assert state == "degraded" and problems[0].startswith("Redis lost the crawl's queue")
 
 
-def test_listings_after_their_line_are_a_note_in_a_distributed_crawl_without_mongodb():
-    """One process with a feed holds an article until every walk listed past it, so a late listing repeats a channel
-    the line has; a distributed crawl cannot hold it (its peers walk the other channels)."""
-    assert verdict(listing__after_release=10)[2] == []
-    state, _, notes = verdict(listing__after_release=10, distributed__without_store=2)
-    assert state == "ok" and notes[0].startswith("10 listings came after their article's line was written")
-
-
 def test_thresholds_are_settings():
     from scrapy.settings import Settings
 

@@ -150,13 +150,6 @@ class PortalSpider(scrapy.Spider):
     # ------------------------------------------------------------------------------ discovery
 
     async def start(self):
-        if self.distributed and self.store is None:
-            self.count("distributed/without_store")
-            logger.warning(
-                "a distributed crawl without MongoDB (MONGO_URI): each process writes an article's feed line with the "
-                "channels known when it is read; a channel that lists it later is counted (listing/after_release), "
-                "not added (MongoDB merges them)"
-            )
         if self.store is not None and not self.args.full:
             try:
                 self.walks.states = await self.store.run(self.store.channel_states)

@@ -25,11 +25,27 @@ from tests.services import RedisServer
 SINCE = "2024-01-01"
 
 
+def shared(redis_url: str, mongo_uri: str, database: str, **more: str) -> dict[str, str]:
+    """The environment of one distributed crawl's processes: a new run in Redis, storing into one MongoDB database."""
+    return {
+        "REDIS_URL": redis_url,
+        "GANSUNEWS_REDIS_RUN": uuid.uuid4().hex,
+        "MONGO_URI": mongo_uri,
+        "MONGO_DATABASE": database,
+        **more,
+    }
+
+
+def stored_ids(database) -> set[str]:
+    return {doc["_id"] for doc in database.articles.find({}, {"_id": 1})}
+
+
 @pytest.mark.parametrize("late", [0.0, 5.0], ids=["together", "second_joins_5s_late"])
-def test_two_processes_split_one_crawl(redis_url, replica, site, tmp_path, late):
+def test_two_processes_split_one_crawl(redis_url, mongo_uri, mongo_db, replica, site, tmp_path, late):
     """Article requests go to the shared queue as listings are read, so a process joining late finds work there
-    (before streaming, one joining 2 s late made no request, and one joining 5 s late left 88 articles unfetched)."""
-    env = {"REDIS_URL": redis_url, "GANSUNEWS_REDIS_RUN": uuid.uuid4().hex}
+    (before streaming, one joining 2 s late made no request, and one joining 5 s late left 88 articles unfetched).
+    Each process also writes a feed of what it emitted: no article is in both."""
+    env = shared(redis_url, mongo_uri, mongo_db.name)
     for story in site.stories.values():  # slow enough for both processes to take part
         replica.delays[story.path] = 0.1 if not late else 0.3
     results = [None, None]
@@ -50,7 +66,7 @@ def test_two_processes_split_one_crawl(redis_url, replica, site, tmp_path, late)
     assert first.returncode == 0 and second.returncode == 0, (first.log[-2000:], second.log[-2000:])
     both = first.ids + second.ids
     assert len(both) == len(set(both)), "an article was emitted by both processes"
-    assert set(both) == site.expected_ids(date.fromisoformat(SINCE))
+    assert set(both) == stored_ids(mongo_db) == site.expected_ids(date.fromisoformat(SINCE))
     assert first.ids and second.ids, "one process did all the work: the crawl was not shared"
     assert "gansunews.leases.LeasedScheduler" in first.log
     for result in results:  # every lease finished: nothing given back at the close
@@ -59,43 +75,49 @@ def test_two_processes_split_one_crawl(redis_url, replica, site, tmp_path, late)
         assert result.stats["gansunews/quality"] == "ok", result.stats.get("gansunews/quality/problems")
 
 
-def test_walks_through_the_shared_queue_lose_no_page(redis_url, tmp_path):
+def test_walks_through_the_shared_queue_lose_no_page(redis_url, mongo_uri, mongo_db, tmp_path):
     """A walk's state travels with its requests through Redis (a copy per request). With several pages of a walk in
     flight, each carried a stale copy and the walk ended early: 48 of 1,596 articles were never fetched. Walks are
     one page at a time when distributed; a replica with deep channels shows it."""
     site = Site(seed=7, scale=4)
     server = ReplicaServer(site).start()
     try:
-        env = {"REDIS_URL": redis_url, "GANSUNEWS_REDIS_RUN": uuid.uuid4().hex}
+        env = shared(redis_url, mongo_uri, mongo_db.name)
         result = run_crawl(server.proxy_url, tmp_path, f"since={SINCE}", env=env)
     finally:
         server.stop()
     assert result.returncode == 0, result.log[-2000:]
-    assert sorted(result.ids) == sorted(site.expected_ids(date.fromisoformat(SINCE)))
+    assert sorted(result.ids) == sorted(stored_ids(mongo_db)) == sorted(site.expected_ids(date.fromisoformat(SINCE)))
     assert "gansunews/distributed/given_back" not in result.stats
 
 
-def test_the_same_run_name_crawls_again_once_its_crawl_finished(redis_url, replica, site, tmp_path):
+def test_the_same_run_name_crawls_again_once_its_crawl_finished(
+    redis_url, mongo_uri, mongo_db, replica, site, tmp_path
+):
     """The default run name every night: a finished crawl's queue and seen set are cleared by the next crawl of the
-    name. Before, the second crawl found every page seen, made no request, stored nothing and said ok."""
+    name (here a full one: every article fetched again). Before, the second crawl found every page seen, made no
+    request, stored nothing and said ok."""
     run = uuid.uuid4().hex
-    env = {"REDIS_URL": redis_url, "GANSUNEWS_REDIS_RUN": f"{run}*"}  # a glob character in the name
+    env = shared(redis_url, mongo_uri, mongo_db.name, GANSUNEWS_REDIS_RUN=f"{run}*")  # a glob character in the name
     bystander = redis.Redis.from_url(redis_url)
     bystander.set(f"gansunews:{run}-other:requests", "kept")  # another run's keys, which `{run}*` would match
-    first = run_crawl(replica.proxy_url, tmp_path / "first", f"since={SINCE}", env=env)
-    second = run_crawl(replica.proxy_url, tmp_path / "second", f"since={SINCE}", env=env)
+    first = run_crawl(replica.proxy_url, tmp_path / "first", f"since={SINCE}", "full=1", env=env)
+    second = run_crawl(replica.proxy_url, tmp_path / "second", f"since={SINCE}", "full=1", env=env)
     expected = site.expected_ids(date.fromisoformat(SINCE))
     assert sorted(first.ids) == sorted(second.ids) == sorted(expected), second.log[-2000:]
+    assert stored_ids(mongo_db) == expected
     assert "gansunews/distributed/previous_crawl_cleared" not in first.stats
     assert second.stat("distributed/previous_crawl_cleared") >= 3, "the queue, the seen set, the counters …"
     assert second.stats["gansunews/quality"] == "ok"
     assert bystander.get(f"gansunews:{run}-other:requests") == b"kept"
 
 
-def test_a_process_with_other_arguments_does_not_join_the_crawl(redis_url, replica, site, tmp_path):
+def test_a_process_with_other_arguments_does_not_join_the_crawl(
+    redis_url, mongo_uri, mongo_db, replica, site, tmp_path
+):
     """A peer started with another `since` (a typo) would walk the shared crawl's channels to another cutoff: it
     refuses to join, says why in one line, exits with status 2 and makes no request; the crawl goes on unharmed."""
-    env = {"REDIS_URL": redis_url, "GANSUNEWS_REDIS_RUN": uuid.uuid4().hex}
+    env = shared(redis_url, mongo_uri, mongo_db.name)
     for story in site.stories.values():  # slow enough for the second to arrive while the first works
         replica.delays[story.path] = 0.1
     results = {}
@@ -118,7 +140,8 @@ def test_a_process_with_other_arguments_does_not_join_the_crawl(redis_url, repli
     assert typo.stats["finish_reason"] == "arguments_differ"
     assert "downloader/request_count" not in typo.stats
     assert '"since": "2023-01-01"' in typo.log and "not joining it" in typo.log
-    assert crawl.returncode == 0 and sorted(crawl.ids) == sorted(site.expected_ids(date.fromisoformat(SINCE)))
+    expected = site.expected_ids(date.fromisoformat(SINCE))
+    assert crawl.returncode == 0 and sorted(crawl.ids) == sorted(expected) and stored_ids(mongo_db) == expected
     assert crawl.stats["gansunews/quality"] == "ok", crawl.stats.get("gansunews/quality/problems")
 
 
@@ -279,7 +302,7 @@ def test_a_process_waits_for_mongodb_to_come_back_then_finishes_with_every_artic
 
 
 @pytest.mark.parametrize("outage", ["restarted", "hung"])
-def test_redis_away_mid_crawl_loses_nothing(replica, site, tmp_path, outage):
+def test_redis_away_mid_crawl_loses_nothing(mongo_uri, mongo_db, replica, site, tmp_path, outage):
     """Redis restarted (its data kept in its append-only file) for 12 s mid-crawl: longer than the client retries a
     refused connection, so commands fail throughout the flow (taking, queueing, freeing, the heartbeat). Or hung for
     12 s: commands time out and are tried again, and one that ran although its answer was lost (a request taken
@@ -288,8 +311,8 @@ def test_redis_away_mid_crawl_loses_nothing(replica, site, tmp_path, outage):
     never ended."""
     (tmp_path / "redis").mkdir()
     server = RedisServer(data=tmp_path / "redis").start()
-    run = uuid.uuid4().hex
-    env = {"REDIS_URL": server.url, "GANSUNEWS_REDIS_RUN": run}
+    env = shared(server.url, mongo_uri, mongo_db.name)
+    run = env["GANSUNEWS_REDIS_RUN"]
     for story in site.stories.values():
         replica.delays[story.path] = 0.05
     results: list = []
@@ -322,7 +345,7 @@ def test_redis_away_mid_crawl_loses_nothing(replica, site, tmp_path, outage):
     if outage == "restarted":
         assert result.stat("distributed/redis_errors") >= 1, "no command failed: the test proves nothing"
     assert len(result.ids) == len(set(result.ids)), "an article emitted twice"
-    assert set(result.ids) == site.expected_ids(date.fromisoformat(SINCE))
+    assert set(result.ids) == stored_ids(mongo_db) == site.expected_ids(date.fromisoformat(SINCE))
     assert "gansunews/distributed/given_back" not in result.stats
 
 

@@ -1,7 +1,8 @@
-"""`scrapy crawl`, checking first: an unknown or bad spider argument, a setting that does not parse, or a Redis
-(`REDIS_URL`) that does not answer, ends the run with one plain line naming it (in the log, and on stderr when the
-log goes to a file, as under scrapyd), exit status 2, and no request made. So does a distributed process whose
-arguments are not those of the crawl in progress it would join (found as the crawl opens: `Leases.begin`)."""
+"""`scrapy crawl`, checking first: an unknown or bad spider argument, a setting that does not parse, or a
+distributed crawl (`REDIS_URL`) whose Redis does not answer or that has no MongoDB (`MONGO_URI`), ends the run with
+one plain line naming it (in the log, and on stderr when the log goes to a file, as under scrapyd), exit status 2,
+and no request made. So does a distributed process whose arguments are not those of the crawl in progress it would
+join (found as the crawl opens: `Leases.begin`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 
 from gansunews.args import ArgumentError
 from gansunews.config import SettingsError, check
-from gansunews.distributed import check_reachable
+from gansunews.distributed import check_distributed
 
 logger = logging.getLogger("gansunews")
 
@@ -43,4 +44,4 @@ class Command(ScrapyCrawl):
         if hasattr(spider, "check_arguments"):
             spider.check_arguments(arguments)
         check(self.settings)  # the environment is in them already: the add-on acted when the process was built
-        check_reachable(self.settings)
+        check_distributed(self.settings)

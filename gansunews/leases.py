@@ -44,8 +44,10 @@ from gansunews.distributed import key_prefix
 
 logger = logging.getLogger(__name__)
 
-# Settings that change what a crawl covers: its processes must agree on them, as on the spider's arguments.
+# Settings that change what a crawl covers, or where it is stored: its processes must agree on them, as on the
+# spider's arguments (MongoDB's address may be named differently on each machine; its database may not).
 SHARED_SETTINGS = (
+    "MONGO_DATABASE",
     "GANSUNEWS_SEEDS",
     "GANSUNEWS_SCOPE",
     "GANSUNEWS_DISCOVERY_DEPTH",

@@ -112,34 +112,44 @@ def test_the_same_run_name_crawls_again_once_its_crawl_finished(
     assert bystander.get(f"gansunews:{run}-other:requests") == b"kept"
 
 
-def test_a_process_with_other_arguments_does_not_join_the_crawl(
-    redis_url, mongo_uri, mongo_db, replica, site, tmp_path
+@pytest.mark.parametrize(
+    ("argument", "setting", "named"),
+    [
+        ("since=2023-01-01", {}, '"since": "2023-01-01"'),
+        (f"since={SINCE}", {"MONGO_DATABASE": "elsewhere"}, "elsewhere"),
+    ],
+    ids=["since_mistyped", "another_database"],
+)
+def test_a_process_with_other_terms_does_not_join_the_crawl(
+    redis_url, mongo_uri, mongo_db, replica, site, tmp_path, argument, setting, named
 ):
-    """A peer started with another `since` (a typo) would walk the shared crawl's channels to another cutoff: it
-    refuses to join, says why in one line, exits with status 2 and makes no request; the crawl goes on unharmed."""
+    """A peer started with another `since` (a typo) would walk the shared crawl's channels to another cutoff, one
+    with another database would split the archive: it refuses to join, says why in one line, exits with status 2
+    and makes no request; the crawl goes on unharmed."""
     env = shared(redis_url, mongo_uri, mongo_db.name)
     for story in site.stories.values():  # slow enough for the second to arrive while the first works
         replica.delays[story.path] = 0.1
     results = {}
 
-    def crawl(name: str, since: str, late: float) -> None:
+    def crawl(name: str, argument: str, late: float, **setting: str) -> None:
         time.sleep(late)
-        results[name] = run_crawl(replica.proxy_url, tmp_path / name, f"since={since}", env=env)
+        results[name] = run_crawl(replica.proxy_url, tmp_path / name, argument, env={**env, **setting})
 
     workers = [
-        threading.Thread(target=crawl, args=("crawl", SINCE, 0.0)),
-        threading.Thread(target=crawl, args=("typo", "2023-01-01", 3.0)),
+        threading.Thread(target=crawl, args=("crawl", f"since={SINCE}", 0.0)),
+        threading.Thread(target=crawl, args=("other", argument, 3.0), kwargs=setting),
     ]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
     replica.delays.clear()
-    crawl, typo = results["crawl"], results["typo"]
-    assert typo.returncode == 2 and not typo.ids, typo.log[-2000:]
-    assert typo.stats["finish_reason"] == "arguments_differ"
-    assert "downloader/request_count" not in typo.stats
-    assert '"since": "2023-01-01"' in typo.log and "not joining it" in typo.log
+    mongo_db.client.drop_database("elsewhere")  # its crawl record: refused, with its reason
+    crawl, other = results["crawl"], results["other"]
+    assert other.returncode == 2 and not other.ids, other.log[-2000:]
+    assert other.stats["finish_reason"] == "arguments_differ"
+    assert "downloader/request_count" not in other.stats
+    assert named in other.log and "not joining it" in other.log
     expected = site.expected_ids(date.fromisoformat(SINCE))
     assert crawl.returncode == 0 and sorted(crawl.ids) == sorted(expected) and stored_ids(mongo_db) == expected
     assert crawl.stats["gansunews/quality"] == "ok", crawl.stats.get("gansunews/quality/problems")

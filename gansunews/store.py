@@ -423,7 +423,9 @@ class Store:
         self.db.crawls.update_one({"_id": crawl_id}, {"$set": {"progress": progress}})
 
     def previous_crawl(self, spider: str, before: str) -> dict[str, Any] | None:
-        found = self.db.crawls.find({"spider": spider, "started_at": {"$lt": before}, "finished_at": {"$ne": None}})
+        """The last crawl that finished (the verdict's baseline): a stopped one, or a process refused by a
+        distributed crawl, read less than the site holds, and would hide a fall."""
+        found = self.db.crawls.find({"spider": spider, "started_at": {"$lt": before}, "finish_reason": "finished"})
         return max(found, key=lambda doc: doc["started_at"], default=None)
 
     def save_failures(self, docs: list[dict[str, Any]]) -> None:

@@ -465,6 +465,21 @@ def test_copies_still_on_their_way_point_at_their_late_original_when_written(mon
     assert store.repointed == {"013000050": "013000001"}  # written already: kept in case a re-read writes it again
 
 
+def test_the_verdict_s_baseline_is_the_last_crawl_that_finished(mongo_db, mongo_uri):
+    from gansunews.store import MongoConfig, Store
+
+    store = Store(MongoConfig(uri=mongo_uri, database=mongo_db.name))
+    for day, reason in (("01", "finished"), ("02", "shutdown"), ("03", "arguments_differ"), ("05", "finished")):
+        store.finish_crawl(f"c{day}", {"spider": "gscn", "started_at": f"2026-12-{day}", "finish_reason": reason})
+    mongo_db.crawls.insert_one({"_id": "running", "spider": "gscn", "started_at": "2026-12-04"})
+    try:
+        assert store.previous_crawl("gscn", "2026-12-05")["_id"] == "c01"
+        assert store.previous_crawl("gscn", "2026-12-06")["_id"] == "c05"
+        assert store.previous_crawl("gscn", "2026-12-01") is None
+    finally:
+        store.close()
+
+
 def test_a_walk_saved_again_before_the_writer_gets_to_it_is_written_once_with_its_latest_progress(mongo_db, mongo_uri):
     import asyncio
     import threading

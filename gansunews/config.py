@@ -27,14 +27,6 @@ OTHER_NAMES = ("MONGO_URI", "MONGO_DATABASE", "REDIS_URL")
 # in one pass when the delay is 0 (each becomes a task, counted as transferring only once it runs), so the slot's
 # concurrency is not enforced. With any delay it starts one per pass. 1 ms costs nothing at this site's pace.
 CONCURRENCY_GUARD = 0.001
-# Scrapy's pause and resume keeps the queue on disk, and with it requests that carry walks (their ledgers, their
-# articles still to settle) that the resumed process no longer knows: paused with SIGTERM and resumed, a crawl of the
-# test replica lost 21 of 146 articles, and after a finished crawl the next one found every page seen.
-JOBDIR_REFUSED = (
-    "JOBDIR: not used by this crawler. A stopped crawl resumes by itself: from MongoDB (MONGO_URI: each walk's "
-    "progress and the stored articles), or, distributed, from its Redis queue (REDIS_URL); Scrapy's disk queue would "
-    "lose articles. Run the same command again without JOBDIR"
-)
 
 
 class SettingsError(ValueError):
@@ -74,8 +66,6 @@ def check(settings: BaseSettings) -> None:
         Thresholds.from_settings(settings)
     except (TypeError, ValueError) as error:
         raise SettingsError(str(error)) from None
-    if settings.get("JOBDIR"):
-        raise SettingsError(JOBDIR_REFUSED)
 
 
 def user_agent(contact: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from datetime import date
 
 import pytest
 from scrapy.settings import Settings
@@ -17,6 +18,7 @@ from tests.replica.site import Site
 from tests.test_mongo import crawl_into
 
 README = (PROJECT / "README.md").read_text(encoding="utf-8")
+SINCE = "2024-01-01"
 
 
 # --- arguments ---------------------------------------------------------------------------------------------------
@@ -54,22 +56,15 @@ def test_a_bad_setting_from_the_environment_is_named_before_any_request(replica)
     assert "Traceback" not in done.stderr and len(replica.requests) == before
 
 
-def test_scrapy_s_jobdir_is_refused_before_any_request(replica, tmp_path):
-    """Paused with SIGTERM and resumed through JOBDIR, a crawl lost 21 of 146 articles (its disk queue held walks the
-    resumed process did not know), and once finished the next crawl found every page seen: the crawl resumes by
-    itself (MongoDB, or Redis), and says so."""
-    before = len(replica.requests)
-    done = subprocess.run(
-        crawl_command("-s", f"JOBDIR={tmp_path}"),
-        cwd=PROJECT,
-        env=replica.crawl_environment(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    errors = [line for line in done.stderr.splitlines() if " ERROR: " in line]
-    assert done.returncode == 2 and len(errors) == 1 and "JOBDIR: not used by this crawler" in errors[0], done.stderr
-    assert len(replica.requests) == before and not any(tmp_path.iterdir())
+def test_scrapy_s_jobdir_is_dropped_with_a_warning(replica, site, tmp_path):
+    """Paused with SIGTERM and resumed through JOBDIR, a crawl lost 21 of 146 articles (its disk queue held copies of
+    walks the resumed process did not know), and once finished the next crawl found every page seen. scrapyd sets a
+    JOBDIR per job when its `jobs_dir` is set: the crawl drops it, says so, and resumes by itself."""
+    jobdir = tmp_path / "job"
+    result = run_crawl(replica.proxy_url, tmp_path / "crawl", f"since={SINCE}", settings={"JOBDIR": jobdir})
+    assert result.returncode == 0 and f"JOBDIR={jobdir} ignored" in result.log
+    assert sorted(result.ids) == sorted(site.expected_ids(date.fromisoformat(SINCE)))
+    assert not jobdir.exists()
 
 
 def test_a_redis_that_does_not_answer_is_named_before_any_request(replica):

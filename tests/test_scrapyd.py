@@ -85,6 +85,7 @@ def scrapyd(tmp_path_factory, replica, mongo_server):
             "poll_interval": "0.5",
             **{
                 name: str(home / name.removesuffix("_dir"))
+                # a jobs_dir of the operator's own too: scrapyd then passes a JOBDIR, which the crawl drops
                 for name in ("eggs_dir", "dbs_dir", "logs_dir", "items_dir", "jobs_dir")
             },
         }
@@ -146,6 +147,7 @@ def test_deployed_job_crawls_the_replica_with_its_job_id(scrapyd, egg, site):
     assert {i["crawl"]["job_id"] for i in items} == {job}
     record = MongoClient(uri).scrapyd_test.crawls.find_one({"job_id": job})
     assert record and record["finish_reason"] == "finished"
+    assert "ignored: a stopped crawl resumes by itself" in log and not (home / "jobs").exists()
 
 
 def test_schedule_command_uses_the_scrapyd_api(scrapyd, egg):

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Request
@@ -142,6 +142,7 @@ class Leases:
         self.unfreed: set[int] = set()  # leases ended here while Redis was away: still in Redis, to be freed
         self.counted: dict[str, int] = {}  # this process's counters as last added to the crawl's sums
         self.refused = False  # started with other arguments than the crawl in progress: closes at once
+        self.evicted_before: int | None = None  # Redis' count of evicted keys when this process began
         self.beat = LoopingCall(self.heartbeat)
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
@@ -290,6 +291,7 @@ class Leases:
                 mine,
             )
             raise CloseSpider("arguments_differ")
+        self.watch_evictions()
         if new:
             logger.info("run %s: a new crawl begins", self.prefix)
         else:
@@ -310,6 +312,42 @@ class Leases:
             "settings": {name: settings.get(name) for name in SHARED_SETTINGS},
         }
 
+    def evicted_keys(self) -> int | None:
+        """Redis' count of keys it evicted; None when INFO is refused (an ACL): evictions are not watched then."""
+        try:
+            return int(self.server.info("stats").get("evicted_keys", 0))
+        except ResponseError:
+            return None
+
+    def watch_evictions(self) -> None:
+        """A Redis that may evict keys without a TTL (a memory limit with an `allkeys-*` policy) may drop this crawl's
+        queue or seen set without a word: warned at the start, and keys evicted while the crawl runs are a problem
+        in its verdict (`note_evictions`). CONFIG may be refused (a managed Redis): the count is watched anyway."""
+        self.evicted_before = self.evicted_keys()
+        try:
+            config = {_text(k): _text(v) for k, v in self.server.config_get("maxmemory*").items()}
+        except ResponseError:  # CONFIG refused
+            return
+        policy, limit = config.get("maxmemory-policy", ""), int(config.get("maxmemory", "0") or 0)
+        if limit and policy.startswith("allkeys"):
+            self.crawler.stats.set_value("gansunews/distributed/redis_may_evict", 1)
+            logger.warning(
+                "Redis may evict this crawl's keys (maxmemory %d with maxmemory-policy %s): set it to noeviction, or "
+                "give it memory enough; keys evicted while the crawl runs make its verdict degraded",
+                limit,
+                policy,
+            )
+
+    def note_evictions(self) -> None:
+        now = self.evicted_keys()
+        if now is None or self.evicted_before is None:
+            return
+        evicted = now - self.evicted_before
+        if evicted > 0:
+            if not self.crawler.stats.get_value("gansunews/distributed/redis_evicted_keys"):
+                logger.error("Redis evicted %d keys while this crawl ran: some may have been its own", evicted)
+            self.crawler.stats.set_value("gansunews/distributed/redis_evicted_keys", evicted)
+
     def opened(self) -> None:
         if self.refused:
             return
@@ -325,6 +363,7 @@ class Leases:
             self.server.set(self.alive_key(self.me), 1, ex=max(1, round(self.seconds)))
             self.server.sadd(self.workers_key, self.me)
             self.mend()
+            self.note_evictions()
             self.push_counters()
             for worker in self.workers():
                 if worker != self.me and not self.server.exists(self.alive_key(worker)):
@@ -368,6 +407,7 @@ class Leases:
         if self.refused:  # not part of the crawl: its counters are not the crawl's
             return None
         try:
+            self.note_evictions()
             self.push_counters()
             self.server.sadd(self.final_key, self.me)
             deadline = time.monotonic() + (self.seconds if wait else 0)
@@ -569,6 +609,10 @@ def leased(callback: Callable) -> Callable:
                 yield leases.child(lease, output)
 
     return wrapper
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 @contextlib.contextmanager

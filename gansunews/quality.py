@@ -99,6 +99,11 @@ def quality_verdict(
         )
     if get("gansunews/distributed/redis_data_lost", 0):
         problems.append("Redis lost the crawl's queue (restarted without its data): requests in it were never made")
+    if get("gansunews/distributed/redis_evicted_keys", 0):
+        problems.append(
+            f"Redis evicted {get('gansunews/distributed/redis_evicted_keys')} keys while the crawl ran (a memory limit"
+            " with an allkeys policy): its queue or seen set may have lost some"
+        )
     redis_errors = get("gansunews/distributed/redis_errors", 0)
     if redis_errors:
         notes.append(f"Redis failed {redis_errors} commands: the crawl waited and mended them")

@@ -81,9 +81,10 @@ class RedisServer:
     """Debian's redis-server on a free loopback port: nothing persisted, or (`data`) every write appended to a file
     in that directory, so that a stop and a start on the same port keep the data (a restart)."""
 
-    def __init__(self, data: Path | None = None) -> None:
+    def __init__(self, data: Path | None = None, *options: str) -> None:
         self.port = free_port()
         self.data = data
+        self.options = list(options)  # more redis-server options (`--maxmemory 2mb` …)
         self.process: subprocess.Popen | None = None
 
     @property
@@ -96,7 +97,17 @@ class RedisServer:
             raise FileNotFoundError("redis-server")
         kept = ["--dir", str(self.data), "--appendonly", "yes", "--appendfsync", "always"] if self.data else []
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *(kept or ["--appendonly", "no"])],
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                *(kept or ["--appendonly", "no"]),
+                *self.options,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -157,6 +157,28 @@ def test_a_process_begins_a_new_crawl_only_when_the_run_s_last_one_is_over(redis
     assert cleared(after_finished) >= 3 and len(after_finished) == 0
 
 
+def test_a_redis_that_may_evict_is_a_warning_and_keys_evicted_meanwhile_a_problem(redis_url):
+    """Redis with a memory limit and an allkeys policy may evict the queue or the seen set without a word."""
+    quiet = process(redis_url, uuid.uuid4().hex)  # the default: no limit, nothing evicted
+    quiet.leases.begin()
+    quiet.leases.heartbeat()
+    assert not any("evict" in key for key in quiet.leases.crawler.stats.get_stats())
+    server = RedisServer(None, "--maxmemory", "2mb", "--maxmemory-policy", "allkeys-lru").start()
+    try:
+        queue = process(server.url, uuid.uuid4().hex)
+        queue.leases.begin()
+        stats = queue.leases.crawler.stats
+        assert stats.get_value("gansunews/distributed/redis_may_evict") == 1
+        queue.leases.heartbeat()
+        assert stats.get_value("gansunews/distributed/redis_evicted_keys") is None
+        for number in range(400):  # another user of the same Redis, filling it
+            queue.server.set(f"other:{number}", b"x" * 10_000)
+        queue.leases.heartbeat()
+        assert stats.get_value("gansunews/distributed/redis_evicted_keys") > 0
+    finally:
+        server.stop()
+
+
 def test_redis_that_lost_the_crawl_s_data_is_a_logged_error_and_a_stat(redis_url):
     """Redis restarted without its data has no queue and no seen set: the crawl cannot know what it lost, but it says
     that it lost something (the verdict is then degraded)."""

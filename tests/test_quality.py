@@ -92,6 +92,8 @@ def test_redis_failures_mended_are_a_note_requests_not_given_back_or_lost_a_prob
     assert state == "degraded" and problems[0].startswith("2 leased requests not given back")
     state, problems, _ = verdict(distributed__redis_data_lost=1)
     assert state == "degraded" and problems[0].startswith("Redis lost the crawl's queue")
+    state, problems, _ = verdict(distributed__redis_evicted_keys=12)
+    assert state == "degraded" and problems[0].startswith("Redis evicted 12 keys while the crawl ran")
 
 
 def test_thresholds_are_settings():

@@ -41,12 +41,20 @@ class FerretDB:
     def uri(self) -> str:
         return f"mongodb://127.0.0.1:{self.port}/"
 
+    @property
+    def log(self) -> Path:
+        return Path(self.data.name) / "ferretdb.log"
+
     def start(self, timeout: float = 30.0) -> FerretDB:
-        self.process = subprocess.Popen(
-            [self.binary, "-listen-addr", f"127.0.0.1:{self.port}", "-data-dir", f"{self.data.name}/data"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        # Its log goes to a file: a pipe nobody reads fills up (64 KB: a warning for every client that closes, since
+        # FerretDB v1 has no endSessions), and FerretDB then blocks on its next log line, answering nothing. That hung
+        # the whole test run on 2026-12-03, in a teardown's MongoClient.close.
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [self.binary, "-listen-addr", f"127.0.0.1:{self.port}", "-data-dir", f"{self.data.name}/data"],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         deadline = time.monotonic() + timeout
         client = MongoClient(self.uri, serverSelectionTimeoutMS=500)
         try:
@@ -56,7 +64,7 @@ class FerretDB:
                     return self
                 except PyMongoError:
                     if self.process.poll() is not None or time.monotonic() > deadline:
-                        error = self.process.stderr.read().decode() if self.process.stderr else ""
+                        error = self.log.read_text(encoding="utf-8", errors="replace")
                         raise RuntimeError(f"FerretDB did not start: {error[-2000:]}") from None
                     time.sleep(0.1)
         finally:

@@ -102,7 +102,9 @@ def scrapyd(tmp_path_factory, replica, mongo_server):
         "GANSUNEWS_SPOOL_DIR": str(home / "spool"),
     }
     env.pop("PYTHONPATH", None)  # the crawl must run from the egg, not from this checkout
-    process = subprocess.Popen([binary], cwd=home, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = home / "scrapyd.log"  # a file, not a pipe nobody reads: a full pipe would block scrapyd (see FerretDB)
+    with log.open("ab") as stderr:
+        process = subprocess.Popen([binary], cwd=home, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -111,7 +113,7 @@ def scrapyd(tmp_path_factory, replica, mongo_server):
             break
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(process.stderr.read().decode()[-2000:]) from None
+                raise RuntimeError(log.read_text(encoding="utf-8", errors="replace")[-2000:]) from None
             time.sleep(0.2)
     MongoClient(uri).drop_database("scrapyd_test")
     yield url, home, uri

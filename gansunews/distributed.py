@@ -10,21 +10,39 @@ is cleared by the next process of its name, which begins a new one; one that was
 Redis that goes away for a moment (a restart, a failover) is waited for: a failed command is retried for about 8 s
 (`REDIS_PARAMS`), blocking the process, which can do little without its queue anyway. A longer outage is contained
 where each command is made (gansunews/leases.py): nothing is lost, and the crawl goes on once Redis is back.
+
+Also here: what a crawl's processes must agree on (`crawl_terms`), and whether Redis may drop the crawl's keys
+(`Evictions`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+from typing import Any
 
 import redis
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 from redis.retry import Retry
 from scrapy.exceptions import NotConfigured
 from scrapy_redis.dupefilter import RFPDupeFilter
 
 from gansunews.config import SettingsError
 from gansunews.urls import article_match
+
+logger = logging.getLogger(__name__)
+
+# Settings that change what a crawl covers, or where it is stored: its processes must agree on them, as on the
+# spider's arguments (MongoDB's address may be named differently on each machine; its database may not).
+SHARED_SETTINGS = (
+    "MONGO_DATABASE",
+    "GANSUNEWS_SEEDS",
+    "GANSUNEWS_SCOPE",
+    "GANSUNEWS_DISCOVERY_DEPTH",
+    "GANSUNEWS_MAX_EMPTY_PAGES",
+    "GANSUNEWS_WATERMARK_GRACE_DAYS",
+)
 
 # A refused connection is retried after 0.2, 0.4, 0.8 s, then every second: ≈ 8 s in all (Redis restarts in less).
 # A server that hangs costs a socket timeout per try. redis-py's own default gives up after ≈ 0.1 s.
@@ -88,3 +106,58 @@ class ArticleDupeFilter(RFPDupeFilter):
         if match is None:
             return super().request_fingerprint(request)
         return hashlib.sha1(f"article:{match['id']}:{int(match['part'] or 1):02d}".encode()).hexdigest()
+
+
+def crawl_terms(crawler) -> dict[str, Any]:
+    """What every process of one crawl must agree on: the spider's arguments, and the settings that say what the
+    crawl covers or where it is stored (`SHARED_SETTINGS`)."""
+    spider_args = getattr(crawler.spider, "args", None)
+    return {
+        "arguments": spider_args.as_dict() if spider_args else {},
+        "settings": {name: crawler.settings.get(name) for name in SHARED_SETTINGS},
+    }
+
+
+class Evictions:
+    """A Redis that may evict keys without a TTL (a memory limit with an `allkeys-*` policy) may drop a crawl's queue
+    or seen set without a word: warned at the start (`watch`), and keys evicted while the crawl runs (`note`, at each
+    heartbeat and at the close) are an error and a problem in its verdict. Redis does not say whose keys it evicted.
+    CONFIG may be refused (a managed Redis): the count is watched anyway; INFO refused too: nothing is watched."""
+
+    def __init__(self, server, stats) -> None:
+        self.server, self.stats = server, stats
+        self.before: int | None = None  # Redis' count of evicted keys when this process began
+
+    def watch(self) -> None:
+        self.before = self.count()
+        try:
+            config = {_text(k): _text(v) for k, v in self.server.config_get("maxmemory*").items()}
+        except ResponseError:  # CONFIG refused
+            return
+        policy, limit = config.get("maxmemory-policy", ""), int(config.get("maxmemory", "0") or 0)
+        if limit and policy.startswith("allkeys"):
+            self.stats.set_value("gansunews/distributed/redis_may_evict", 1)
+            logger.warning(
+                "Redis may evict this crawl's keys (maxmemory %d with maxmemory-policy %s): set it to noeviction, or "
+                "give it memory enough; keys evicted while the crawl runs make its verdict degraded",
+                limit,
+                policy,
+            )
+
+    def note(self) -> None:
+        now = self.count()
+        if now is None or self.before is None or now <= self.before:
+            return
+        if not self.stats.get_value("gansunews/distributed/redis_evicted_keys"):
+            logger.error("Redis evicted %d keys while this crawl ran: some may have been its own", now - self.before)
+        self.stats.set_value("gansunews/distributed/redis_evicted_keys", now - self.before)
+
+    def count(self) -> int | None:
+        try:
+            return int(self.server.info("stats").get("evicted_keys", 0))
+        except ResponseError:  # INFO refused (an ACL)
+            return None
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Request
@@ -40,20 +40,9 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
-from gansunews.distributed import key_prefix
+from gansunews.distributed import Evictions, crawl_terms, key_prefix
 
 logger = logging.getLogger(__name__)
-
-# Settings that change what a crawl covers, or where it is stored: its processes must agree on them, as on the
-# spider's arguments (MongoDB's address may be named differently on each machine; its database may not).
-SHARED_SETTINGS = (
-    "MONGO_DATABASE",
-    "GANSUNEWS_SEEDS",
-    "GANSUNEWS_SCOPE",
-    "GANSUNEWS_DISCOVERY_DEPTH",
-    "GANSUNEWS_MAX_EMPTY_PAGES",
-    "GANSUNEWS_WATERMARK_GRACE_DAYS",
-)
 
 CURRENT: ContextVar[int | None] = ContextVar("lease", default=None)  # the lease of the callback running now
 
@@ -142,7 +131,6 @@ class Leases:
         self.unfreed: set[int] = set()  # leases ended here while Redis was away: still in Redis, to be freed
         self.counted: dict[str, int] = {}  # this process's counters as last added to the crawl's sums
         self.refused = False  # started with other arguments than the crawl in progress: closes at once
-        self.evicted_before: int | None = None  # Redis' count of evicted keys when this process began
         self.beat = LoopingCall(self.heartbeat)
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
@@ -154,6 +142,7 @@ class Leases:
         self.push_unseen_script = self.server.register_script(PUSH_UNSEEN)
         self.give_back_script = self.server.register_script(GIVE_BACK)
         self.begin_script = self.server.register_script(BEGIN)
+        self.evictions = Evictions(self.server, self.crawler.stats)
 
     def leased_key(self, worker: str) -> str:
         return f"{self.prefix}:leased:{worker}"
@@ -261,11 +250,11 @@ class Leases:
     def begin(self) -> None:
         """Before anything is queued: a new crawl when the run name is new or its last crawl is over (its keys are
         cleared: the same command tomorrow crawls again); else this process joins the crawl in progress, or resumes
-        one that was stopped with work left (`BEGIN`), if it agrees with the crawl's terms (`crawl_terms`): a peer
-        that walked with another `since`, other regions or other seeds would leave the crawl neither one nor the
-        other. It refuses otherwise (CloseSpider `arguments_differ`: no request made, `scrapy crawl` exits 2)."""
+        one that was stopped with work left (`BEGIN`), if it agrees with the crawl's terms (`crawl_terms`): a peer that
+        walked with another `since`, other regions or other seeds would leave the crawl neither one nor the other.
+        It refuses otherwise (CloseSpider `arguments_differ`: no request made, `scrapy crawl` exits 2)."""
         glob = "".join(f"\\{c}" if c in "*?[]\\" else c for c in self.prefix)  # a run name is not a pattern
-        mine = json.dumps(self.crawl_terms(), sort_keys=True, ensure_ascii=False)
+        mine = json.dumps(crawl_terms(self.crawler), sort_keys=True, ensure_ascii=False)
         new, cleared, crawls = self.begin_script(
             keys=[
                 self.run_key,
@@ -291,7 +280,7 @@ class Leases:
                 mine,
             )
             raise CloseSpider("arguments_differ")
-        self.watch_evictions()
+        self.evictions.watch()
         if new:
             logger.info("run %s: a new crawl begins", self.prefix)
         else:
@@ -301,52 +290,6 @@ class Leases:
                 self.prefix,
                 len(self.queue),
             )
-
-    def crawl_terms(self) -> dict[str, Any]:
-        """What every process of one crawl must agree on: the spider's arguments, and the settings that say what the
-        crawl covers."""
-        spider_args = getattr(self.crawler.spider, "args", None)
-        settings = self.crawler.settings
-        return {
-            "arguments": spider_args.as_dict() if spider_args else {},
-            "settings": {name: settings.get(name) for name in SHARED_SETTINGS},
-        }
-
-    def evicted_keys(self) -> int | None:
-        """Redis' count of keys it evicted; None when INFO is refused (an ACL): evictions are not watched then."""
-        try:
-            return int(self.server.info("stats").get("evicted_keys", 0))
-        except ResponseError:
-            return None
-
-    def watch_evictions(self) -> None:
-        """A Redis that may evict keys without a TTL (a memory limit with an `allkeys-*` policy) may drop this crawl's
-        queue or seen set without a word: warned at the start, and keys evicted while the crawl runs are a problem
-        in its verdict (`note_evictions`). CONFIG may be refused (a managed Redis): the count is watched anyway."""
-        self.evicted_before = self.evicted_keys()
-        try:
-            config = {_text(k): _text(v) for k, v in self.server.config_get("maxmemory*").items()}
-        except ResponseError:  # CONFIG refused
-            return
-        policy, limit = config.get("maxmemory-policy", ""), int(config.get("maxmemory", "0") or 0)
-        if limit and policy.startswith("allkeys"):
-            self.crawler.stats.set_value("gansunews/distributed/redis_may_evict", 1)
-            logger.warning(
-                "Redis may evict this crawl's keys (maxmemory %d with maxmemory-policy %s): set it to noeviction, or "
-                "give it memory enough; keys evicted while the crawl runs make its verdict degraded",
-                limit,
-                policy,
-            )
-
-    def note_evictions(self) -> None:
-        now = self.evicted_keys()
-        if now is None or self.evicted_before is None:
-            return
-        evicted = now - self.evicted_before
-        if evicted > 0:
-            if not self.crawler.stats.get_value("gansunews/distributed/redis_evicted_keys"):
-                logger.error("Redis evicted %d keys while this crawl ran: some may have been its own", evicted)
-            self.crawler.stats.set_value("gansunews/distributed/redis_evicted_keys", evicted)
 
     def opened(self) -> None:
         if self.refused:
@@ -363,7 +306,7 @@ class Leases:
             self.server.set(self.alive_key(self.me), 1, ex=max(1, round(self.seconds)))
             self.server.sadd(self.workers_key, self.me)
             self.mend()
-            self.note_evictions()
+            self.evictions.note()
             self.push_counters()
             for worker in self.workers():
                 if worker != self.me and not self.server.exists(self.alive_key(worker)):
@@ -407,7 +350,7 @@ class Leases:
         if self.refused:  # not part of the crawl: its counters are not the crawl's
             return None
         try:
-            self.note_evictions()
+            self.evictions.note()
             self.push_counters()
             self.server.sadd(self.final_key, self.me)
             deadline = time.monotonic() + (self.seconds if wait else 0)
@@ -609,10 +552,6 @@ def leased(callback: Callable) -> Callable:
                 yield leases.child(lease, output)
 
     return wrapper
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ site looks like the model the crawler was built on. The verdict is pure (`survey
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from gansunews.regions import COUNTY, PREFECTURE, divisions
@@ -104,6 +105,9 @@ def run(settings_overrides: dict[str, str], as_json: bool) -> int:
     crawler = process.create_crawler(SurveySpider)
     process.crawl(crawler)
     process.start()
+    if crawler.stats.get_value("finish_reason") is None:  # it never opened: the log above says why
+        print("the survey did not run: see the errors above", file=sys.stderr)
+        return 2
     rows = list(crawler.spider.rows.values())
     verdict = survey_verdict(rows)
     print(

@@ -10,6 +10,7 @@ import subprocess
 from datetime import date
 
 import pytest
+import redis
 
 from gansunews.urls import channel_key
 from tests.conftest import PROJECT, missing_service, run_crawl
@@ -92,13 +93,13 @@ def test_no_recognisable_list_finds_nothing_and_says_why(tmp_path):
     assert "quality problem: no articles" in closing and "is degraded" in closing
 
 
-def survey(site: Site, *arguments: str) -> subprocess.CompletedProcess:
+def survey(site: Site, *arguments: str, **env: str) -> subprocess.CompletedProcess:
     server = ReplicaServer(site).start()
     try:
         return subprocess.run(
             [str(PROJECT / ".venv/bin/python"), "-m", "gansunews", "survey", *arguments],
             cwd=PROJECT,
-            env=crawl_environment(server.proxy_url),
+            env=crawl_environment(server.proxy_url, **env),
             capture_output=True,
             text=True,
             timeout=300,
@@ -117,8 +118,11 @@ def test_survey_prints_the_channel_tree_with_every_prefecture():
         assert city.name in done.stdout and city.live_url.rsplit("/", 1)[0] in done.stdout
 
 
-def test_survey_json_describes_each_channel():
-    done = survey(Site(seed=7), "--json")
+def test_survey_json_describes_each_channel(redis_url):
+    """With the environment of a distributed crawl too: a survey is never one of its processes (before, REDIS_URL in
+    the environment made it fail to start, and it printed that the site looked unlike the model)."""
+    done = survey(Site(seed=7), "--json", REDIS_URL=redis_url)
+    assert not redis.Redis.from_url(redis_url).keys("gansunews:*")
     report = json.loads(done.stdout)
     assert done.returncode == 0 and report["verdict"]["ok"] and report["verdict"]["prefectures_missing"] == []
     yaowen = next(row for row in report["channels"] if row["channel"] == "要闻")

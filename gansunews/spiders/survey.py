@@ -27,6 +27,7 @@ class SurveySpider(PortalSpider):
     custom_settings = {
         "ITEM_PIPELINES": {},
         "MONGO_URI": "",
+        "REDIS_URL": "",  # a survey samples the site on its own: never a process of a distributed crawl
         "GANSUNEWS_READ_WORKERS": 0,
         "EXTENSIONS": {"gansunews.extensions.QualityLog": None, "gansunews.extensions.StatsFile": None},
     }

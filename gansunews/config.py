@@ -68,6 +68,21 @@ def check(settings: BaseSettings) -> None:
         raise SettingsError(str(error)) from None
 
 
+def check_spool_dir(settings: BaseSettings) -> None:
+    """With MongoDB, the spool directory exists or can be made, and is writable: found out at the first MongoDB
+    outage instead, a crawl would have nowhere to keep its articles (and one that cannot replay it fails at its
+    start). Made here, before the crawl, by `scrapy crawl`'s checks."""
+    if not settings.get("MONGO_URI"):
+        return
+    path = settings.get("GANSUNEWS_SPOOL_DIR") or ".gansunews/spool"
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as error:
+        raise SettingsError(f"GANSUNEWS_SPOOL_DIR={path!r}: cannot be made a directory ({error.strerror})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise SettingsError(f"GANSUNEWS_SPOOL_DIR={path!r}: not writable")
+
+
 def user_agent(contact: str) -> str:
     """A User-Agent naming the project and, when set, how the site can reach whoever runs it."""
     reach = f"; +{contact}" if contact else ""

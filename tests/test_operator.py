@@ -67,6 +67,20 @@ def test_scrapy_s_jobdir_is_dropped_with_a_warning(replica, site, tmp_path):
     assert not jobdir.exists()
 
 
+def test_a_spool_directory_that_cannot_be_made_is_named_before_any_request(replica, tmp_path):
+    """Before, the crawl failed at its start with a traceback (replaying the spool), or, with MongoDB up, at its
+    first outage."""
+    (tmp_path / "a-file").write_text("")
+    before = len(replica.requests)
+    env = replica.crawl_environment(
+        MONGO_URI="mongodb://127.0.0.1:9/", GANSUNEWS_SPOOL_DIR=str(tmp_path / "a-file/spool")
+    )
+    done = subprocess.run(crawl_command(), cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
+    errors = [line for line in done.stderr.splitlines() if " ERROR: " in line]
+    assert done.returncode == 2 and len(errors) == 1 and "GANSUNEWS_SPOOL_DIR=" in errors[0], done.stderr
+    assert "cannot be made a directory" in errors[0] and len(replica.requests) == before
+
+
 def test_a_redis_that_does_not_answer_is_named_before_any_request(replica):
     """A distributed crawl cannot start without its queue (once started, it waits for Redis instead)."""
     before = len(replica.requests)

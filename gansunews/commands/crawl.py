@@ -1,8 +1,8 @@
-"""`scrapy crawl`, checking first: an unknown or bad spider argument, a setting that does not parse, or a
-distributed crawl (`REDIS_URL`) whose Redis does not answer or that has no MongoDB (`MONGO_URI`), ends the run with
-one plain line naming it (in the log, and on stderr when the log goes to a file, as under scrapyd), exit status 2,
-and no request made. So does a distributed process whose arguments are not those of the crawl in progress it would
-join (found as the crawl opens: `Leases.begin`).
+"""`scrapy crawl`, checking first: an unknown or bad spider argument, a setting that does not parse, a spool
+directory that cannot be made or written (with MongoDB), or a distributed crawl (`REDIS_URL`) whose Redis does not
+answer or that has no MongoDB (`MONGO_URI`), ends the run with one plain line naming it (in the log, and on stderr
+when the log goes to a file, as under scrapyd), exit status 2, and no request made. So does a distributed process
+whose arguments are not those of the crawl in progress it would join (found as the crawl opens: `Leases.begin`).
 
 Scrapy's `JOBDIR` (its pause and resume; scrapyd sets one per job when its `jobs_dir` is set) is dropped, with a
 warning: a stopped crawl resumes by itself, from MongoDB (each walk's progress, the stored articles) or from its
@@ -19,7 +19,7 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
 from gansunews.args import ArgumentError
-from gansunews.config import SettingsError, check
+from gansunews.config import SettingsError, check, check_spool_dir
 from gansunews.distributed import check_distributed
 
 logger = logging.getLogger("gansunews")
@@ -55,4 +55,5 @@ class Command(ScrapyCrawl):
         if jobdir:
             logger.warning("JOBDIR=%s ignored: a stopped crawl resumes by itself (MongoDB, or Redis)", jobdir)
             self.settings.set("JOBDIR", None, priority="cmdline")
+        check_spool_dir(self.settings)
         check_distributed(self.settings)

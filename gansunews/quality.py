@@ -88,6 +88,11 @@ def quality_verdict(
         notes.append(f"{get('gansunews/listing/stopped_repeated')} walks stopped at an archive page repeating another")
     if get("gansunews/pager/numbering/falling", 0):
         notes.append(f"{get('gansunews/pager/numbering/falling')} channels number their archive pages newest first")
+    if get("gansunews/mongo/unsaved", 0):
+        problems.append(
+            f"{get('gansunews/mongo/unsaved')} articles neither stored nor spooled (MongoDB away, the spool not"
+            " writable): the next crawl fetches them again"
+        )
     if get("gansunews/dedupe/index_failed", 0):
         problems.append(f"the repost index failed {get('gansunews/dedupe/index_failed')} times: reposts not looked for")
     if get("gansunews/dedupe/peers_unchecked", 0):

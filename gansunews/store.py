@@ -131,6 +131,8 @@ class Spool:
 
     def take(self, write: Callable[[list[dict[str, Any]]], object]) -> int:
         """Write every spooled document with `write`; the file is removed only after the write succeeded."""
+        if not self.pending():  # nothing to replay: no lock taken (nor its directory made) at every flush
+            return 0
         with self._locked():
             if not self.pending():
                 return 0

@@ -147,3 +147,37 @@ def test_an_original_older_than_its_copies_repoints_them(crawler):
     assert copy.duplicate_of is None and original.duplicate_of is None  # the feed keeps what was emitted
     assert dedupe.index.root_of("013000050") == "013000001" and dedupe.index.root_of("013000001") is None
     assert crawler.stats.get_value("gansunews/dedupe/later_original") == 1
+
+
+def test_a_batch_that_can_be_neither_written_nor_spooled_stays_and_is_not_settled(tmp_path):
+    """MongoDB away and the spool not writable (a full disk; here its directory is a file): the batch is kept in
+    memory and tried again; it is not reported stored (not settled), so the walks do not move past it. Once the
+    spool can be written, it is spooled and reported (as spooled)."""
+    from gansunews.crawlinfo import articles_stored
+    from gansunews.pipelines.mongo import MongoPipeline
+    from gansunews.store import MongoConfig, Store
+
+    blocked = tmp_path / "spool"
+    blocked.write_text("not a directory")
+    config = MongoConfig(uri="mongodb://127.0.0.1:9/", timeout_ms=200, spool_dir=blocked / "inside")
+    crawler = get_crawler(settings_dict={})
+    crawler.stats.open_spider()
+    reported: list[tuple[list[str], bool]] = []
+    crawler.signals.connect(lambda ids, spooled: reported.append((ids, spooled)), signal=articles_stored, weak=False)
+    pipeline = MongoPipeline(crawler, config)
+    pipeline.store = Store(config)
+    pipeline.buffer = [{"_id": "013000001"}, {"_id": "013000002"}]
+
+    async def main() -> None:
+        await pipeline.flush()
+        assert [doc["_id"] for doc in pipeline.buffer] == ["013000001", "013000002"] and reported == []
+        blocked.unlink()
+        await pipeline.flush()
+
+    try:
+        asyncio.run(main())
+    finally:
+        pipeline.store.close()
+    assert pipeline.buffer == [] and reported == [(["013000001", "013000002"], True)]
+    assert crawler.stats.get_value("gansunews/mongo/unspooled_batches") == 1
+    assert crawler.stats.get_value("gansunews/mongo/spooled") == 2

@@ -96,6 +96,11 @@ def test_redis_failures_mended_are_a_note_requests_not_given_back_or_lost_a_prob
     assert state == "degraded" and problems[0].startswith("Redis evicted 12 keys while the crawl ran")
 
 
+def test_articles_neither_stored_nor_spooled_are_a_problem():
+    state, problems, _ = verdict(mongo__unsaved=7)
+    assert state == "degraded" and problems[0].startswith("7 articles neither stored nor spooled")
+
+
 def test_thresholds_are_settings():
     from scrapy.settings import Settings
 

@@ -3,7 +3,9 @@
 Batches are flushed by size (`GANSUNEWS_MONGO_BATCH_SIZE`), by time (`GANSUNEWS_MONGO_FLUSH_SECONDS`) and at
 close. A batch that cannot be written is appended to a local spool file (`GANSUNEWS_SPOOL_DIR/articles.jsonl`)
 and replayed before the next batch, at close, or at the next start. Writes are idempotent, so a replay never
-duplicates an article.
+duplicates an article. A batch that can be neither written nor spooled (MongoDB away and the disk full) stays in
+memory and is tried again at the next flush; never stored, it is never settled, so the walks that listed it do not
+move past it, and the next crawl fetches it again (`mongo/unsaved` at the close, a problem in the verdict).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from gansunews.redact import redact
 from gansunews.store import MongoConfig, OperationFailure, PyMongoError, Store
 
 logger = logging.getLogger(__name__)
+WRITTEN, SPOOLED, KEPT = "written", "spooled", "kept"  # what became of a batch (`MongoPipeline._write`)
 WRITE_ATTEMPTS = 3
 RETRY_PAUSE = 0.5  # seconds, times the attempt number
 
@@ -91,6 +94,13 @@ class MongoPipeline:
         if self.writing is not None:
             await self.writing
         await self.flush()
+        if self.buffer:  # kept: neither written nor spooled
+            self.count("unsaved", len(self.buffer))
+            logger.error(
+                "%d articles neither stored nor spooled (MongoDB away, the spool not writable): lost for this crawl; "
+                "the next fetches them again",
+                len(self.buffer),
+            )
         if self.store is not None:  # other processes updating the same database (gansunews/updatelock.py)
             self.count("update_lock_waits", self.store.update_lock.waits)
             self.count("update_lock_stale", self.store.update_lock.stale)
@@ -112,7 +122,11 @@ class MongoPipeline:
             if not (batch or self.spool.pending() or self.unconfirmed):
                 return
             assert self.store is not None
-            written = await self.store.run(self._write, batch)
+            outcome = await self.store.run(self._write, batch)
+            if outcome == KEPT:  # tried again at the next flush
+                self.buffer[:0] = batch
+                return
+            written = outcome == WRITTEN
             if batch:  # written or spooled: durable either way, here
                 ids = [doc["_id"] for doc in batch]
                 self.crawler.signals.send_catch_log(articles_stored, ids=ids, spooled=not written)
@@ -126,26 +140,24 @@ class MongoPipeline:
                 self.unconfirmed.difference_update(confirmed)
                 self.crawler.signals.send_catch_log(articles_stored, ids=confirmed, spooled=False)
 
-    def _write(self, batch: list[dict]) -> bool:
-        """On the writer thread: replay the spool first (order matters for revisions), then the batch; False when
-        the batch was spooled instead. A server that answers with an error (a busy SQLite file under FerretDB, say)
-        is retried; one that is gone is not."""
+    def _write(self, batch: list[dict]) -> str:
+        """On the writer thread: replay the spool first (order matters for revisions), then the batch: WRITTEN,
+        SPOOLED, or KEPT (neither). A server that answers with an error (a busy SQLite file under FerretDB, say) is
+        retried; one that is gone is not."""
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 self._replay()
                 if batch:
                     self._save(batch)
-                return True
+                return WRITTEN
             except OperationFailure as error:
                 if attempt == WRITE_ATTEMPTS:
-                    self._spool(batch, error)
-                    return False
+                    return self._spool(batch, error)
                 self.count("retries")
                 time.sleep(RETRY_PAUSE * attempt)
             except PyMongoError as error:
-                self._spool(batch, error)
-                return False
-        return False
+                return self._spool(batch, error)
+        return KEPT
 
     def _save(self, batch: list[dict]) -> None:
         result = self.store.save_articles(batch)
@@ -155,11 +167,22 @@ class MongoPipeline:
         self.count("unchanged", result.unchanged)
         self.count("batches")
 
-    def _spool(self, batch: list[dict], error: PyMongoError) -> None:
-        self.spool.append(batch)
-        self.count("spooled", len(batch))
+    def _spool(self, batch: list[dict], error: PyMongoError) -> str:
         self.count("errors")
+        try:
+            self.spool.append(batch)
+        except OSError as failure:
+            self.count("unspooled_batches")
+            logger.error(
+                "MongoDB write failed (%s) and the spool could not be written (%s): %d articles kept in memory",
+                error,
+                failure,
+                len(batch),
+            )
+            return KEPT
+        self.count("spooled", len(batch))
         logger.warning("MongoDB write failed (%s): %d articles spooled to %s", error, len(batch), self.spool.path)
+        return SPOOLED
 
     def _replay(self) -> None:
         replayed = self.spool.take(self._save_in_batches)

@@ -28,7 +28,7 @@ from redis.retry import Retry
 from scrapy.exceptions import NotConfigured
 from scrapy_redis.dupefilter import RFPDupeFilter
 
-from gansunews.config import SettingsError
+from gansunews.config import SettingsError, project_defaults
 from gansunews.urls import article_match
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ SHARED_SETTINGS = (
     "GANSUNEWS_DISCOVERY_DEPTH",
     "GANSUNEWS_MAX_EMPTY_PAGES",
     "GANSUNEWS_WATERMARK_GRACE_DAYS",
+    "GANSUNEWS_PLAYWRIGHT_ENABLED",  # a peer without a browser would leave the JavaScript-drawn pages it takes unread
 )
 
 # A refused connection is retried after 0.2, 0.4, 0.8 s, then every second: ≈ 8 s in all (Redis restarts in less).
@@ -114,8 +115,20 @@ def crawl_terms(crawler) -> dict[str, Any]:
     spider_args = getattr(crawler.spider, "args", None)
     return {
         "arguments": spider_args.as_dict() if spider_args else {},
-        "settings": {name: crawler.settings.get(name) for name in SHARED_SETTINGS},
+        "settings": {name: parsed(crawler.settings, name) for name in SHARED_SETTINGS},
     }
+
+
+def parsed(settings, name: str) -> Any:
+    """A setting's value as the crawl reads it: `3` from settings.py and `"3"` from the environment agree."""
+    default = project_defaults().get(name)
+    if isinstance(default, bool):
+        return settings.getbool(name)
+    if isinstance(default, int | float):
+        return settings.getfloat(name)
+    if isinstance(default, list | tuple):
+        return settings.getlist(name)
+    return settings.get(name)
 
 
 class Evictions:

@@ -179,6 +179,26 @@ def test_a_redis_that_may_evict_is_a_warning_and_keys_evicted_meanwhile_a_proble
         server.stop()
 
 
+def test_peers_agree_on_parsed_settings_not_on_how_they_were_written():
+    """One peer's settings from settings.py, another's from the environment (strings): the same crawl."""
+    from scrapy.utils.test import get_crawler as crawler_with
+
+    from gansunews.distributed import crawl_terms
+    from gansunews.spiders.portal import PortalSpider
+
+    def terms(**settings) -> dict:
+        crawler = crawler_with(PortalSpider, {"GANSUNEWS_DISCOVERY_DEPTH": 4, "GANSUNEWS_PLAYWRIGHT_ENABLED": True})
+        crawler.settings.frozen = False
+        for name, value in settings.items():
+            crawler.settings.set(name, value, priority=25)  # as the environment sets them
+        crawler.spider = PortalSpider.from_crawler(crawler)
+        return crawl_terms(crawler)
+
+    assert terms() == terms(GANSUNEWS_DISCOVERY_DEPTH="4", GANSUNEWS_PLAYWRIGHT_ENABLED="1")
+    assert terms(GANSUNEWS_SEEDS="https://a.example/,https://b.example/") != terms()
+    assert terms(GANSUNEWS_PLAYWRIGHT_ENABLED="false") != terms()
+
+
 def test_redis_that_lost_the_crawl_s_data_is_a_logged_error_and_a_stat(redis_url):
     """Redis restarted without its data has no queue and no seen set: the crawl cannot know what it lost, but it says
     that it lost something (the verdict is then degraded)."""

@@ -50,15 +50,26 @@ def apply_environment(settings: BaseSettings, environ: Mapping[str, str] = os.en
     return applied
 
 
+# How a project setting is read, by its default's type (others are read as they are, lists as lists)
+READERS = {bool: "getbool", int: "getint", float: "getfloat"}
+
+
+def parsed(settings: BaseSettings, name: str) -> Any:
+    """A project setting as the crawl reads it: `3` from settings.py and `"3"` from the environment are the same."""
+    default = project_defaults().get(name)
+    if isinstance(default, list | tuple):
+        return settings.getlist(name)
+    reader = READERS.get(type(default))
+    return getattr(settings, reader)(name) if reader else settings.get(name)
+
+
 def check(settings: BaseSettings) -> None:
     """Each project setting parses as its default's type; SettingsError names the first that does not."""
-    readers = {bool: settings.getbool, int: settings.getint, float: settings.getfloat}
     for name, default in project_defaults().items():
-        reader = readers.get(type(default))
-        if reader is None:
+        if type(default) not in READERS:
             continue
         try:
-            reader(name)
+            parsed(settings, name)
         except (TypeError, ValueError):
             kind = {bool: "true/false (or 1/0)", int: "a whole number", float: "a number"}[type(default)]
             raise SettingsError(f"{name}={settings.get(name)!r}: expected {kind}") from None

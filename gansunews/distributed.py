@@ -28,7 +28,7 @@ from redis.retry import Retry
 from scrapy.exceptions import NotConfigured
 from scrapy_redis.dupefilter import RFPDupeFilter
 
-from gansunews.config import SettingsError, project_defaults
+from gansunews.config import SettingsError, parsed
 from gansunews.urls import article_match
 
 logger = logging.getLogger(__name__)
@@ -117,18 +117,6 @@ def crawl_terms(crawler) -> dict[str, Any]:
         "arguments": spider_args.as_dict() if spider_args else {},
         "settings": {name: parsed(crawler.settings, name) for name in SHARED_SETTINGS},
     }
-
-
-def parsed(settings, name: str) -> Any:
-    """A setting's value as the crawl reads it: `3` from settings.py and `"3"` from the environment agree."""
-    default = project_defaults().get(name)
-    if isinstance(default, bool):
-        return settings.getbool(name)
-    if isinstance(default, int | float):
-        return settings.getfloat(name)
-    if isinstance(default, list | tuple):
-        return settings.getlist(name)
-    return settings.get(name)
 
 
 class Evictions:

@@ -151,6 +151,11 @@ class Leases:
         return f"{self.prefix}:alive:{worker}"
 
     @property
+    def alive_seconds(self) -> int:
+        """How long an alive key lasts without a heartbeat: the lease time, in whole seconds."""
+        return max(1, round(self.seconds))
+
+    @property
     def run_key(self) -> str:
         return f"{self.prefix}:run"
 
@@ -264,19 +269,20 @@ class Leases:
                 self.alive_key(self.me),
                 f"{self.prefix}:arguments",
             ],
-            args=[self.me, f"{glob}:*", f"{glob}:leased:*", self.alive_key(""), max(1, round(self.seconds)), mine],
+            args=[self.me, f"{glob}:*", f"{glob}:leased:*", self.alive_key(""), self.alive_seconds, mine],
         )
         if cleared:
             self.crawler.stats.set_value("gansunews/distributed/previous_crawl_cleared", cleared)
             logger.info("run %s: its last crawl is over; its %d keys are cleared", self.prefix, cleared)
-        if crawls.decode() != mine:
+        crawls = crawls.decode()
+        if crawls != mine:
             self.refused = True
             self.crawler.stats.set_value("gansunews/distributed/arguments_differ", 1)
             logger.error(
                 "run %s: its crawl in progress has the arguments %s, this process %s: not joining it (start it with "
                 "the same arguments, or under another GANSUNEWS_REDIS_RUN)",
                 self.prefix,
-                crawls.decode(),
+                crawls,
                 mine,
             )
             raise CloseSpider("arguments_differ")
@@ -303,7 +309,7 @@ class Leases:
             if self.server.set(self.run_key, self.me, nx=True):  # gone: Redis lost its data (restarted without it)
                 self.crawler.stats.inc_value("gansunews/distributed/redis_data_lost")
                 logger.error("Redis lost this crawl's queue and seen set (restarted without its data?): work is lost")
-            self.server.set(self.alive_key(self.me), 1, ex=max(1, round(self.seconds)))
+            self.server.set(self.alive_key(self.me), 1, ex=self.alive_seconds)
             self.server.sadd(self.workers_key, self.me)
             self.mend()
             self.evictions.note()

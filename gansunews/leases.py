@@ -67,32 +67,32 @@ return 1
 # Begin this process's part in the run, in one step (processes starting together clear once): when the run's last crawl
 # is over, clear its keys first; then set the run's mark and say this process is alive. Over: marked finished (its
 # last processes may still be closing), or nothing queued, nothing leased and no process alive (a crawl stopped with
-# no work left). Else there is work to resume, or peers to join, if this process's arguments are the crawl's. KEYS
-# walks the whole keyspace, once per process start.
+# no work left). Else there is work to resume, or peers to join, if this process's arguments are the crawl's. The
+# run's keys are named, not searched for (KEYS walks the whole keyspace, and hardened servers disable it): the fixed
+# ones (KEYS[1..9]) and each registered process's lease and alive keys.
 BEGIN = """
+local workers = redis.call('SMEMBERS', KEYS[4])
 local over = redis.call('EXISTS', KEYS[2]) == 1
 if not over then
   over = redis.call('ZCARD', KEYS[3]) == 0
-  for _, key in ipairs(redis.call('KEYS', ARGV[3])) do
-    if redis.call('HLEN', key) > 0 then over = false end
-  end
-  for _, worker in ipairs(redis.call('SMEMBERS', KEYS[4])) do
-    if redis.call('EXISTS', ARGV[4] .. worker) == 1 then over = false end
+  for _, worker in ipairs(workers) do
+    if redis.call('HLEN', ARGV[2] .. worker) > 0 or redis.call('EXISTS', ARGV[3] .. worker) == 1 then
+      over = false
+    end
   end
 end
 local cleared = 0
 if over then
-  local keys = redis.call('KEYS', ARGV[2])
-  for i = 1, #keys, 1000 do
-    redis.call('DEL', unpack(keys, i, math.min(i + 999, #keys)))
+  for _, worker in ipairs(workers) do
+    cleared = cleared + redis.call('DEL', ARGV[2] .. worker, ARGV[3] .. worker)
   end
-  cleared = #keys
+  for i = 1, 9 do cleared = cleared + redis.call('DEL', KEYS[i]) end
 end
 local new = redis.call('SET', KEYS[1], ARGV[1], 'NX')
-if new then redis.call('SET', KEYS[6], ARGV[6]) end
-local arguments = redis.call('GET', KEYS[6]) or ARGV[6]
-if arguments == ARGV[6] then
-  redis.call('SET', KEYS[5], 1, 'EX', ARGV[5])
+if new then redis.call('SET', KEYS[5], ARGV[5]) end
+local arguments = redis.call('GET', KEYS[5]) or ARGV[5]
+if arguments == ARGV[5] then
+  redis.call('SET', KEYS[10], 1, 'EX', ARGV[4])
   redis.call('SADD', KEYS[4], ARGV[1])
 end
 return {new and 1 or 0, cleared, arguments}
@@ -172,6 +172,10 @@ class Leases:
         return f"{self.prefix}:counters"
 
     @property
+    def lease_counter_key(self) -> str:
+        return f"{self.prefix}:lease_counter"
+
+    @property
     def final_key(self) -> str:
         return f"{self.prefix}:counted"
 
@@ -179,7 +183,7 @@ class Leases:
 
     def take(self) -> tuple[int, bytes] | None:
         """The most urgent request in the queue, leased to this process."""
-        taken = self.take_script(keys=[self.queue_key, self.leased_key(self.me), f"{self.prefix}:lease_counter"])
+        taken = self.take_script(keys=[self.queue_key, self.leased_key(self.me), self.lease_counter_key])
         if not taken:
             return None
         lease, data = int(taken[0]), taken[1]
@@ -252,13 +256,12 @@ class Leases:
 
     # ---------------------------------------------------------------- liveness
 
-    def begin(self) -> None:
+    def begin(self, seen_key: str | None = None) -> None:
         """Before anything is queued: a new crawl when the run name is new or its last crawl is over (its keys are
         cleared: the same command tomorrow crawls again); else this process joins the crawl in progress, or resumes
         one that was stopped with work left (`BEGIN`), if it agrees with the crawl's terms (`crawl_terms`): a peer that
         walked with another `since`, other regions or other seeds would leave the crawl neither one nor the other.
         It refuses otherwise (CloseSpider `arguments_differ`: no request made, `scrapy crawl` exits 2)."""
-        glob = "".join(f"\\{c}" if c in "*?[]\\" else c for c in self.prefix)  # a run name is not a pattern
         mine = json.dumps(crawl_terms(self.crawler), sort_keys=True, ensure_ascii=False)
         new, cleared, crawls = self.begin_script(
             keys=[
@@ -266,10 +269,14 @@ class Leases:
                 self.finished_key,
                 self.queue_key,
                 self.workers_key,
-                self.alive_key(self.me),
                 f"{self.prefix}:arguments",
+                seen_key or f"{self.prefix}:dupefilter",
+                self.lease_counter_key,
+                self.sums_key,
+                self.final_key,
+                self.alive_key(self.me),
             ],
-            args=[self.me, f"{glob}:*", f"{glob}:leased:*", self.alive_key(""), self.alive_seconds, mine],
+            args=[self.me, self.leased_key(""), self.alive_key(""), self.alive_seconds, mine],
         )
         if cleared:
             self.crawler.stats.set_value("gansunews/distributed/previous_crawl_cleared", cleared)
@@ -500,7 +507,7 @@ class LeasedScheduler(Scheduler):
 
     def open(self, spider) -> None:
         super().open(spider)
-        self.queue.leases.begin()
+        self.queue.leases.begin(self.df.key)
 
     def enqueue_request(self, request: Request) -> bool:
         if request.dont_filter:

@@ -7,6 +7,7 @@ import asyncio
 import time
 import uuid
 
+import pytest
 import scrapy
 from scrapy.utils.test import get_crawler
 from scrapy_redis import connection
@@ -103,7 +104,7 @@ def test_what_failed_while_redis_was_away_is_mended_once_it_is_back(tmp_path):
         for name, priority in (("listing", 10), ("other", 5), ("lost", -5)):
             queue.push(scrapy.Request(f"https://gansu.gscn.com.cn/{name}.shtml", priority=priority))
         listing, other = queue.pop().meta["lease"], queue.pop().meta["lease"]
-        leases.take_script(keys=[queue.key, leases.leased_key(leases.me), f"{leases.prefix}:lease_counter"])
+        leases.take_script(keys=[queue.key, leases.leased_key(leases.me), leases.lease_counter_key])
         child = leases.child(listing, scrapy.Request("https://gansu.gscn.com.cn/013001100.shtml"))
         server.stop()
         assert queue.push_unseen(child, "fp-13001100", seen), "it waits here, as good as queued"
@@ -122,10 +123,22 @@ def test_what_failed_while_redis_was_away_is_mended_once_it_is_back(tmp_path):
         server.stop()
 
 
-def test_a_process_begins_a_new_crawl_only_when_the_run_s_last_one_is_over(redis_url):
-    """Joined while a peer is alive; resumed while work is queued or leased; begun anew (the run's keys cleared) once
-    the last crawl finished, or stopped with no work left and nobody alive."""
+@pytest.fixture(scope="module")
+def hardened_redis_url():
+    """A redis-server with KEYS disabled, as hardening guides advise (KEYS walks the whole keyspace)."""
+    server = RedisServer(None, "--rename-command", "KEYS", "").start()
+    yield server.url
+    server.stop()
+
+
+def test_a_process_begins_a_new_crawl_only_when_the_run_s_last_one_is_over(hardened_redis_url):
+    """Joined while a peer is alive; resumed while work is queued or leased; begun anew (the run's keys cleared, and
+    no other run's) once the last crawl finished, or stopped with no work left and nobody alive. On a Redis without
+    KEYS: the run's keys are named, not searched for."""
+    redis_url = hardened_redis_url
     run = uuid.uuid4().hex
+    bystander = process(redis_url, f"{run}-other")
+    bystander.push(scrapy.Request("https://gansu.gscn.com.cn/other.shtml"))
 
     def begin() -> LeasedQueue:
         queue = process(redis_url, run)
@@ -155,6 +168,12 @@ def test_a_process_begins_a_new_crawl_only_when_the_run_s_last_one_is_over(redis
     stopped_with_nothing_left.leases.closed("finished")  # finished (as if its last request were done)
     after_finished = begin()  # at once: the finished one may still be alive
     assert cleared(after_finished) >= 3 and len(after_finished) == 0
+    after_finished.leases.closed("finished")
+    last = begin()
+    assert cleared(last) >= 3
+    left = {key.decode().removeprefix(f"gansunews:{run}:") for key in last.server.scan_iter(f"gansunews:{run}:*")}
+    assert left == {"run", "arguments", "workers", f"alive:{last.leases.me}"}, "the finished crawl's keys are gone"
+    assert len(bystander) == 1, "another run's queue is left alone"
 
 
 def test_a_redis_that_may_evict_is_a_warning_and_keys_evicted_meanwhile_a_problem(redis_url):

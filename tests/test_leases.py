@@ -125,8 +125,8 @@ def test_what_failed_while_redis_was_away_is_mended_once_it_is_back(tmp_path):
 
 @pytest.fixture(scope="module")
 def hardened_redis_url():
-    """A redis-server with KEYS disabled, as hardening guides advise (KEYS walks the whole keyspace)."""
-    server = RedisServer(None, "--rename-command", "KEYS", "").start()
+    """A redis-server with KEYS and CONFIG disabled, as hardening guides advise (and managed services do)."""
+    server = RedisServer(None, "--rename-command", "KEYS", "", "--rename-command", "CONFIG", "").start()
     yield server.url
     server.stop()
 
@@ -134,7 +134,7 @@ def hardened_redis_url():
 def test_a_process_begins_a_new_crawl_only_when_the_run_s_last_one_is_over(hardened_redis_url):
     """Joined while a peer is alive; resumed while work is queued or leased; begun anew (the run's keys cleared, and
     no other run's) once the last crawl finished, or stopped with no work left and nobody alive. On a Redis without
-    KEYS: the run's keys are named, not searched for."""
+    KEYS (the run's keys are named, not searched for) and without CONFIG (the eviction policy cannot be read)."""
     redis_url = hardened_redis_url
     run = uuid.uuid4().hex
     bystander = process(redis_url, f"{run}-other")

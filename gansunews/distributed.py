@@ -100,12 +100,19 @@ def key_prefix(settings) -> str:
 
 class ArticleDupeFilter(RFPDupeFilter):
     """One fetch per article page across processes, whichever URL form (http/https, tracking query) a listing
-    used: article pages are identified by their CMS id and continuation number, other pages by URL."""
+    used: article pages are identified by their CMS id and continuation number, other pages by URL. A page that
+    shows what is new (a seed, a channel's live page, its pager script: `meta["live"]`) is new again in each epoch
+    of the crawl (`Leases.epoch`: a stopped crawl, resumed, reads them again)."""
+
+    epoch = 0
 
     def request_fingerprint(self, request) -> str:
         match = article_match(request.url.split("?", 1)[0])
         if match is None:
-            return super().request_fingerprint(request)
+            fingerprint = super().request_fingerprint(request)
+            if request.meta.get("live") and self.epoch:
+                return hashlib.sha1(f"epoch:{self.epoch}:{fingerprint}".encode()).hexdigest()
+            return fingerprint
         return hashlib.sha1(f"article:{match['id']}:{int(match['part'] or 1):02d}".encode()).hexdigest()
 
 

@@ -67,35 +67,36 @@ return 1
 # Begin this process's part in the run, in one step (processes starting together clear once): when the run's last crawl
 # is over, clear its keys first; then set the run's mark and say this process is alive. Over: marked finished (its
 # last processes may still be closing), or nothing queued, nothing leased and no process alive (a crawl stopped with
-# no work left). Else there is work to resume, or peers to join, if this process's arguments are the crawl's. The
-# run's keys are named, not searched for (KEYS walks the whole keyspace, and hardened servers disable it): the fixed
-# ones (KEYS[1..9]) and each registered process's lease and alive keys.
+# no work left). Else there is work to resume, or peers to join, if this process's arguments are the crawl's; a crawl
+# resumed (no process alive) begins a new epoch, in which its live pages are new to the seen set. The run's keys are
+# named, not searched for (KEYS walks the whole keyspace, and hardened servers disable it): the fixed ones
+# (KEYS[1..10]) and each registered process's lease and alive keys.
 BEGIN = """
 local workers = redis.call('SMEMBERS', KEYS[4])
-local over = redis.call('EXISTS', KEYS[2]) == 1
-if not over then
-  over = redis.call('ZCARD', KEYS[3]) == 0
-  for _, worker in ipairs(workers) do
-    if redis.call('HLEN', ARGV[2] .. worker) > 0 or redis.call('EXISTS', ARGV[3] .. worker) == 1 then
-      over = false
-    end
-  end
+local alive, leased = false, false
+for _, worker in ipairs(workers) do
+  if redis.call('EXISTS', ARGV[3] .. worker) == 1 then alive = true end
+  if redis.call('HLEN', ARGV[2] .. worker) > 0 then leased = true end
 end
+local over = redis.call('EXISTS', KEYS[2]) == 1 or (redis.call('ZCARD', KEYS[3]) == 0 and not leased and not alive)
 local cleared = 0
 if over then
   for _, worker in ipairs(workers) do
     cleared = cleared + redis.call('DEL', ARGV[2] .. worker, ARGV[3] .. worker)
   end
-  for i = 1, 9 do cleared = cleared + redis.call('DEL', KEYS[i]) end
+  for i = 1, 10 do cleared = cleared + redis.call('DEL', KEYS[i]) end
 end
 local new = redis.call('SET', KEYS[1], ARGV[1], 'NX')
 if new then redis.call('SET', KEYS[5], ARGV[5]) end
 local arguments = redis.call('GET', KEYS[5]) or ARGV[5]
+local resumed = false
 if arguments == ARGV[5] then
-  redis.call('SET', KEYS[10], 1, 'EX', ARGV[4])
+  resumed = not new and not alive
+  if resumed then redis.call('INCR', KEYS[10]) end
+  redis.call('SET', KEYS[11], 1, 'EX', ARGV[4])
   redis.call('SADD', KEYS[4], ARGV[1])
 end
-return {new and 1 or 0, cleared, arguments}
+return {new and 1 or 0, cleared, arguments, tonumber(redis.call('GET', KEYS[10]) or 0), resumed and 1 or 0}
 """
 
 # Put requests a process holds (the leases named, or all of them) back into the queue with their priorities, in one
@@ -131,6 +132,7 @@ class Leases:
         self.unfreed: set[int] = set()  # leases ended here while Redis was away: still in Redis, to be freed
         self.counted: dict[str, int] = {}  # this process's counters as last added to the crawl's sums
         self.refused = False  # started with other arguments than the crawl in progress: closes at once
+        self.epoch = 0  # times the crawl was resumed: its live pages are read again in each epoch (`BEGIN`)
         self.beat = LoopingCall(self.heartbeat)
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
@@ -263,7 +265,7 @@ class Leases:
         walked with another `since`, other regions or other seeds would leave the crawl neither one nor the other.
         It refuses otherwise (CloseSpider `arguments_differ`: no request made, `scrapy crawl` exits 2)."""
         mine = json.dumps(crawl_terms(self.crawler), sort_keys=True, ensure_ascii=False)
-        new, cleared, crawls = self.begin_script(
+        new, cleared, crawls, self.epoch, resumed = self.begin_script(
             keys=[
                 self.run_key,
                 self.finished_key,
@@ -274,6 +276,7 @@ class Leases:
                 self.lease_counter_key,
                 self.sums_key,
                 self.final_key,
+                f"{self.prefix}:epoch",
                 self.alive_key(self.me),
             ],
             args=[self.me, self.leased_key(""), self.alive_key(""), self.alive_seconds, mine],
@@ -296,13 +299,16 @@ class Leases:
         self.evictions.watch()
         if new:
             logger.info("run %s: a new crawl begins", self.prefix)
-        else:
-            self.crawler.stats.set_value("gansunews/distributed/joined", 1)
-            logger.info(
-                "run %s: joining the crawl in progress, or resuming it (%d requests queued)",
-                self.prefix,
-                len(self.queue),
-            )
+            return
+        self.crawler.stats.set_value("gansunews/distributed/joined", 1)
+        if resumed:
+            self.crawler.stats.set_value("gansunews/distributed/resumed", 1)
+        logger.info(
+            "run %s: %s (%d requests queued)",
+            self.prefix,
+            "resuming the stopped crawl; its live pages are read again" if resumed else "joining the crawl in progress",
+            len(self.queue),
+        )
 
     def opened(self) -> None:
         if self.refused:
@@ -508,6 +514,7 @@ class LeasedScheduler(Scheduler):
     def open(self, spider) -> None:
         super().open(spider)
         self.queue.leases.begin(self.df.key)
+        self.df.epoch = self.queue.leases.epoch
 
     def enqueue_request(self, request: Request) -> bool:
         if request.dont_filter:

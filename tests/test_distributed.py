@@ -10,7 +10,7 @@ import subprocess
 import threading
 import time
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -153,6 +153,30 @@ def test_a_process_with_other_terms_does_not_join_the_crawl(
     expected = site.expected_ids(date.fromisoformat(SINCE))
     assert crawl.returncode == 0 and sorted(crawl.ids) == sorted(expected) and stored_ids(mongo_db) == expected
     assert crawl.stats["gansunews/quality"] == "ok", crawl.stats.get("gansunews/quality/problems")
+
+
+def test_a_resumed_crawl_reads_its_live_pages_again(redis_url, mongo_uri, mongo_db, tmp_path):
+    """A distributed crawl stopped with work left (here by an item limit) is resumed by the next process of its run
+    name, which also reads the live pages again: an article published meanwhile is stored. Before, the resumed crawl
+    found every live page seen and only finished its old queue: the new article waited for the next crawl."""
+    site = Site(seed=7)
+    server = ReplicaServer(site).start()
+    env = shared(redis_url, mongo_uri, mongo_db.name)
+    try:
+        stopped = run_crawl(
+            server.proxy_url, tmp_path / "stopped", f"since={SINCE}", env=env, settings={"CLOSESPIDER_ITEMCOUNT": 20}
+        )
+        lanzhou_xinqu = next(channel for channel in site.channels if channel.pager == "missing")  # its live page only
+        newest = max(story.published for story in site.stories.values())
+        story = site.publish(lanzhou_xinqu, newest + timedelta(hours=1))
+        resumed = run_crawl(server.proxy_url, tmp_path / "resumed", f"since={SINCE}", env=env)
+    finally:
+        server.stop()
+    assert stopped.stats["finish_reason"] == "closespider_itemcount", stopped.log[-2000:]
+    assert resumed.returncode == 0, resumed.log[-2000:]
+    assert story.article_id in resumed.ids, "the new article was not found"
+    assert resumed.stat("distributed/resumed") == 1
+    assert stored_ids(mongo_db) == site.expected_ids(date.fromisoformat(SINCE))
 
 
 @pytest.mark.parametrize(

@@ -104,7 +104,8 @@ def test_what_failed_while_redis_was_away_is_mended_once_it_is_back(tmp_path):
         for name, priority in (("listing", 10), ("other", 5), ("lost", -5)):
             queue.push(scrapy.Request(f"https://gansu.gscn.com.cn/{name}.shtml", priority=priority))
         listing, other = queue.pop().meta["lease"], queue.pop().meta["lease"]
-        leases.take_script(keys=[queue.key, leases.leased_key(leases.me), leases.lease_counter_key])
+        lost, _ = leases.take()
+        del leases.waiting[lost]  # taken, but its answer lost: this process does not know the lease
         child = leases.child(listing, scrapy.Request("https://gansu.gscn.com.cn/013001100.shtml"))
         server.stop()
         assert queue.push_unseen(child, "fp-13001100", seen), "it waits here, as good as queued"
@@ -150,12 +151,17 @@ def test_a_process_begins_a_new_crawl_only_when_the_run_s_last_one_is_over(harde
 
     first = begin()
     assert first.leases.crawler.stats.get_value("gansunews/distributed/joined") is None
-    assert begin().leases.crawler.stats.get_value("gansunews/distributed/joined") == 1, "a peer is alive: joined"
+    joined = begin()
+    assert joined.leases.crawler.stats.get_value("gansunews/distributed/joined") == 1, "a peer is alive: joined"
+    assert joined.leases.crawler.stats.get_value("gansunews/distributed/resumed") is None
     first.push(scrapy.Request("https://gansu.gscn.com.cn/listing.shtml"))
     first.pop()  # leased, and then the process is killed: it beats no more
     time.sleep(1.3)
     resumed = begin()
     assert cleared(resumed) is None and resumed.server.hlen(first.leases.leased_key(first.leases.me)) == 1
+    assert resumed.leases.crawler.stats.get_value("gansunews/distributed/resumed") == 1
+    assert (first.leases.epoch, resumed.leases.epoch) == (0, 1), "its live pages are new again"
+    assert begin().leases.epoch == 1, "a peer joining the resumed crawl"
     resumed.leases.heartbeat()  # the killed one's lease is back in the queue ...
     resumed.leases.finish(resumed.pop().meta["lease"])  # ... and done here
     assert len(resumed) == 0 and leased_count(resumed) == 0

@@ -53,6 +53,9 @@ MAX_CONTINUATION_PAGES = 50
 MAX_REDIRECTS = 5
 SCRAPYD_ARGUMENTS = frozenset({"_job"})  # scrapyd passes its job id as a spider argument
 REDIRECT_CODES = [301, 302, 303, 307, 308]  # one list shared by every article request's meta
+# Pages that show what is new (seeds, candidates and channels' live pages, pager scripts): a distributed crawl that was
+# stopped reads them again when it is resumed (gansunews/distributed.py, `ArticleDupeFilter`)
+LIVE = {"live": True}
 
 
 class PortalSpider(scrapy.Spider):
@@ -160,7 +163,9 @@ class PortalSpider(scrapy.Spider):
             self.count("incremental/stored_ids", len(self.pending.known))
         for seed in self.seeds:
             self.discovery.follow(seed)
-            yield Request(seed, callback=self.parse_home, errback=self.discovery_failed, priority=PRIORITY_DISCOVERY)
+            yield Request(
+                seed, callback=self.parse_home, errback=self.discovery_failed, priority=PRIORITY_DISCOVERY, meta=LIVE
+            )
 
     @leased
     def parse_home(self, response: Response):
@@ -194,6 +199,7 @@ class PortalSpider(scrapy.Spider):
                 errback=self.discovery_failed,
                 priority=PRIORITY_DISCOVERY - (parent.depth if parent else 0),
                 cb_kwargs={"link_text": link.text, "parent": parent},
+                meta=LIVE,
             )
 
     @leased
@@ -253,6 +259,7 @@ class PortalSpider(scrapy.Spider):
             errback=self.pager_script_failed,
             priority=PRIORITY_LISTING,
             cb_kwargs={"channel": channel},
+            meta=LIVE,
         )
 
     @leased

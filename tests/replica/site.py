@@ -542,6 +542,11 @@ class Site:
         for channel in self.channel_of(story):
             channel.stories.sort(key=lambda s: s.published)
 
+    def publish(self, channel: ChannelSpec, when: datetime) -> Story:
+        """A story published after the site was built: its CMS id above every other, as the CMS numbers them."""
+        self._next_id = max(story.cms_id for story in self.stories.values())
+        return self._story(channel, when)
+
     def story_at(self, path: str) -> Story | None:
         return self.stories.get(path)
 

@@ -46,13 +46,15 @@ logger = logging.getLogger(__name__)
 
 CURRENT: ContextVar[int | None] = ContextVar("lease", default=None)  # the lease of the callback running now
 
-# Pop the most urgent request and lease it, in one step: a process killed between the two would lose it.
+# Pop the most urgent request and lease it, in one step: a process killed between the two would lose it. The taker
+# is (again) one of the run's processes: every lease is in a registered process's hash, which `BEGIN` names.
 TAKE = """
 local top = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #top == 0 then return false end
 redis.call('ZREM', KEYS[1], top[1])
 local lease = redis.call('INCR', KEYS[3])
 redis.call('HSET', KEYS[2], lease, top[2] .. ' ' .. top[1])
+redis.call('SADD', KEYS[4], ARGV[1])
 return {lease, top[1]}
 """
 
@@ -185,7 +187,9 @@ class Leases:
 
     def take(self) -> tuple[int, bytes] | None:
         """The most urgent request in the queue, leased to this process."""
-        taken = self.take_script(keys=[self.queue_key, self.leased_key(self.me), self.lease_counter_key])
+        taken = self.take_script(
+            keys=[self.queue_key, self.leased_key(self.me), self.lease_counter_key, self.workers_key], args=[self.me]
+        )
         if not taken:
             return None
         lease, data = int(taken[0]), taken[1]
@@ -388,8 +392,10 @@ class Leases:
         return [w for w in self.workers() if w not in final and self.server.exists(self.alive_key(w))]
 
     def take_back(self, worker: str) -> None:
-        returned = self.give_back_script(keys=[self.queue_key, self.leased_key(worker)])
+        """A silent peer's leases back into the queue. It leaves the run's processes first: should it take a request
+        meanwhile (alive after all), the take registers it again, so its leases are never in an unregistered hash."""
         self.server.srem(self.workers_key, worker)
+        returned = self.give_back_script(keys=[self.queue_key, self.leased_key(worker)])
         if returned:
             self.crawler.stats.inc_value("gansunews/distributed/taken_back", returned)
             logger.warning("process %s stopped beating: %d of its requests are back in the queue", worker, returned)

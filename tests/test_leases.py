@@ -258,3 +258,19 @@ def test_the_crawl_s_counters_are_summed_over_its_processes(redis_url):
     assert summed["gansunews/discovery/channels"] == 25 and summed["item_scraped_count"] == 8
     assert asyncio.run(first.leases.crawl_counters())["item_scraped_count"] == 8, "its peer is final: no wait"
     assert "gansunews/crawl_id" not in summed
+
+
+def test_a_process_taken_back_while_alive_registers_again_with_its_next_take(redis_url):
+    """A peer took a slow process for dead (its heartbeat late) and took its work back; the slow one goes on taking.
+    Its new lease must be in a registered process's hash: a process beginning the run names the leases from there."""
+    run = uuid.uuid4().hex
+    slow, peer = process(redis_url, run), process(redis_url, run)
+    slow.leases.begin()
+    peer.leases.begin()
+    for name in ("one", "two"):
+        slow.push(scrapy.Request(f"https://gansu.gscn.com.cn/{name}.shtml"))
+    slow.pop()
+    peer.leases.take_back(slow.leases.me)
+    assert slow.leases.me not in peer.leases.workers() and len(slow) == 2
+    slow.pop()
+    assert slow.leases.me in peer.leases.workers() and leased_count(slow) == 1

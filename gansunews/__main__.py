@@ -24,6 +24,7 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 from gansunews import redact, reparse, report, survey
+from gansunews.config import SettingsError
 from gansunews.pages import PageError
 from gansunews.pages.article import ArticlePage
 from gansunews.pipelines.clean import clean_article
@@ -110,9 +111,19 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
+def checked(config: MongoConfig, parser: argparse.ArgumentParser) -> MongoConfig:
+    """The configuration, or exit status 2 with one line for a URI or database name that cannot be used."""
+    try:
+        config.check()
+    except SettingsError as error:
+        parser.error(str(error))
+    return config
+
+
 def run_report(options: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if not options.uri:
         parser.error("report needs MongoDB: --uri or MONGO_URI")
+    checked(MongoConfig(options.uri, options.database), parser)
     client = MongoClient(options.uri, serverSelectionTimeoutMS=5000)
     try:
         found = report.load(client[options.database], options.crawl_id)
@@ -138,7 +149,7 @@ def run_reparse(options: argparse.Namespace, parser: argparse.ArgumentParser) ->
         except ValueError:
             parser.error(f"--since {since!r}: expected YYYY-MM-DD")
     ids = [part.strip() for part in (options.ids or "").split(",") if part.strip()]
-    store = Store(MongoConfig(options.uri, options.database))
+    store = Store(checked(MongoConfig(options.uri, options.database), parser))
     try:
         summary = reparse.run(store, since, ids)
     except PyMongoError as error:

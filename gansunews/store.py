@@ -30,10 +30,12 @@ from weakref import WeakKeyDictionary
 
 from pymongo import ASCENDING, DESCENDING, MongoClient, UpdateOne
 from pymongo.cursor import Cursor
-from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
+from pymongo.errors import BulkWriteError, ConfigurationError, InvalidName, OperationFailure, PyMongoError
 from scrapy import signals
 
+from gansunews.config import SettingsError
 from gansunews.idset import IdSet
+from gansunews.redact import redact
 from gansunews.updatelock import UpdateLock
 
 logger = logging.getLogger(__name__)
@@ -85,9 +87,27 @@ class MongoConfig:
             spool_dir=Path(settings.get("GANSUNEWS_SPOOL_DIR") or ".gansunews/spool"),
         )
 
+    def check(self) -> None:
+        """SettingsError for a URI pymongo cannot parse or a database name MongoDB would refuse (a space, a dot …):
+        found at the first write instead, every batch of a crawl would fail. Connects nothing."""
+        try:
+            with MongoClient(self.uri, connect=False) as client:
+                client[self.database]
+        except InvalidName as error:
+            raise SettingsError(f"MONGO_DATABASE={self.database!r}: {error}") from None
+        except (ConfigurationError, ValueError) as error:  # InvalidURI is a ConfigurationError
+            raise SettingsError(f"MONGO_URI: {redact(str(error))}") from None
+
     def articles_spool(self) -> Spool:
         """Where articles wait while the server cannot take them (MongoPipeline's spool)."""
         return Spool(self.spool_dir / f"{self.database}-articles.jsonl")
+
+
+def check_mongo(settings) -> None:
+    """`MongoConfig.check` for the crawl's settings (storage on)."""
+    config = MongoConfig.from_settings(settings)
+    if config is not None:
+        config.check()
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -79,6 +80,30 @@ def test_a_spool_directory_that_cannot_be_made_is_named_before_any_request(repli
     errors = [line for line in done.stderr.splitlines() if " ERROR: " in line]
     assert done.returncode == 2 and len(errors) == 1 and "GANSUNEWS_SPOOL_DIR=" in errors[0], done.stderr
     assert "cannot be made a directory" in errors[0] and len(replica.requests) == before
+
+
+@pytest.mark.parametrize(
+    ("mongo", "named"),
+    [
+        ({"MONGO_URI": "mongodb://127.0.0.1:9/", "MONGO_DATABASE": "gansu news"}, "MONGO_DATABASE='gansu news'"),
+        ({"MONGO_URI": "mongodb://127.0.0.1:9/", "MONGO_DATABASE": "gansu.news"}, "MONGO_DATABASE='gansu.news'"),
+        ({"MONGO_URI": "mongdb://127.0.0.1:9/"}, "MONGO_URI: Invalid URI scheme"),
+        ({"MONGO_URI": "mongodb://me:p@ss@127.0.0.1:9/"}, "MONGO_URI:"),
+    ],
+)
+def test_a_mongodb_uri_or_database_that_cannot_be_used_is_named_before_any_request(replica, tmp_path, mongo, named):
+    """Before, the crawl failed at its start with a traceback (and then another, from the crawl command)."""
+    before = len(replica.requests)
+    env = replica.crawl_environment(**mongo, GANSUNEWS_SPOOL_DIR=str(tmp_path / "spool"))
+    done = subprocess.run(crawl_command(), cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
+    errors = [line for line in done.stderr.splitlines() if " ERROR: " in line]
+    assert done.returncode == 2 and len(errors) == 1 and named in errors[0], done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and "p@ss" not in done.stderr and len(replica.requests) == before
+    for command in ("report", "reparse"):  # the commands that read the archive say the same, and exit 2
+        done = subprocess.run(
+            [sys.executable, "-m", "gansunews", command], cwd=PROJECT, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 2 and named in done.stderr and "Traceback" not in done.stderr, done.stderr
 
 
 def test_a_redis_that_does_not_answer_is_named_before_any_request(replica):

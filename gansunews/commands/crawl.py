@@ -1,5 +1,6 @@
-"""`scrapy crawl`, checking first: an unknown or bad spider argument, a setting that does not parse, a spool
-directory that cannot be made or written (with MongoDB), or a distributed crawl (`REDIS_URL`) whose Redis does not
+"""`scrapy crawl`, checking first: an unknown or bad spider argument, a setting that does not parse, a `MONGO_URI`
+that does not parse or a `MONGO_DATABASE` that MongoDB would refuse, a spool directory that cannot be made or
+written (with MongoDB), or a distributed crawl (`REDIS_URL`) whose Redis does not
 answer or that has no MongoDB (`MONGO_URI`), ends the run with one plain line naming it (in the log, and on stderr
 when the log goes to a file, as under scrapyd), exit status 2, and no request made. So does a distributed process
 whose arguments are not those of the crawl in progress it would join (found as the crawl opens: `Leases.begin`).
@@ -21,6 +22,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from gansunews.args import ArgumentError
 from gansunews.config import SettingsError, check, check_spool_dir
 from gansunews.distributed import check_distributed
+from gansunews.store import check_mongo
 
 logger = logging.getLogger("gansunews")
 
@@ -39,6 +41,8 @@ class Command(ScrapyCrawl):
                 self.exitcode = 2
                 return
         super().run(args, opts)
+        if self.crawler_process.bootstrap_failed:  # the crawler never started (Scrapy set exit status 1)
+            return
         if self.crawler.stats.get_value("finish_reason") in REFUSED:
             self.exitcode = 2
 
@@ -55,5 +59,6 @@ class Command(ScrapyCrawl):
         if jobdir:
             logger.warning("JOBDIR=%s ignored: a stopped crawl resumes by itself (MongoDB, or Redis)", jobdir)
             self.settings.set("JOBDIR", None, priority="cmdline")
+        check_mongo(self.settings)
         check_spool_dir(self.settings)
         check_distributed(self.settings)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.settings import BaseSettings
 
@@ -51,7 +52,8 @@ def apply_environment(settings: BaseSettings, environ: Mapping[str, str] = os.en
 
 
 # How a project setting is read, by its default's type (others are read as they are, lists as lists)
-READERS = {bool: "getbool", int: "getint", float: "getfloat"}
+READERS = {bool: "getbool", int: "getint", float: "getfloat", dict: "getdict"}
+KINDS = {bool: "true/false (or 1/0)", int: "a whole number", float: "a number", dict: "a JSON object"}
 
 
 def parsed(settings: BaseSettings, name: str) -> Any:
@@ -71,8 +73,19 @@ def check(settings: BaseSettings) -> None:
         try:
             parsed(settings, name)
         except (TypeError, ValueError):
-            kind = {bool: "true/false (or 1/0)", int: "a whole number", float: "a number"}[type(default)]
-            raise SettingsError(f"{name}={settings.get(name)!r}: expected {kind}") from None
+            raise SettingsError(f"{name}={settings.get(name)!r}: expected {KINDS[type(default)]}") from None
+    seeds = settings.getlist("GANSUNEWS_SEEDS")
+    for seed in seeds:
+        url = urlsplit(seed)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise SettingsError(f"GANSUNEWS_SEEDS: {seed!r} is not an http(s) URL such as https://www.gscn.com.cn/")
+    if not seeds:
+        raise SettingsError("GANSUNEWS_SEEDS is empty: the portal's home pages, where discovery starts")
+    if not any(name.strip() for name in settings.getlist("GANSUNEWS_SCOPE")):
+        raise SettingsError("GANSUNEWS_SCOPE is empty: the names of the section to crawl, such as 甘肃新闻")
+    contact = settings.get("GANSUNEWS_CONTACT") or ""
+    if not contact.isprintable():  # it goes into the User-Agent header: a line break would end the header
+        raise SettingsError(f"GANSUNEWS_CONTACT={contact!r}: one line of printable characters (an e-mail, a URL)")
     try:
         Thresholds.from_settings(settings)
     except (TypeError, ValueError) as error:

@@ -49,11 +49,26 @@ def test_a_bad_argument_ends_with_one_plain_line_and_no_request(replica, argumen
     assert "Traceback" not in done.stderr and len(replica.requests) == before
 
 
-def test_a_bad_setting_from_the_environment_is_named_before_any_request(replica):
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [
+        (("GANSUNEWS_PAGE_LOOKAHEAD", "many"), "GANSUNEWS_PAGE_LOOKAHEAD='many': expected a whole number"),
+        (("GANSUNEWS_PLAYWRIGHT_CONTEXT", "{bad"), "GANSUNEWS_PLAYWRIGHT_CONTEXT='{bad': expected a JSON object"),
+        (("GANSUNEWS_SEEDS", "gscn.com.cn"), "GANSUNEWS_SEEDS: 'gscn.com.cn' is not an http(s) URL"),
+        (("GANSUNEWS_SCOPE", " "), "GANSUNEWS_SCOPE is empty"),
+        (("GANSUNEWS_CONTACT", "me@example.org\r\nX-Injected: 1"), "GANSUNEWS_CONTACT='me@example.org\\r\\nX-In"),
+    ],
+    ids=["not_a_number", "not_json", "seed_without_scheme", "empty_scope", "contact_with_a_line_break"],
+)
+def test_a_bad_setting_from_the_environment_is_named_before_any_request(replica, setting, named):
+    """Before: a seed without a scheme, or an empty scope, crawled nothing and exited 0 (a traceback for the seed); a
+    context that is not JSON ended with a traceback; a contact with a line break was accepted (it goes into the
+    User-Agent header)."""
     before = len(replica.requests)
-    env = replica.crawl_environment(GANSUNEWS_PAGE_LOOKAHEAD="many")
+    env = replica.crawl_environment(**dict([setting]))
     done = subprocess.run(crawl_command(), cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2 and "GANSUNEWS_PAGE_LOOKAHEAD='many': expected a whole number" in done.stderr
+    errors = [line for line in done.stderr.splitlines() if " ERROR: " in line]
+    assert done.returncode == 2 and len(errors) == 1 and named in errors[0], done.stderr[-2000:]
     assert "Traceback" not in done.stderr and len(replica.requests) == before
 
 

@@ -60,9 +60,13 @@ def _parse_since(value: str | None) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise ArgumentError(f"since={value!r}: expected a day as YYYY-MM-DD, e.g. since=2024-01-01") from None
+    today = datetime.now(CHINA_TZ).date()
+    if day > today:  # a typo of the year: the crawl would walk every live page and find nothing
+        raise ArgumentError(f"since={value!r}: after today ({today.isoformat()} in China)")
+    return day
 
 
 def _parse_positive_int(name: str, value: str | None) -> int | None:

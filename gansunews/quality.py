@@ -58,8 +58,10 @@ def quality_verdict(
         problems.append(f"finish reason {reason}")
     if channels == 0:
         problems.append("no channel discovered: the scope's home or its channel links were not recognised")
+    older = get("gansunews/listing/older_than_cutoff", 0)  # entries found, and left for their age
     if items == 0 and get("gansunews/incremental/known", 0) == 0:
-        problems.append("no articles")
+        why = f" (the {older} entries listed are older than the cutoff)" if older else ""
+        problems.append(f"no articles{why}")
     share = _Shares(problems, notes)
     share(
         get("gansunews/pager/missing", 0),
@@ -70,7 +72,7 @@ def quality_verdict(
     share(
         get("gansunews/listing/channels_without_entries", 0), channels, "channels list no article entries", limits.most
     )
-    if pages and get("gansunews/listing/entries", 0) == 0:
+    if pages and get("gansunews/listing/entries", 0) + older == 0:
         problems.append(f"no article entry on any of {pages} listing pages: the list is not recognised")
     empty = get("gansunews/listing/empty", 0)
     if pages and empty / pages > limits.empty_pages:

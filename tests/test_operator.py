@@ -30,6 +30,7 @@ SINCE = "2024-01-01"
     [
         ("sinse=2024-01-01", "unknown argument 'sinse'"),
         ("since=2024-13-01", "since='2024-13-01'"),
+        ("since=2062-01-01", "since='2062-01-01': after today"),  # before: every live page walked, nothing found
         ("regions=火星", "'火星'"),
     ],
 )

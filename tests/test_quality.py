@@ -50,6 +50,15 @@ def test_lists_not_recognised():
     assert any("20 of 20 channels list no article entries" in p for p in problems)
 
 
+def test_lists_whose_entries_are_all_older_than_the_cutoff_were_recognised():
+    """A crawl `since` yesterday, before anything new was listed: no article, for its age, not an unknown list (until
+    2026-12-03 it blamed the list). Still a problem: dates misread as old would look the same."""
+    stats = {**HEALTHY, "item_scraped_count": 0, "gansunews/listing/entries": 0}
+    state, problems, _ = quality_verdict({**stats, "gansunews/listing/older_than_cutoff": 45}, "finished")
+    assert state == "degraded" and "no articles (the 45 entries listed are older than the cutoff)" in problems
+    assert not any("not recognised" in p for p in problems)
+
+
 def test_empty_archive_pages():
     assert any("30 of 60 listing pages" in p for p in verdict(listing__empty=30)[1])
 

@@ -52,7 +52,9 @@ def quality_verdict(
     items = get("item_scraped_count", 0)
     channels = get("gansunews/discovery/channels", 0)
     requests = get("downloader/request_count", 0) or 1
-    failed = sum(v for k, v in stats.items() if k.startswith("gansunews/fail/"))
+    failures = {k: v for k, v in stats.items() if k.startswith("gansunews/fail/")}
+    forbidden = sum(v for k, v in failures.items() if k.endswith("/robots_txt"))
+    failed = sum(failures.values()) - forbidden
     pages = get("gansunews/listing/pages", 0)
     if reason != "finished":
         problems.append(f"finish reason {reason}")
@@ -84,6 +86,8 @@ def quality_verdict(
             covered = get(f"gansunews/fields/{name}", 0)
             if covered / items < getattr(limits, f"min_{name}"):
                 problems.append(f"{name} on {covered}/{items} articles")
+    if forbidden:  # the site asks not to read them: the archive lacks them whatever the share
+        problems.append(f"robots.txt forbids {forbidden} pages the crawl needed: they were not read")
     if failed / requests > limits.failed_requests:
         problems.append(f"{failed} failed requests of {requests}")
     if get("gansunews/listing/stopped_repeated", 0):

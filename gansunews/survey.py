@@ -37,6 +37,9 @@ def survey_verdict(rows: list[dict[str, Any]]) -> dict[str, Any]:
             problems.append(f"{count} of {total} {what}")
     if rows and not articles:
         problems.append("no article could be read")
+    forbidden = sum(any("robots.txt" in error for error in row["errors"]) for row in rows)
+    if forbidden:  # the crawl honours robots.txt: those channels' pages would be missing from the archive
+        problems.append(f"robots.txt forbids pages of {forbidden} of {len(rows)} channels (see their errors)")
     missing = sorted(name for code, name in prefectures.items() if code not in found)
     return {
         "ok": not problems,

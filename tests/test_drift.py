@@ -93,6 +93,18 @@ def test_no_recognisable_list_finds_nothing_and_says_why(tmp_path):
     assert "quality problem: no articles" in closing and "is degraded" in closing
 
 
+def test_pages_robots_txt_forbids_are_a_named_problem(tmp_path):
+    """The crawl honours robots.txt. A site whose robots.txt forbids its article pages: they are counted apart from
+    failures and named in the verdict (before, the verdict said "104 failed requests of 68")."""
+    site = Site(seed=7, variations=frozenset({"robots_system"}))
+    result = crawl_replica(site, tmp_path)
+    forbidden = result.stats["robotstxt/forbidden"]
+    assert forbidden > 50 and result.stat("fail/article/robots_txt") > 0
+    problems = result.stats["gansunews/quality/problems"]
+    assert f"robots.txt forbids {forbidden} pages the crawl needed: they were not read" in problems
+    assert not any("failed requests" in problem for problem in problems)
+
+
 def survey(site: Site, *arguments: str, **env: str) -> subprocess.CompletedProcess:
     server = ReplicaServer(site).start()
     try:
@@ -135,7 +147,11 @@ def test_survey_json_describes_each_channel(redis_url):
 
 @pytest.mark.parametrize(
     ("variation", "cause"),
-    [("no_pager", "25 of 25 channels without a pager"), ("no_list", "channels without article entries")],
+    [
+        ("no_pager", "25 of 25 channels without a pager"),
+        ("no_list", "channels without article entries"),
+        ("robots_system", "robots.txt forbids pages of"),  # before: "the site looks like the model"
+    ],
 )
 def test_survey_of_a_broken_replica_fails_naming_the_cause(variation, cause):
     done = survey(Site(seed=7, variations=frozenset({variation})))

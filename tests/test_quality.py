@@ -59,6 +59,11 @@ def test_lists_whose_entries_are_all_older_than_the_cutoff_were_recognised():
     assert not any("not recognised" in p for p in problems)
 
 
+def test_pages_robots_txt_forbids_are_a_problem_of_their_own_not_failures():
+    state, problems, _ = verdict(fail__article__robots_txt=3, fail__listing__robots_txt=1)
+    assert state == "degraded" and problems == ["robots.txt forbids 4 pages the crawl needed: they were not read"]
+
+
 def test_empty_archive_pages():
     assert any("30 of 60 listing pages" in p for p in verdict(listing__empty=30)[1])
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
@@ -56,6 +56,7 @@ REDIRECT_CODES = [301, 302, 303, 307, 308]  # one list shared by every article r
 # Pages that show what is new (seeds, candidates and channels' live pages, pager scripts): a distributed crawl that was
 # stopped reads them again when it is resumed (gansunews/distributed.py, `ArticleDupeFilter`)
 LIVE = {"live": True}
+ROBOTS_TXT = "robots.txt"
 
 
 class PortalSpider(scrapy.Spider):
@@ -649,6 +650,8 @@ class PortalSpider(scrapy.Spider):
         """Every request that failed for good: counted by kind and reason, logged with its URL."""
         response = getattr(failure.value, "response", None)
         reason = f"http_{response.status}" if response is not None else type(failure.value).__name__
+        if failure.check(IgnoreRequest) and ROBOTS_TXT in str(failure.value):  # RobotsTxtMiddleware's own message
+            reason = "robots_txt"
         self.count(f"fail/{kind}/{reason}")
         status = response.status if response is not None else None
         attempts = failure.request.meta.get("retry_times", 0) + 1

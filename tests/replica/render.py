@@ -45,7 +45,8 @@ class Renderer:
         parts = urlsplit(url)
         host, path = (parts.hostname or "").lower(), parts.path or "/"
         if path == "/robots.txt":
-            return Reply(200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /private/\n")
+            disallowed = b"/system/" if "robots_system" in self.site.variations else b"/private/"
+            return Reply(200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: " + disallowed + b"\n")
         route = self.routes.get((host, path))
         if route:
             kind, channel = route

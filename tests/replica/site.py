@@ -36,7 +36,8 @@ Variations (`Site(variations={…})`, SITE.md's "where the real portal may diffe
                      can read it (without this, the script writes HTML held in its own text)
 Broken replicas, for the survey and the verdict: `no_pager` (no count-JS script anywhere: only live pages are
 reachable), `no_list` (list entries link to `show.jsp?id=…`, not to article URLs: nothing is reachable) and
-`repeating_pages` (every archive page number serves the live page: only live pages are reachable).
+`repeating_pages` (every archive page number serves the live page: only live pages are reachable) and `robots_system`
+(robots.txt forbids `/system/`: the archive pages and the articles of every host but www).
 
 `Site.expected_ids(since)` is the exact set of article ids a complete crawl must emit; `Site.wrong_fields(items)`
 checks every field. `ReplicaServer` (server.py) adds slow pages, injected faults and pages that never recover.
@@ -66,7 +67,7 @@ ALL_VARIATIONS = frozenset(
         "list_from_data",
     }
 )
-BROKEN_VARIATIONS = frozenset({"no_pager", "no_list", "repeating_pages"})
+BROKEN_VARIATIONS = frozenset({"no_pager", "no_list", "repeating_pages", "robots_system"})
 _CITY_SUFFIXES = ("{}新闻", "{}频道", "{}播报", "陇东·{}", "{}市")
 HOME_WWW = "www.gscn.com.cn"
 HOME_GANSU = "gansu.gscn.com.cn"

@@ -25,7 +25,8 @@ def job_id(crawler) -> str | None:
     return getattr(spider, "_job", None) or os.environ.get("SCRAPY_JOB") or None
 
 
-# Sent by the spider for every request that failed for good: url, kind, reason, status, attempts, error.
+# Sent by the spider for every request that failed for good: url, kind, reason, status, attempts, error, and for an
+# article the channels that listed it.
 failure_recorded = object()
 
 # Sent every GANSUNEWS_PROGRESS_SECONDS with the crawl's progress figures (extensions.Progress); CrawlRecord keeps

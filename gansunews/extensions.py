@@ -271,8 +271,12 @@ class CrawlRecord:
         write is only a stale figure: not spooled)."""
         self.store.run_soon(self.store.save_progress, crawl_id(self.crawler), progress, level=logging.INFO)
 
-    def failure(self, url: str, kind: str, reason: str, status: int | None, attempts: int, error: str) -> None:
+    def failure(
+        self, url: str, kind: str, reason: str, status: int | None, attempts: int, error: str, channels=None
+    ) -> None:
         self._add_failure(url, f"{kind}/{reason}", status, attempts, error)
+        if channels:  # an article's: the next crawl requests it again with them (gansunews/spiders/retries.py)
+            self.failures[url]["channels"] = channels
 
     def item_dropped(self, item, response, exception, spider) -> None:
         url = getattr(item, "url", None) or (response.url if response is not None else "")

@@ -17,6 +17,7 @@ GANSUNEWS_SCOPE = ["甘肃新闻"]  # breadcrumb names whose channels are crawle
 GANSUNEWS_DISCOVERY_DEPTH = 4  # home → 甘肃新闻 → 市州播报 → 市州 → 县区
 GANSUNEWS_PAGE_LOOKAHEAD = 16  # archive pages of one channel in flight at most (the window opens 1, 2, 4 …)
 GANSUNEWS_WATERMARK_GRACE_DAYS = 7  # an incremental crawl reads listings this many days behind each watermark
+GANSUNEWS_RETRY_FAILED_CRAWLS = 3  # crawls in which an article may fail for good before none requests it again
 GANSUNEWS_QUEUED_ARTICLES = 500  # article requests waiting in the scheduler at most (≈ 2.5 KB each)
 GANSUNEWS_MAX_EMPTY_PAGES = 3  # archive pages without entries (or lost) a walk goes past before it stops
 GANSUNEWS_NEAR_DUPLICATE_SIMILARITY = 0.7  # estimated Jaccard similarity of bodies that makes a repost

@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
@@ -449,6 +449,12 @@ class Store:
         distributed crawl, read less than the site holds, and would hide a fall."""
         found = self.db.crawls.find({"spider": spider, "started_at": {"$lt": before}, "finish_reason": "finished"})
         return max(found, key=lambda doc: doc["started_at"], default=None)
+
+    def article_failures(self, days: int) -> list[dict[str, Any]]:
+        """The records of articles that failed for good in the last `days` days (url, reason, at, channels)."""
+        after = (datetime.now(UTC) - timedelta(days=days)).isoformat()  # `at` is utc_now()'s ISO text: it sorts
+        fields = {"_id": 0, "url": 1, "reason": 1, "at": 1, "channels": 1}
+        return list(self.db.failures.find({"reason": {"$regex": "^article/"}, "at": {"$gte": after}}, fields))
 
     def save_failures(self, docs: list[dict[str, Any]]) -> None:
         updates = [UpdateOne({"_id": doc["_id"]}, {"$set": doc}, upsert=True) for doc in docs]

@@ -2,8 +2,10 @@
 
 from datetime import date
 
+from gansunews.idset import IdSet
 from gansunews.items import RawArticle
 from gansunews.spiders.pending import GONE, NEW, WAITING, PendingArticles, is_complete
+from gansunews.spiders.retries import articles_to_retry
 from gansunews.spiders.walk import Channel
 
 D = date
@@ -64,3 +66,41 @@ def test_complete_means_newer_than_the_frontier_or_no_walk_left():
     assert not is_complete(D(2024, 3, 5), None)
     assert is_complete(D(2024, 3, 5), D(2024, 3, 4)) and not is_complete(D(2024, 3, 5), D(2024, 3, 5))
     assert is_complete(date.min, date.min)
+
+
+def test_articles_that_failed_are_retried_until_they_failed_in_enough_crawls():
+    def failure(cms_id: int, reason: str, at: str, channel: str = "https://gansu.gscn.com.cn/gsyw/") -> dict:
+        url = f"https://gansu.gscn.com.cn/system/2024/03/02/{cms_id:09d}.shtml"
+        return {"url": url, "reason": f"article/{reason}", "at": at, "channels": [{"url": channel, "name": "x"}]}
+
+    failures = [
+        failure(13000001, "http_503", "2024-03-10"),
+        failure(13000001, "TimeoutError", "2024-03-11", channel="https://gansu.gscn.com.cn/sz/"),  # another channel
+        failure(13000002, "http_503", "2024-03-10"),
+        failure(13000002, "http_503", "2024-03-11"),
+        failure(13000002, "http_503", "2024-03-12"),  # failed in 3 crawls: left
+        failure(13000003, "http_503", "2024-03-10"),
+        failure(13000003, "http_404", "2024-03-11"),  # gone now
+        failure(13000004, "http_503", "2024-03-10"),  # stored since
+        failure(13000005, "robots_txt", "2024-03-10"),  # forbidden
+        failure(13000006, "http_503", "2024-03-10"),
+    ]
+    retries = articles_to_retry(failures, IdSet([13000004]), since=date(2024, 3, 1), most=3)
+    assert [retry.cms_id for retry in retries] == ["013000001", "013000006"]
+    assert {c["url"] for c in retries[0].channels} == {
+        "https://gansu.gscn.com.cn/gsyw/",
+        "https://gansu.gscn.com.cn/sz/",
+    }
+    assert articles_to_retry(failures, IdSet(), since=date(2024, 3, 5), most=3) == [], "older than since"
+
+
+def test_a_retried_article_takes_the_channels_of_this_crawl_s_listings_too():
+    pending = PendingArticles()
+    pending.known.add(13000009)
+    assert not pending.retry("013000009", D(2024, 3, 2), [NEWS.ref]), "stored since"
+    assert pending.retry("013000010", D(2024, 3, 2), [NEWS.ref])
+    assert not pending.retry("013000010", D(2024, 3, 2), [NEWS.ref]), "requested already"
+    assert pending.list("013000010", D(2024, 3, 2), LANZHOU) == WAITING
+    article = raw("013000010")
+    pending.hold("013000010", article)
+    assert article.channels == [NEWS.ref, LANZHOU.ref]

@@ -59,6 +59,34 @@ def test_faults_on_first_attempts_lose_nothing(mongo_db, faulty_replica, tmp_pat
     assert failure["reason"] == "article/http_503" and failure["attempts"] == 4
 
 
+def test_an_article_that_failed_for_good_is_requested_again_by_the_next_crawls(mongo_db, tmp_path):
+    """An article answering 503 through every retry of a crawl (a burst on the site): the next, incremental, crawl
+    requests it again, with the channels that listed it, although its walk stops before the page that lists it. Before,
+    it was never fetched again: its page was done, and later walks stop at stored pages. One that keeps failing is
+    tried by `GANSUNEWS_RETRY_FAILED_CRAWLS` crawls (here 2), then left."""
+    site = Site(seed=7)
+    channel = next(c for c in site.channels if c.name == "要闻")
+    story = [s for s in channel.stories if s.kind == "article" and s.published.date() >= date(2024, 1, 1)][3]
+    server = ReplicaServer(site).start()
+    server.broken = {story.path}
+    settings = {"RETRY_TIMES": 1, "GANSUNEWS_RETRY_FAILED_CRAWLS": 2}
+    try:
+        first = crawl_into(mongo_db, server.proxy_url, tmp_path / "1", f"since={SINCE}", settings=settings)
+        second = crawl_into(mongo_db, server.proxy_url, tmp_path / "2", f"since={SINCE}", settings=settings)
+        third = crawl_into(mongo_db, server.proxy_url, tmp_path / "3", f"since={SINCE}", settings=settings)
+        server.broken = set()
+        fourth = crawl_into(mongo_db, server.proxy_url, tmp_path / "4", f"since={SINCE}")  # the default: 3 crawls
+    finally:
+        server.stop()
+    assert first.stat("fail/article/http_503") == 1 and story.article_id not in first.ids
+    assert second.stat("article/retried") == 1 and second.stat("fail/article/http_503") == 1
+    assert "gansunews/article/retried" not in third.stats, "failed in 2 crawls: left"
+    assert fourth.stat("article/retried") == 1 and fourth.ids == [story.article_id]  # the default allows a third
+    stored = mongo_db.articles.find_one({"_id": story.article_id})
+    assert {c["url"] for c in stored["channels"]} == {c.live_url for c in site.channel_of(story)}
+    assert fourth.stats["downloader/request_count"] < first.stats["downloader/request_count"] / 3
+
+
 def test_a_lost_archive_page_does_not_end_its_channels_walk(mongo_db, tmp_path):
     """A channel's first archive page (the walk has one page in flight then) answers 503 for good: the walk goes on
     below it, and only that page's articles may be missing (they are found if listed elsewhere)."""

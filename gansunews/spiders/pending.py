@@ -67,6 +67,20 @@ class PendingArticles:
         listed.day = max(listed.day, day or date.min)
         return WAITING
 
+    def retry(self, cms_id: str, day: date, channels: list[dict[str, str]], track: bool = True) -> bool:
+        """An article that failed in an earlier crawl, requested again (True) unless stored or requested already;
+        its channels are those that listed it then, and listings of this crawl add theirs. `track` as in `list`."""
+        if cms_id in self.listed or int(cms_id) in self.known or int(cms_id) in self.settled:
+            return False
+        if track:
+            self.listed[cms_id] = Listed(day=day, channels=list(channels))
+        return True
+
+    def channels_of(self, cms_id: str) -> list[dict[str, str]]:
+        """The channels that listed a requested article so far."""
+        listed = self.listed.get(cms_id)
+        return list(listed.channels) if listed else []
+
     def hold(self, cms_id: str, raw: RawArticle) -> date | None:
         """A read article, with the channels that listed it, waits for release; returns its day (None: not
         requested by this process, it came with its channels)."""

@@ -38,6 +38,7 @@ from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
 from gansunews.readers import PageReaders, Reader, Reading, read_article, read_continuation
 from gansunews.spiders.discovery import Discovery
 from gansunews.spiders.pending import GONE, WAITING, PendingArticles, is_complete
+from gansunews.spiders.retries import Retry, articles_to_retry
 from gansunews.spiders.walk import Channel, numbering_falls, numbering_suspect
 from gansunews.spiders.walks import GO_ON, KNOWN, STOP, Walks
 from gansunews.store import MongoConfig, PyMongoError, Store, utc_now
@@ -53,6 +54,7 @@ MAX_CONTINUATION_PAGES = 50
 MAX_REDIRECTS = 5
 SCRAPYD_ARGUMENTS = frozenset({"_job"})  # scrapyd passes its job id as a spider argument
 REDIRECT_CODES = [301, 302, 303, 307, 308]  # one list shared by every article request's meta
+RETRY_DAYS = 30  # failures older than this are not read (they were tried enough)
 # Pages that show what is new (seeds, candidates and channels' live pages, pager scripts): a distributed crawl that was
 # stopped reads them again when it is resumed (gansunews/distributed.py, `ArticleDupeFilter`)
 LIVE = {"live": True}
@@ -90,6 +92,7 @@ class PortalSpider(scrapy.Spider):
         spider.store = Store.of(crawler, mongo) if mongo else None
         spider.keep_pages = settings.getbool("GANSUNEWS_KEEP_PAGES") and mongo is not None
         spider.queued_articles = max(1, settings.getint("GANSUNEWS_QUEUED_ARTICLES"))
+        spider.retry_crawls = max(0, settings.getint("GANSUNEWS_RETRY_FAILED_CRAWLS"))
         # A feed line cannot change once written: with a feed (`-O`), articles wait until every walk has listed
         # past them, so each line has all its channels. MongoDB merges later channels on write: no waiting.
         spider.complete_lines = bool(settings.getdict("FEEDS"))
@@ -154,14 +157,23 @@ class PortalSpider(scrapy.Spider):
     # ------------------------------------------------------------------------------ discovery
 
     async def start(self):
+        retries: list[Retry] = []
         if self.store is not None and not self.args.full:
             try:
                 self.walks.states = await self.store.run(self.store.channel_states)
                 self.pending.known = await self.store.run(self.store.stored_ids, self.args.since)
+                if self.retry_crawls:
+                    failures = await self.store.run(self.store.article_failures, RETRY_DAYS)
+                    retries = articles_to_retry(failures, self.pending.known, self.args.since, self.retry_crawls)
             except PyMongoError as error:
                 self.count("incremental/state_unavailable")
                 logger.warning("stored state unavailable, crawling as if nothing were stored: %s", error)
             self.count("incremental/stored_ids", len(self.pending.known))
+        for retry in retries:  # ahead of the walks, which would not list them again
+            if self.pending.retry(retry.cms_id, retry.day, retry.channels, track=not self.distributed):
+                self.count("article/retried")
+                channels = retry.channels if self.distributed else []
+                yield self.article_request(retry.url, retry.cms_id, channels, PRIORITY_ARTICLE)
         for seed in self.seeds:
             self.discovery.follow(seed)
             yield Request(
@@ -643,11 +655,13 @@ class PortalSpider(scrapy.Spider):
 
     @leased
     def article_failed(self, failure: Failure):
-        self.record_failure("article", failure)
-        yield from self.fetched(failure.request.cb_kwargs["cms_id"], None)
+        cms_id, channels = failure.request.cb_kwargs["cms_id"], failure.request.cb_kwargs["channels"]
+        self.record_failure("article", failure, channels or self.pending.channels_of(cms_id))
+        yield from self.fetched(cms_id, None)
 
-    def record_failure(self, kind: str, failure: Failure) -> None:
-        """Every request that failed for good: counted by kind and reason, logged with its URL."""
+    def record_failure(self, kind: str, failure: Failure, channels: list[dict[str, str]] | None = None) -> None:
+        """Every request that failed for good: counted by kind and reason, logged with its URL (an article's with
+        the channels that listed it: a later crawl requests it again, gansunews/spiders/retries.py)."""
         response = getattr(failure.value, "response", None)
         reason = f"http_{response.status}" if response is not None else type(failure.value).__name__
         if failure.check(IgnoreRequest) and ROBOTS_TXT in str(failure.value):  # RobotsTxtMiddleware's own message
@@ -655,11 +669,27 @@ class PortalSpider(scrapy.Spider):
         self.count(f"fail/{kind}/{reason}")
         status = response.status if response is not None else None
         attempts = failure.request.meta.get("retry_times", 0) + 1
-        self.signal_failure(failure.request.url, kind, reason, status, attempts, failure.getErrorMessage())
+        self.signal_failure(failure.request.url, kind, reason, status, attempts, failure.getErrorMessage(), channels)
         logger.warning("%s failed (%s): %s — %s", kind, reason, failure.request.url, failure.getErrorMessage())
 
-    def signal_failure(self, url: str, kind: str, reason: str, status: int | None, attempts: int, error: str) -> None:
+    def signal_failure(
+        self,
+        url: str,
+        kind: str,
+        reason: str,
+        status: int | None,
+        attempts: int,
+        error: str,
+        channels: list[dict[str, str]] | None = None,
+    ) -> None:
         """Tell the crawl record (MongoDB `failures`) about a URL that yielded nothing, and why."""
         self.crawler.signals.send_catch_log(
-            failure_recorded, url=url, kind=kind, reason=reason, status=status, attempts=attempts, error=error
+            failure_recorded,
+            url=url,
+            kind=kind,
+            reason=reason,
+            status=status,
+            attempts=attempts,
+            error=error,
+            channels=channels,
         )

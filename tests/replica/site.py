@@ -35,7 +35,7 @@ Variations (`Site(variations={…})`, SITE.md's "where the real portal may diffe
   list_from_data     图片's script draws its list from a data array (no whole link in its text): only a browser
                      can read it (without this, the script writes HTML held in its own text)
 Broken replicas, for the survey and the verdict: `no_pager` (no count-JS script anywhere: only live pages are
-reachable), `no_list` (list entries link to `show.jsp?id=…`, not to article URLs: nothing is reachable) and
+reachable), `no_list` (list entries link to `show.jsp?id=…`, not to article URLs: nothing is reachable),
 `repeating_pages` (every archive page number serves the live page: only live pages are reachable) and `robots_system`
 (robots.txt forbids `/system/`: the archive pages and the articles of every host but www).
 

@@ -172,6 +172,7 @@ class PortalSpider(scrapy.Spider):
         for retry in retries:  # ahead of the walks, which would not list them again
             if self.pending.retry(retry.cms_id, retry.day, retry.channels, track=not self.distributed):
                 self.count("article/retried")
+                self.count("article/requested")
                 channels = retry.channels if self.distributed else []
                 yield self.article_request(retry.url, retry.cms_id, channels, PRIORITY_ARTICLE)
         for seed in self.seeds:

@@ -25,8 +25,8 @@ def job_id(crawler) -> str | None:
     return getattr(spider, "_job", None) or os.environ.get("SCRAPY_JOB") or None
 
 
-# Sent by the spider for every request that failed for good: url, kind, reason, status, attempts, error, and for an
-# article the channels that listed it.
+# Sent by the spider for every request that failed for good: url, kind, reason, status, attempts, error, and what a
+# later crawl needs to request it again (an article's `channels`, an archive page's `channel` key and `page`).
 failure_recorded = object()
 
 # Sent every GANSUNEWS_PROGRESS_SECONDS with the crawl's progress figures (extensions.Progress); CrawlRecord keeps

@@ -6,6 +6,7 @@ import json
 import logging
 import platform
 from pathlib import Path
+from typing import Any
 
 import scrapy
 from scrapy import logformatter, signals
@@ -272,11 +273,18 @@ class CrawlRecord:
         self.store.run_soon(self.store.save_progress, crawl_id(self.crawler), progress, level=logging.INFO)
 
     def failure(
-        self, url: str, kind: str, reason: str, status: int | None, attempts: int, error: str, channels=None
+        self,
+        url: str,
+        kind: str,
+        reason: str,
+        status: int | None,
+        attempts: int,
+        error: str,
+        retry: dict[str, Any] | None = None,
     ) -> None:
+        """`retry`: what a later crawl needs to request the page again (gansunews/spiders/retries.py)."""
         self._add_failure(url, f"{kind}/{reason}", status, attempts, error)
-        if channels:  # an article's: the next crawl requests it again with them (gansunews/spiders/retries.py)
-            self.failures[url]["channels"] = channels
+        self.failures[url].update(retry or {})
 
     def item_dropped(self, item, response, exception, spider) -> None:
         url = getattr(item, "url", None) or (response.url if response is not None else "")

@@ -450,11 +450,13 @@ class Store:
         found = self.db.crawls.find({"spider": spider, "started_at": {"$lt": before}, "finish_reason": "finished"})
         return max(found, key=lambda doc: doc["started_at"], default=None)
 
-    def article_failures(self, days: int) -> list[dict[str, Any]]:
-        """The records of articles that failed for good in the last `days` days (url, reason, at, channels)."""
+    def retryable_failures(self, days: int) -> list[dict[str, Any]]:
+        """The records of articles and archive pages that failed for good in the last `days` days (url, reason, at;
+        an article's channels, an archive page's channel and page)."""
         after = (datetime.now(UTC) - timedelta(days=days)).isoformat()  # `at` is utc_now()'s ISO text: it sorts
-        fields = {"_id": 0, "url": 1, "reason": 1, "at": 1, "channels": 1}
-        return list(self.db.failures.find({"reason": {"$regex": "^article/"}, "at": {"$gte": after}}, fields))
+        query = {"$or": [{"reason": {"$regex": "^article/"}}, {"page": {"$exists": True}}], "at": {"$gte": after}}
+        fields = {"_id": 0, "url": 1, "reason": 1, "at": 1, "channels": 1, "channel": 1, "page": 1}
+        return list(self.db.failures.find(query, fields))
 
     def save_failures(self, docs: list[dict[str, Any]]) -> None:
         updates = [UpdateOne({"_id": doc["_id"]}, {"$set": doc}, upsert=True) for doc in docs]

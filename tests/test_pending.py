@@ -104,3 +104,20 @@ def test_a_retried_article_takes_the_channels_of_this_crawl_s_listings_too():
     article = raw("013000010")
     pending.hold("013000010", article)
     assert article.channels == [NEWS.ref, LANZHOU.ref]
+
+
+def test_lost_archive_pages_are_read_again_by_channel_until_they_failed_in_enough_crawls():
+    from gansunews.spiders.retries import pages_to_retry
+
+    def failure(page: int, reason: str, at: str, channel: str = "gansu.gscn.com.cn/gsyw/") -> dict:
+        url = f"https://gansu.gscn.com.cn/system/count//0060181/590830166131/000/000/c0060181590830166131_{page:09d}.shtml"
+        return {"url": url, "reason": f"listing/{reason}", "at": at, "channel": channel, "page": page}
+
+    failures = [
+        failure(4, "http_503", "2024-03-10"),
+        failure(3, "unparsable", "2024-03-10"),
+        failure(3, "http_503", "2024-03-11"),  # failed in 2 crawls: left
+        failure(2, "http_404", "2024-03-10"),
+    ]
+    pages = pages_to_retry(failures, most=2)
+    assert list(pages) == ["gansu.gscn.com.cn/gsyw/"] and sorted(pages["gansu.gscn.com.cn/gsyw/"]) == [4]

@@ -87,22 +87,30 @@ def test_an_article_that_failed_for_good_is_requested_again_by_the_next_crawls(m
     assert fourth.stats["downloader/request_count"] < first.stats["downloader/request_count"] / 3
 
 
-def test_a_lost_archive_page_does_not_end_its_channels_walk(mongo_db, tmp_path):
-    """A channel's first archive page (the walk has one page in flight then) answers 503 for good: the walk goes on
-    below it, and only that page's articles may be missing (they are found if listed elsewhere)."""
+def test_a_lost_archive_page_does_not_end_its_channels_walk_and_is_read_by_the_next_crawl(mongo_db, tmp_path):
+    """A channel's second archive page answers 503 for good: the walk goes on below it, and only that page's articles
+    may be missing (they are found if listed elsewhere: the first archive page repeats the live page). The next crawl,
+    incremental, reads the page again and stores them. Before, no later crawl read it: its walk stops at stored
+    pages above it."""
     site = Site(seed=7)
     channel = next(c for c in site.channels if c.name == "要闻")
     server = ReplicaServer(site).start()
-    server.broken = {channel.page_path(channel.maxpage)}
+    lost = channel.maxpage - 1
+    server.broken = {channel.page_path(lost)}
     try:
         result = crawl_into(mongo_db, server.proxy_url, tmp_path, f"since={SINCE}", settings={"RETRY_TIMES": 1})
+        server.broken = set()
+        second = crawl_into(mongo_db, server.proxy_url, tmp_path / "second", f"since={SINCE}")
     finally:
         server.stop()
     expected = site.expected_ids(date.fromisoformat(SINCE))
-    on_lost_page = {story.article_id for story in channel.page_stories(channel.maxpage)}
+    on_lost_page = {story.article_id for story in channel.page_stories(lost)}
     assert expected - on_lost_page <= set(result.ids) <= expected
     assert result.stats["gansunews/fail/listing/http_503"] == 1
     assert result.stats["finish_reason"] == "finished"
+    assert expected - set(result.ids), "every article of the lost page was listed elsewhere: the test proves nothing"
+    assert second.stat("listing/retried") == 1 and set(second.ids) == expected - set(result.ids)
+    assert {doc["_id"] for doc in mongo_db.articles.find({}, {"_id": 1})} == expected
 
 
 def slow_crawl(site: Site, server: ReplicaServer, mongo_db, tmp_path) -> tuple[list[str], dict[str, str]]:

@@ -38,7 +38,7 @@ from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
 from gansunews.readers import PageReaders, Reader, Reading, read_article, read_continuation
 from gansunews.spiders.discovery import Discovery
 from gansunews.spiders.pending import GONE, WAITING, PendingArticles, is_complete
-from gansunews.spiders.retries import Retry, articles_to_retry
+from gansunews.spiders.retries import Retry, articles_to_retry, pages_to_retry
 from gansunews.spiders.walk import Channel, numbering_falls, numbering_suspect
 from gansunews.spiders.walks import GO_ON, KNOWN, STOP, Walks
 from gansunews.store import MongoConfig, PyMongoError, Store, utc_now
@@ -93,6 +93,7 @@ class PortalSpider(scrapy.Spider):
         spider.keep_pages = settings.getbool("GANSUNEWS_KEEP_PAGES") and mongo is not None
         spider.queued_articles = max(1, settings.getint("GANSUNEWS_QUEUED_ARTICLES"))
         spider.retry_crawls = max(0, settings.getint("GANSUNEWS_RETRY_FAILED_CRAWLS"))
+        spider.lost_pages = {}  # archive pages lost by earlier crawls, by channel key: number -> URL
         # A feed line cannot change once written: with a feed (`-O`), articles wait until every walk has listed
         # past them, so each line has all its channels. MongoDB merges later channels on write: no waiting.
         spider.complete_lines = bool(settings.getdict("FEEDS"))
@@ -163,8 +164,11 @@ class PortalSpider(scrapy.Spider):
                 self.walks.states = await self.store.run(self.store.channel_states)
                 self.pending.known = await self.store.run(self.store.stored_ids, self.args.since)
                 if self.retry_crawls:
-                    failures = await self.store.run(self.store.article_failures, RETRY_DAYS)
-                    retries = articles_to_retry(failures, self.pending.known, self.args.since, self.retry_crawls)
+                    failures = await self.store.run(self.store.retryable_failures, RETRY_DAYS)
+                    pages = [failure for failure in failures if "page" in failure]
+                    self.lost_pages = pages_to_retry(pages, self.retry_crawls)
+                    articles = [failure for failure in failures if failure["reason"].startswith("article/")]
+                    retries = articles_to_retry(articles, self.pending.known, self.args.since, self.retry_crawls)
             except PyMongoError as error:
                 self.count("incremental/state_unavailable")
                 logger.warning("stored state unavailable, crawling as if nothing were stored: %s", error)
@@ -257,6 +261,7 @@ class PortalSpider(scrapy.Spider):
         verdict, articles = self.read_entries(page, channel, 0)
         yield from articles
         channel.live_days = page.days()
+        yield from self.lost_page_requests(channel)
         live_entries = len(page.article_entries())
         self.count("listing/live_entries", live_entries)
         if not live_entries:
@@ -319,6 +324,7 @@ class PortalSpider(scrapy.Spider):
     def archive_page(self, response: Response, channel: Channel, number: int):
         page = self.listing_page(response)
         if page is None:
+            self.signal_failure(response.url, "listing", "unparsable", response.status, 1, "", lost(channel, number))
             yield from self.archive_requests(channel, self.walks.lost(channel, number))
             return
         if self.needs_rendering(page, response):
@@ -373,13 +379,48 @@ class PortalSpider(scrapy.Spider):
 
     @leased
     def archive_failed(self, failure: Failure):
-        self.record_failure("listing", failure)
         channel, number = failure.request.cb_kwargs["channel"], failure.request.cb_kwargs["number"]
+        self.record_failure("listing", failure, lost(channel, number))
         if channel.held is not None:  # page 1 could not settle the numbering: keep the assumed direction
             held, channel.held = channel.held, None
             yield from self.after_archive_page(held, channel, channel.maxpage)
         else:
             yield from self.archive_requests(channel, self.walks.lost(channel, number))
+        yield from self.release()
+
+    def lost_page_requests(self, channel: Channel):
+        """Archive pages of the channel that earlier crawls lost (gansunews/spiders/retries.py), requested again
+        beside the walk: a page the walk requests too is read twice (`dont_filter`), never skipped by it."""
+        for number, url in sorted(self.lost_pages.pop(channel.key, {}).items()):
+            self.count("listing/retried")
+            yield Request(
+                url,
+                callback=self.parse_lost_page,
+                errback=self.lost_page_failed,
+                priority=PRIORITY_LISTING,
+                cb_kwargs={"channel": channel, "number": number},
+                meta=browser_meta(self.browser_context) if channel.drawn_by_js else None,
+                dont_filter=True,
+            )
+
+    @leased
+    def parse_lost_page(self, response: Response, channel: Channel, number: int):
+        """A lost archive page read again: its articles are registered; the walk does not move."""
+        page = self.listing_page(response)
+        if page is None:
+            self.signal_failure(response.url, "listing", "unparsable", response.status, 1, "", lost(channel, number))
+        elif self.needs_rendering(page, response):
+            yield self.rendered(response)
+        else:
+            _, articles = self.read_entries(page, channel, number, walked=False)
+            yield from articles
+        yield from self.release()
+
+    @leased
+    def lost_page_failed(self, failure: Failure):
+        self.record_failure(
+            "listing", failure, lost(failure.request.cb_kwargs["channel"], failure.request.cb_kwargs["number"])
+        )
         yield from self.release()
 
     def queue_full(self) -> bool:
@@ -405,11 +446,13 @@ class PortalSpider(scrapy.Spider):
         )
 
     def read_entries(
-        self, page: ListingPage, channel: Channel, number: int, dated: bool = True
+        self, page: ListingPage, channel: Channel, number: int, dated: bool = True, walked: bool = True
     ) -> tuple[str, list[Request]]:
         """Register the page's articles: (GO_ON, KNOWN when all its entries are stored, or STOP; the requests
-        for articles listed here first)."""
-        channel.pages_walked += 1
+        for articles listed here first). A page read outside the walk (`walked=False`: a lost page read again) is
+        not in its ledger."""
+        if walked:
+            channel.pages_walked += 1
         self.count("listing/pages")
         articles = [entry for entry in page.entries() if self.is_article_entry(entry)]
         self.count(f"listing/found_by/{page.found_by}")
@@ -423,16 +466,19 @@ class PortalSpider(scrapy.Spider):
             if page.needs_browser:
                 self.count("listing/needs_browser")
             logger.warning("listing page without article entries: %s", page.url)
+            if not walked:
+                return STOP, []
             channel.ledger.read(number, [], set())
             return GO_ON if self.walks.past_empty_page(channel) else STOP, []
-        cutoff = self.walks.cutoff(channel)
+        cutoff = self.walks.cutoff(channel) if walked else self.walks.since  # a lost page is behind the watermark
         recent = [entry for entry in articles if channel.recent(entry.day, cutoff)]
         requests, waiting, stored = [], set(), {}
         for entry in recent:
             request = self.register(entry, channel, waiting, stored)
             if request is not None:
                 requests.append(request)
-        channel.ledger.read(number, page.days() if dated else [], waiting)
+        if walked:
+            channel.ledger.read(number, page.days() if dated else [], waiting)
         self.add_channels(stored)
         if len(recent) < len(articles):
             self.count("listing/older_than_cutoff", len(articles) - len(recent))
@@ -657,12 +703,12 @@ class PortalSpider(scrapy.Spider):
     @leased
     def article_failed(self, failure: Failure):
         cms_id, channels = failure.request.cb_kwargs["cms_id"], failure.request.cb_kwargs["channels"]
-        self.record_failure("article", failure, channels or self.pending.channels_of(cms_id))
+        self.record_failure("article", failure, {"channels": channels or self.pending.channels_of(cms_id)})
         yield from self.fetched(cms_id, None)
 
-    def record_failure(self, kind: str, failure: Failure, channels: list[dict[str, str]] | None = None) -> None:
-        """Every request that failed for good: counted by kind and reason, logged with its URL (an article's with
-        the channels that listed it: a later crawl requests it again, gansunews/spiders/retries.py)."""
+    def record_failure(self, kind: str, failure: Failure, retry: dict[str, Any] | None = None) -> None:
+        """Every request that failed for good: counted by kind and reason, logged with its URL, and recorded with
+        what a later crawl needs to request it again (`retry`: gansunews/spiders/retries.py)."""
         response = getattr(failure.value, "response", None)
         reason = f"http_{response.status}" if response is not None else type(failure.value).__name__
         if failure.check(IgnoreRequest) and ROBOTS_TXT in str(failure.value):  # RobotsTxtMiddleware's own message
@@ -670,7 +716,7 @@ class PortalSpider(scrapy.Spider):
         self.count(f"fail/{kind}/{reason}")
         status = response.status if response is not None else None
         attempts = failure.request.meta.get("retry_times", 0) + 1
-        self.signal_failure(failure.request.url, kind, reason, status, attempts, failure.getErrorMessage(), channels)
+        self.signal_failure(failure.request.url, kind, reason, status, attempts, failure.getErrorMessage(), retry)
         logger.warning("%s failed (%s): %s — %s", kind, reason, failure.request.url, failure.getErrorMessage())
 
     def signal_failure(
@@ -681,7 +727,7 @@ class PortalSpider(scrapy.Spider):
         status: int | None,
         attempts: int,
         error: str,
-        channels: list[dict[str, str]] | None = None,
+        retry: dict[str, Any] | None = None,
     ) -> None:
         """Tell the crawl record (MongoDB `failures`) about a URL that yielded nothing, and why."""
         self.crawler.signals.send_catch_log(
@@ -692,5 +738,10 @@ class PortalSpider(scrapy.Spider):
             status=status,
             attempts=attempts,
             error=error,
-            channels=channels,
+            retry=retry,
         )
+
+
+def lost(channel: Channel, number: int) -> dict[str, Any]:
+    """What a failure record of an archive page keeps, so that a later crawl reads the page again."""
+    return {"channel": channel.key, "page": number}

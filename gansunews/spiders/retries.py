@@ -1,7 +1,8 @@
-"""Articles that failed for good in earlier crawls (a burst of 503s, a timeout): an incremental walk stops at pages
-whose articles are stored and never lists them again, so each crawl requests them again, with the channels that
-listed them, until they have failed in `GANSUNEWS_RETRY_FAILED_CRAWLS` crawls. Gone (404, 410) or forbidden by
-robots.txt, they are not tried again. Pure: failure records in, requests to make out."""
+"""Pages that failed for good in earlier crawls (a burst of 503s, a timeout, an empty page): an incremental walk
+stops at pages whose articles are stored and never reaches them again, so each crawl requests them again until they
+have failed in `GANSUNEWS_RETRY_FAILED_CRAWLS` crawls. An article is requested with the channels that listed it; an
+archive page once its channel is found again, and its entries are registered without moving the walk. Gone (404,
+410) or forbidden by robots.txt, a page is not tried again. Pure: failure records in, what to request out."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 from gansunews.idset import IdSet
 from gansunews.urls import article_id, article_url_date
 
-NOT_RETRIED = frozenset({"article/http_404", "article/http_410", "article/robots_txt"})
+NOT_RETRIED = frozenset({"http_404", "http_410", "robots_txt"})
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,18 @@ class Retry:
     channels: list[dict[str, str]]
 
 
+def worth_retrying(records: list[dict[str, Any]], most: int) -> dict[str, Any] | None:
+    """The last of one page's failure records, when the page failed in fewer than `most` crawls and last for a
+    reason that may pass."""
+    last = max(records, key=lambda record: record["at"])
+    if len(records) >= most or last["reason"].rpartition("/")[2] in NOT_RETRIED:
+        return None
+    return last
+
+
 def articles_to_retry(failures: Iterable[dict[str, Any]], known: IdSet, since: date | None, most: int) -> list[Retry]:
-    """The articles to request again: failed (last time for a reason that may pass) in fewer than `most` crawls, not
-    stored since, and not older than `since`. `failures`: the `failures` records of articles (url, reason, at,
-    channels)."""
+    """The articles to request again (`worth_retrying`), not stored since and not older than `since`. `failures`:
+    the `failures` records of articles (url, reason, at, channels)."""
     by_id: dict[str, list[dict[str, Any]]] = {}
     for failure in failures:
         cms_id = article_id(failure["url"])
@@ -35,12 +44,24 @@ def articles_to_retry(failures: Iterable[dict[str, Any]], known: IdSet, since: d
             by_id.setdefault(cms_id, []).append(failure)
     retries = []
     for cms_id, records in by_id.items():
-        last = max(records, key=lambda record: record["at"])
-        day = article_url_date(last["url"])
-        if len(records) >= most or last["reason"] in NOT_RETRIED or int(cms_id) in known or day is None:
-            continue
-        if since and day < since:
+        last = worth_retrying(records, most)
+        day = article_url_date(last["url"]) if last else None
+        if last is None or day is None or int(cms_id) in known or (since and day < since):
             continue
         channels = list({c["url"]: c for record in records for c in record.get("channels") or []}.values())
         retries.append(Retry(last["url"], cms_id, day, channels))
     return retries
+
+
+def pages_to_retry(failures: Iterable[dict[str, Any]], most: int) -> dict[str, dict[int, str]]:
+    """The archive pages to request again (`worth_retrying`), by channel key: page number -> URL. `failures`: the
+    `failures` records of archive pages (url, reason, at, channel, page)."""
+    by_url: dict[str, list[dict[str, Any]]] = {}
+    for failure in failures:
+        by_url.setdefault(failure["url"], []).append(failure)
+    pages: dict[str, dict[int, str]] = {}
+    for url, records in by_url.items():
+        last = worth_retrying(records, most)
+        if last is not None:
+            pages.setdefault(last["channel"], {})[last["page"]] = url
+    return pages

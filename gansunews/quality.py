@@ -90,6 +90,8 @@ def quality_verdict(
         problems.append(f"robots.txt forbids {forbidden} pages the crawl needed: they were not read")
     if failed / requests > limits.failed_requests:
         problems.append(f"{failed} failed requests of {requests}")
+    if get("gansunews/walk/unfinished", 0):
+        notes.append(f"{get('gansunews/walk/unfinished')} walks ended by pages lost: the next crawl walks them again")
     if get("gansunews/listing/stopped_repeated", 0):
         notes.append(f"{get('gansunews/listing/stopped_repeated')} walks stopped at an archive page repeating another")
     if get("gansunews/pager/numbering/falling", 0):

@@ -313,3 +313,15 @@ def test_walks_outside_the_regions_asked_for_are_not_wanted():
     walks, channel, _, _ = crawl_walks(regions=frozenset({"620200"}))
     assert not walks.wanted(channel) and not walks.walking(channel)
     assert walks.records()[0]["_id"] == "lz"
+
+
+@pytest.mark.parametrize("lost", [True, False], ids=["script_lost", "script_without_maxpage"])
+def test_a_walk_ended_by_its_lost_pager_script_is_not_complete_and_keeps_its_watermark(lost):
+    """Saved as complete (to every page) with the live page's watermark, no later crawl would walk the archive."""
+    walks, channel, stats, saved = crawl_walks()
+    channel.recent(D(2024, 3, 10), None)
+    channel.ledger.read(0, [D(2024, 3, 10)], set())
+    walks.after_live_page(channel, GO_ON, Pager.from_script_src(PAGER))
+    walks.after_pager_script(channel, None, lost=lost)
+    assert saved[-1][1]["complete"] is not lost and stats["walk/unfinished"] == int(lost)
+    assert channel.as_record("lz")["newest_seen"] == (None if lost else "2024-03-10")

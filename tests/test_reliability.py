@@ -113,6 +113,27 @@ def test_a_lost_archive_page_does_not_end_its_channels_walk_and_is_read_by_the_n
     assert {doc["_id"] for doc in mongo_db.articles.find({}, {"_id": 1})} == expected
 
 
+def test_a_walk_ended_by_a_lost_pager_script_is_walked_by_the_next_crawl(mongo_db, tmp_path):
+    """A channel's pager script answers 503 for good: its walk ends with the live page. It is saved as not complete
+    and its watermark does not move, so the next, incremental, crawl walks its archive. Before, the walk was saved
+    as complete (to every page) with the live page's watermark: no later crawl walked the archive, and its 10
+    articles were missing for good after an `ok` verdict."""
+    site = Site(seed=7)
+    channel = next(c for c in site.channels if c.name == "要闻")
+    server = ReplicaServer(site).start()
+    server.broken = {channel.script_path}
+    try:
+        first = crawl_into(mongo_db, server.proxy_url, tmp_path / "1", f"since={SINCE}", settings={"RETRY_TIMES": 1})
+        server.broken = set()
+        crawl_into(mongo_db, server.proxy_url, tmp_path / "2", f"since={SINCE}")
+    finally:
+        server.stop()
+    expected = site.expected_ids(date.fromisoformat(SINCE))
+    assert first.stat("walk/unfinished") == 1 and len(expected - set(first.ids)) >= 5
+    assert any("1 walks ended by pages lost" in note for note in first.stats["gansunews/quality/notes"])
+    assert {doc["_id"] for doc in mongo_db.articles.find({}, {"_id": 1})} == expected
+
+
 def slow_crawl(site: Site, server: ReplicaServer, mongo_db, tmp_path) -> tuple[list[str], dict[str, str]]:
     """A crawl of `site` into `mongo_db` that takes a while: every page 50 ms, two requests at a time."""
     for story in site.stories.values():

@@ -38,7 +38,7 @@ from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
 from gansunews.readers import PageReaders, Reader, Reading, read_article, read_continuation
 from gansunews.spiders.discovery import Discovery
 from gansunews.spiders.pending import GONE, WAITING, PendingArticles, is_complete
-from gansunews.spiders.retries import Retry, articles_to_retry, pages_to_retry
+from gansunews.spiders.retries import NOT_RETRIED, Retry, articles_to_retry, pages_to_retry
 from gansunews.spiders.walk import Channel, numbering_falls, numbering_suspect
 from gansunews.spiders.walks import GO_ON, KNOWN, STOP, Walks
 from gansunews.store import MongoConfig, PyMongoError, Store, utc_now
@@ -292,8 +292,8 @@ class PortalSpider(scrapy.Spider):
 
     @leased
     def pager_script_failed(self, failure: Failure):
-        self.record_failure("listing", failure)
-        self.walks.after_pager_script(failure.request.cb_kwargs["channel"], None)
+        gone = self.record_failure("listing", failure) in NOT_RETRIED  # a 404 is the site's state, not a loss
+        self.walks.after_pager_script(failure.request.cb_kwargs["channel"], None, lost=not gone)
         yield from self.release()
 
     def archive_requests(self, channel: Channel, numbers: list[int]):
@@ -380,12 +380,12 @@ class PortalSpider(scrapy.Spider):
     @leased
     def archive_failed(self, failure: Failure):
         channel, number = failure.request.cb_kwargs["channel"], failure.request.cb_kwargs["number"]
-        self.record_failure("listing", failure, lost(channel, number))
+        gone = self.record_failure("listing", failure, lost(channel, number)) in NOT_RETRIED
         if channel.held is not None:  # page 1 could not settle the numbering: keep the assumed direction
             held, channel.held = channel.held, None
             yield from self.after_archive_page(held, channel, channel.maxpage)
         else:
-            yield from self.archive_requests(channel, self.walks.lost(channel, number))
+            yield from self.archive_requests(channel, self.walks.lost(channel, number, gone))
         yield from self.release()
 
     def lost_page_requests(self, channel: Channel):
@@ -706,9 +706,9 @@ class PortalSpider(scrapy.Spider):
         self.record_failure("article", failure, {"channels": channels or self.pending.channels_of(cms_id)})
         yield from self.fetched(cms_id, None)
 
-    def record_failure(self, kind: str, failure: Failure, retry: dict[str, Any] | None = None) -> None:
+    def record_failure(self, kind: str, failure: Failure, retry: dict[str, Any] | None = None) -> str:
         """Every request that failed for good: counted by kind and reason, logged with its URL, and recorded with
-        what a later crawl needs to request it again (`retry`: gansunews/spiders/retries.py)."""
+        what a later crawl needs to request it again (`retry`: gansunews/spiders/retries.py). Returns the reason."""
         response = getattr(failure.value, "response", None)
         reason = f"http_{response.status}" if response is not None else type(failure.value).__name__
         if failure.check(IgnoreRequest) and ROBOTS_TXT in str(failure.value):  # RobotsTxtMiddleware's own message
@@ -718,6 +718,7 @@ class PortalSpider(scrapy.Spider):
         attempts = failure.request.meta.get("retry_times", 0) + 1
         self.signal_failure(failure.request.url, kind, reason, status, attempts, failure.getErrorMessage(), retry)
         logger.warning("%s failed (%s): %s — %s", kind, reason, failure.request.url, failure.getErrorMessage())
+        return reason
 
     def signal_failure(
         self,

@@ -156,9 +156,10 @@ class Channel:
     key: str = ""  # channel_key(url): its `_id` in the `channels` collection
     ledger: WalkLedger = field(default_factory=WalkLedger)  # pages in flight, how far listed, how far done
     resume_at: int | None = None  # where an earlier run stopped: the walk jumps there once it meets stored pages
-    saved_walk: tuple[int | None, bool] = (None, False)  # the progress last saved (resume_at, complete)
+    saved_walk: tuple[int | None, bool] | None = None  # the progress last saved (resume_at, complete)
     parked_at: int | None = None  # the page just requested behind the queued articles (the queue was full)
     cut_short: bool = False  # stopped by `max_pages`: not complete
+    unfinished: bool = False  # ended by pages lost (its pager script, archive pages failed for good): not complete
     walked_below: int | None = None  # archive pages up to this one were walked to the end by an earlier run
     watermark: date | None = None  # the newest day an earlier run saw listed
 
@@ -181,7 +182,8 @@ class Channel:
             "sub_code": self.pager.sub_code if self.pager else None,
             "maxpage": self.maxpage,
             "numbering": "falling" if self.step > 0 else "rising",
-            "newest_seen": self.newest_seen.isoformat() if self.newest_seen else None,
+            # the watermark moves only with a walk that was not ended by lost pages: the next crawl reads that far
+            "newest_seen": self.newest_seen.isoformat() if self.newest_seen and not self.unfinished else None,
         }
 
     def begin(self, state: dict[str, Any]) -> bool:
@@ -270,10 +272,11 @@ class Channel:
         whose articles are all settled), or that it is complete, and how far down the archive a walk has gone to
         its end."""
         ledger = self.ledger
-        complete = self.exhausted and ledger.idle and not self.cut_short and not begun
-        if not (complete or begun) and ledger.done_through is None:
+        complete = self.exhausted and ledger.idle and not (self.cut_short or self.unfinished or begun)
+        if not (complete or begun or self.unfinished) and ledger.done_through is None:
             return None
-        resume_at = None if complete or begun else next_page(ledger.done_through, self.step, self.walk_end)
+        done = ledger.done_through
+        resume_at = None if complete or begun or done is None else next_page(done, self.step, self.walk_end)
         if complete:  # a falling archive's numbers move: a complete walk there covers any number
             self.walked_below = self.maxpage if self.step < 0 and self.maxpage else WALKED_ANYWHERE
         if (resume_at, complete) == self.saved_walk and not begun:

@@ -87,9 +87,12 @@ class Walks:
             start, channel.resume_at = channel.resume_at, None
         return self.next_pages(channel, start)
 
-    def after_pager_script(self, channel: Channel, maxpage: int | None) -> list[int]:
-        """The pager script read (`maxpage`), or not (None: the walk ends with its live page)."""
+    def after_pager_script(self, channel: Channel, maxpage: int | None, lost: bool = False) -> list[int]:
+        """The pager script read (`maxpage`), or not (None: the walk ends with its live page; `lost`: the script
+        failed for good, so the walk is not complete, and the next crawl walks the archive)."""
         channel.ledger.read(PAGER_SCRIPT, [], set())
+        if lost:
+            self.unfinished(channel)
         if maxpage is None:
             return self.end(channel)
         channel.maxpage = maxpage
@@ -116,14 +119,24 @@ class Walks:
             return self.next_pages(channel, channel.last_requested + channel.step)
         return self.end(channel)
 
-    def lost(self, channel: Channel, number: int) -> list[int]:
+    def lost(self, channel: Channel, number: int, gone: bool = False) -> list[int]:
         """An archive page that failed for good or could not be read: its slot in the window is free again, and the
-        walk goes on past it, as past an empty page (it says nothing about dates), but not forever."""
+        walk goes on past it, as past an empty page (it says nothing about dates), but not forever. A walk ended so
+        is unfinished, unless the page is `gone` (404: the site's state, not a loss)."""
         channel.ledger.read(number, [], set())
         channel.pages_walked += 1
         if self.past_empty_page(channel):
             return self.next_pages(channel, channel.last_requested + channel.step)
+        if not gone:
+            self.unfinished(channel)
         return self.end(channel)
+
+    def unfinished(self, channel: Channel) -> None:
+        """The walk ends for pages lost, not at the archive's end or the cutoff: what lies beyond is unknown. It is
+        saved as not complete and its watermark stays, so the next crawl walks it again (`Channel.progress`)."""
+        if not channel.unfinished:
+            channel.unfinished = True
+            self.count("walk/unfinished")
 
     def past_empty_page(self, channel: Channel) -> bool:
         if channel.past_empty_page(self.max_empty_pages):

@@ -14,6 +14,10 @@ from typing import Any
 COVERED_FIELDS = ("source", "authors", "regions")
 
 
+# Why a fetched article was dropped, when the reason is the page's reading (not its age, not a duplicate)
+UNREADABLE = ("unparsable", "no_title", "no_date", "bad_date", "no_body")
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """Where a symptom becomes a problem; `GANSUNEWS_QUALITY_THRESHOLDS` overrides any of them by name."""
@@ -22,6 +26,7 @@ class Thresholds:
     url_dates: float = 0.25  # articles dated by their URL only
     empty_pages: float = 0.25  # listing pages without entries, of all listing pages read
     failed_requests: float = 0.1  # requests failed for good, of all requests
+    unreadable: float = 0.1  # articles fetched and not read (no title, date or body), of all fetched and read
     coverage_drop: float = 0.25  # a field's coverage this much below the previous comparable crawl's
     min_items: int = 20  # below this many articles, shares say little
     min_source: float = 0.5
@@ -88,6 +93,12 @@ def quality_verdict(
                 problems.append(f"{name} on {covered}/{items} articles")
     if forbidden:  # the site asks not to read them: the archive lacks them whatever the share
         problems.append(f"robots.txt forbids {forbidden} pages the crawl needed: they were not read")
+    unreadable = {reason: get(f"gansunews/drop/{reason}", 0) for reason in UNREADABLE}
+    lost = sum(unreadable.values())
+    if lost:
+        which = ", ".join(f"{reason} {count}" for reason, count in unreadable.items() if count)
+        what = f"{lost} of {items + lost} articles fetched could not be read ({which})"
+        (problems if lost / (items + lost) > limits.unreadable else notes).append(what)
     if failed / requests > limits.failed_requests:
         problems.append(f"{failed} failed requests of {requests}")
     if get("gansunews/walk/unfinished", 0):

@@ -64,6 +64,16 @@ def test_pages_robots_txt_forbids_are_a_problem_of_their_own_not_failures():
     assert state == "degraded" and problems == ["robots.txt forbids 4 pages the crawl needed: they were not read"]
 
 
+def test_articles_fetched_and_not_read_are_a_problem_above_a_tenth_a_note_below():
+    """Before 2026-12-03 no rule looked at them: a template change that left 15% of the articles without a body was
+    `ok`."""
+    state, problems, _ = verdict(drop__no_body=12, drop__no_title=3, drop__older_than_since=50)
+    assert state == "degraded"
+    assert "15 of 115 articles fetched could not be read (no_title 3, no_body 12)" in problems
+    state, _, notes = verdict(drop__unparsable=2)
+    assert state == "ok" and "2 of 102 articles fetched could not be read (unparsable 2)" in notes
+
+
 def test_empty_archive_pages():
     assert any("30 of 60 listing pages" in p for p in verdict(listing__empty=30)[1])
 

@@ -291,6 +291,8 @@ class CrawlRecord:
         self._add_failure(
             url, "drop/" + str(exception).split(":", 1)[0], getattr(response, "status", None), 1, str(exception)
         )
+        if getattr(item, "channels", None):  # `reparse` stores the article with them once it reads
+            self.failures[url]["channels"] = item.channels
 
     def _add_failure(self, url: str, reason: str, status: int | None, attempts: int, error: str) -> None:
         run = crawl_id(self.crawler)

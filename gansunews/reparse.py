@@ -3,7 +3,9 @@ page objects and pipelines (cleaning, regions, validation, near-duplicate links)
 
 Articles are rebuilt oldest first, so a repost meets its original first. Each keeps its channels and `first_seen`;
 a changed body keeps the old version in `revisions`, as a crawl does. An article whose pages were not kept, or that
-no longer reads, is reported and left as it is: never dropped. The run gets a `crawls` record of kind `reparse`.
+no longer reads, is reported and left as it is: never dropped. Articles a crawl fetched and dropped for their reading
+(no title, date or body: their failure records) are read again too, and stored once they read, with the channels
+that listed them (`recovered`). The run gets a `crawls` record of kind `reparse`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from gansunews.pipelines.regions import article_regions
 from gansunews.pipelines.validate import problem
 from gansunews.reposts import RepostIndex
 from gansunews.store import Store
+from gansunews.urls import article_id, article_url_date
 
 BATCH = 100  # rebuilt articles per write (the store updates them in smaller chunks)
 
@@ -38,6 +41,10 @@ class Summary:
     failed: Counter = field(default_factory=Counter)
     """Reason → articles left as they were (`no_pages`, `unparsable`, `drop/no_body` …)."""
     failed_ids: dict[str, str] = field(default_factory=dict)
+    recovered: list[str] = field(default_factory=list)
+    """Articles a crawl dropped for their reading (no title, date or body), stored now that they read."""
+    unread: int = 0
+    """Such articles that still do not read (left out, as the crawl left them)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +53,8 @@ class Summary:
             "unchanged": self.unchanged,
             "failed": dict(self.failed),
             "failed_ids": self.failed_ids,
+            "recovered": self.recovered,
+            "unread": self.unread,
         }
 
 
@@ -82,29 +91,44 @@ def run(store: Store, since: str | None = None, ids: list[str] | None = None, si
     if since:
         query["published_at"] = {"$gte": since}
     fields = {"published_at": 1, "channels": 1, "crawl": 1}
-    targets = sorted(store.db.articles.find(query, fields), key=lambda doc: (doc.get("published_at", ""), doc["_id"]))
+    targets = [*store.db.articles.find(query, fields), *dropped_unread(store, since, ids)]
+    targets.sort(key=lambda doc: (doc.get("published_at", ""), doc["_id"]))
     chosen = {doc["_id"] for doc in targets}
     index = RepostIndex(similar)
     for doc in store.fingerprints():  # the others, as stored; the rebuilt join as they are rebuilt
         if doc["_id"] not in chosen:
             body = Fingerprint.of(doc.get("content_hash", ""), decode_signature(doc.get("minhash")))
             index.add(doc["_id"], doc.get("published_at", ""), body, doc.get("duplicate_of"))
-    summary, batch = Summary(), []
+    summary, batch, recovered = Summary(), [], []
     for stored in targets:
-        summary.read += 1
-        result = rebuild(store.pages_of(stored["_id"]), stored)
+        dropped = stored.get("dropped", False)
+        pages = store.pages_of(stored["_id"])
+        result = rebuild(pages, stored)
+        summary.read += not dropped
         if isinstance(result, str):
-            summary.failed[result] += 1
-            summary.failed_ids[stored["_id"]] = result
+            if dropped:  # still unreadable: left out, as the crawl left it
+                summary.unread += 1
+            else:
+                summary.failed[result] += 1
+                summary.failed_ids[stored["_id"]] = result
             continue
         body = fingerprint(result)
         result.duplicate_of, _ = index.original_of(result.article_id, result.published_at, body)
         index.add(result.article_id, result.published_at, body, result.duplicate_of)
+        if dropped:
+            fetched = pages[0]["fetched_at"]
+            result.crawl = {"crawl_id": run_id, "spider": "reparse", "crawled_at": fetched, "first_seen": fetched}
+            result.crawl.update(last_seen=fetched, status=pages[0]["status"], reparsed_at=started, reparse_id=run_id)
+            recovered.append(article_document(result))
+            summary.recovered.append(result.article_id)
+            continue
         result.crawl = {**stored.get("crawl", {}), "reparsed_at": started, "reparse_id": run_id}
         batch.append(article_document(result))
         if len(batch) >= BATCH:
             _write(store, batch, started, summary)
     _write(store, batch, started, summary)
+    if recovered:
+        store.save_articles(recovered)
     record = {
         "_id": run_id,
         "spider": "reparse",
@@ -116,6 +140,22 @@ def run(store: Store, since: str | None = None, ids: list[str] | None = None, si
     }
     store.db.crawls.insert_one(record)
     return summary
+
+
+def dropped_unread(store: Store, since: str | None, ids: list[str] | None) -> list[dict[str, Any]]:
+    """Articles a crawl fetched and dropped for their reading (their failure records: `drop/no_body` …), not stored
+    since, as targets: their URL's day, the channels that listed them, `dropped`."""
+    stored = store.stored_ids(None)
+    targets: dict[str, dict[str, Any]] = {}
+    for record in sorted(store.dropped_unread(), key=lambda record: record["at"]):
+        cms_id, day = article_id(record["url"]), article_url_date(record["url"])
+        if cms_id is None or day is None or int(cms_id) in stored or (ids and cms_id not in ids):
+            continue
+        if since and day.isoformat() < since:
+            continue
+        channels = record.get("channels") or []
+        targets[cms_id] = {"_id": cms_id, "published_at": day.isoformat(), "channels": channels, "dropped": True}
+    return list(targets.values())
 
 
 def _write(store: Store, batch: list[dict[str, Any]], at: str, summary: Summary) -> None:

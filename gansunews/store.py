@@ -365,6 +365,12 @@ class Store:
             self.db.pages.replace_one({"_id": doc["_id"]}, doc)
         return sum(len(doc["body"]) for doc in docs)
 
+    def dropped_unread(self) -> list[dict[str, Any]]:
+        """The failure records of articles fetched and dropped for their reading (no title, date or body): their
+        pages are kept, and `reparse` tries them again (url, channels, at)."""
+        reasons = [f"drop/{reason}" for reason in ("no_title", "no_date", "bad_date", "no_body")]
+        return list(self.db.failures.find({"reason": {"$in": reasons}}, {"_id": 0, "url": 1, "channels": 1, "at": 1}))
+
     def pages_of(self, article_id: str) -> list[dict[str, Any]]:
         """An article's kept pages, first page first."""
         return sorted(self.db.pages.find({"article_id": article_id}), key=lambda page: page["part"])

@@ -85,3 +85,27 @@ def test_an_article_without_pages_is_reported_and_left_as_it_is(crawled, mongo_d
     summary = json.loads(done.stdout)
     assert done.returncode == 1 and summary["failed_ids"] == {lost: "no_pages"} and summary["unchanged"] == 1
     assert mongo_db.articles.find_one({"_id": lost}) == stored
+
+
+def test_an_article_dropped_for_its_reading_is_stored_once_it_reads(crawled, mongo_db):
+    """A crawl drops an article it cannot read (no body, say) and keeps its page; once reading improves, reparse stores
+    it, with the channels that listed it. Reading cannot improve inside a test, so a stored article is taken out and
+    its failure record written as a crawl writes a drop. The replica's article that has no body stays unread."""
+    _, result = crawled
+    nobody = mongo_db.failures.find_one({"reason": "drop/no_body"})
+    assert nobody and nobody["channels"], "a drop keeps the channels that listed the article"
+    victim = result.ids[5]
+    before = mongo_db.articles.find_one({"_id": victim})
+    mongo_db.articles.delete_one({"_id": victim})
+    record = {"crawl_id": "then", "url": before["url"], "reason": "drop/no_body", "at": nobody["at"]}
+    mongo_db.failures.insert_one({**record, "_id": f"then|{before['url']}", "channels": before["channels"]})
+    done, witness = reparse(mongo_db)
+    summary = json.loads(done.stdout)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert summary["recovered"] == [victim] and summary["unread"] == 1 and summary["failed"] == {}
+    restored = mongo_db.articles.find_one({"_id": victim})
+    assert {key: restored.get(key) for key in CONTRACT} == {key: before.get(key) for key in CONTRACT}
+    assert restored["channels"] == before["channels"] and restored["crawl"]["reparse_id"]
+    assert witness.requests == []
+    again, _ = reparse(mongo_db)
+    assert json.loads(again.stdout)["recovered"] == [], "stored now: not recovered twice"

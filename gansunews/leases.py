@@ -98,7 +98,29 @@ if arguments == ARGV[5] then
   redis.call('SET', KEYS[11], 1, 'EX', ARGV[4])
   redis.call('SADD', KEYS[4], ARGV[1])
 end
-return {new and 1 or 0, cleared, arguments, tonumber(redis.call('GET', KEYS[10]) or 0), resumed and 1 or 0}
+local epoch = tonumber(redis.call('GET', KEYS[10]) or 0)
+return {new and 1 or 0, cleared, arguments, epoch, resumed and 1 or 0, redis.call('GET', KEYS[1])}
+"""
+
+# Add this process's counter changes to the crawl's sums (and, ARGV[2] non-empty, mark them final for it), only while
+# the run is still the crawl this process began in (KEYS[1] holds ARGV[1]): a process still closing when a new crawl
+# of the run name begins must not add to the new crawl's sums. 0 when it is not.
+PUSH_COUNTERS = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+if ARGV[2] ~= '' then redis.call('SADD', KEYS[3], ARGV[2]) end
+return 1
+"""
+
+# The crawl's sums, or its `finished` mark set, only while the run is this process's crawl (as `PUSH_COUNTERS`).
+SUMS = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
+return redis.call('HGETALL', KEYS[2])
+"""
+MARK_FINISHED = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2])
+return 1
 """
 
 # Put requests a process holds (the leases named, or all of them) back into the queue with their priorities, in one
@@ -135,6 +157,8 @@ class Leases:
         self.counted: dict[str, int] = {}  # this process's counters as last added to the crawl's sums
         self.refused = False  # started with other arguments than the crawl in progress: closes at once
         self.epoch = 0  # times the crawl was resumed: its live pages are read again in each epoch (`BEGIN`)
+        self.run_mark: bytes = b""  # the run's mark when this process began: which crawl of the run name it is in
+        self.outlived = False  # a new crawl of the run name began while this process was still closing
         self.beat = LoopingCall(self.heartbeat)
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
@@ -146,6 +170,9 @@ class Leases:
         self.push_unseen_script = self.server.register_script(PUSH_UNSEEN)
         self.give_back_script = self.server.register_script(GIVE_BACK)
         self.begin_script = self.server.register_script(BEGIN)
+        self.push_counters_script = self.server.register_script(PUSH_COUNTERS)
+        self.sums_script = self.server.register_script(SUMS)
+        self.mark_finished_script = self.server.register_script(MARK_FINISHED)
         self.evictions = Evictions(self.server, self.crawler.stats)
 
     def leased_key(self, worker: str) -> str:
@@ -269,7 +296,7 @@ class Leases:
         walked with another `since`, other regions or other seeds would leave the crawl neither one nor the other.
         It refuses otherwise (CloseSpider `arguments_differ`: no request made, `scrapy crawl` exits 2)."""
         mine = json.dumps(crawl_terms(self.crawler), sort_keys=True, ensure_ascii=False)
-        new, cleared, crawls, self.epoch, resumed = self.begin_script(
+        new, cleared, crawls, self.epoch, resumed, self.run_mark = self.begin_script(
             keys=[
                 self.run_key,
                 self.finished_key,
@@ -324,6 +351,7 @@ class Leases:
         """Say this process is alive, mend what Redis failed, and take back the work of peers that are not alive."""
         try:
             if self.server.set(self.run_key, self.me, nx=True):  # gone: Redis lost its data (restarted without it)
+                self.run_mark = self.me.encode()  # the crawl goes on under a new mark (its peers' sums are lost)
                 self.crawler.stats.inc_value("gansunews/distributed/redis_data_lost")
                 logger.error("Redis lost this crawl's queue and seen set (restarted without its data?): work is lost")
             self.server.set(self.alive_key(self.me), 1, ex=self.alive_seconds)
@@ -352,36 +380,52 @@ class Leases:
             self.crawler.stats.inc_value("gansunews/distributed/unknown_given_back", returned)
             logger.warning("%d leases taken while Redis was away are back in the shared queue", returned)
 
-    def push_counters(self) -> None:
+    def push_counters(self, final: bool = False) -> None:
         """This process's counters (its integer stats) added to the crawl's sums in Redis: what changed since the
-        last push, in one transaction."""
+        last push, in one step, and (`final`) marked final. Only while the run is still the crawl this process
+        began in (`PUSH_COUNTERS`); else it has `outlived` it."""
         counters = {key: value for key, value in self.crawler.stats.get_stats().items() if type(value) is int}
-        changed = {key: value - self.counted.get(key, 0) for key, value in counters.items()}
-        with self.server.pipeline() as pipe:
-            for key, change in changed.items():
-                if change:
-                    pipe.hincrby(self.sums_key, key, change)
-            pipe.execute()
+        changes = [
+            item
+            for key, value in counters.items()
+            if (change := value - self.counted.get(key, 0))
+            for item in (key, change)
+        ]
+        keys = [self.run_key, self.sums_key, self.final_key]
+        if not self.push_counters_script(keys=keys, args=[self.run_mark, self.me if final else "", *changes]):
+            self.outlive()
         self.counted = counters
+
+    def outlive(self) -> None:
+        """A new crawl of the run name began while this process was still closing: its counters, its verdict and its
+        finish are its own, not the new crawl's."""
+        if not self.outlived:
+            self.outlived = True
+            self.crawler.stats.set_value("gansunews/distributed/outlived", 1)
+            logger.warning("run %s: a new crawl began while this process was closing: judged on its own", self.prefix)
 
     async def crawl_counters(self, wait: bool = True) -> dict[str, int] | None:
         """The crawl's counters summed over its processes (a process judges the crawl, not its share: one that
-        joined late may have discovered no channel); None while Redis is away. This process's are pushed and
-        marked final; then (`wait`: the crawl finished) it waits for the final counters of peers still alive, which
-        close within seconds of it (no work is left), for `GANSUNEWS_REDIS_LEASE_SECONDS` at most
-        (`distributed/peers_not_summed` counts those it did not wait for)."""
+        joined late may have discovered no channel); None while Redis is away, or when a new crawl of the run name
+        began meanwhile (`outlive`). This process's are pushed and marked final; then (`wait`: the crawl finished)
+        it waits for the final counters of peers still alive, which close within seconds of it (no work is left),
+        for `GANSUNEWS_REDIS_LEASE_SECONDS` at most (`distributed/peers_not_summed` counts those it did not wait
+        for)."""
         if self.refused:  # not part of the crawl: its counters are not the crawl's
             return None
         try:
             self.evictions.note()
-            self.push_counters()
-            self.server.sadd(self.final_key, self.me)
+            self.push_counters(final=True)
             deadline = time.monotonic() + (self.seconds if wait else 0)
-            while (working := self.peers_working()) and time.monotonic() < deadline:
+            while not self.outlived and (working := self.peers_working()) and time.monotonic() < deadline:
                 await asyncio.sleep(0.2)
-            if working:
+            if not self.outlived and working:
                 self.crawler.stats.set_value("gansunews/distributed/peers_not_summed", len(working))
-            return {key.decode(): int(value) for key, value in self.server.hgetall(self.sums_key).items()}
+            sums = None if self.outlived else self.sums_script(keys=[self.run_key, self.sums_key], args=[self.run_mark])
+            if sums is None:
+                self.outlive()
+                return None
+            return {key.decode(): int(value) for key, value in zip(sums[::2], sums[1::2], strict=True)}
         except RedisError as error:
             self.failed("summing the crawl's counters", error)
             return None
@@ -422,7 +466,7 @@ class Leases:
             self.beat.stop()
         if reason == "finished":
             with contextlib.suppress(RedisError):  # not marked: the next process resumes it, and finds nothing to do
-                self.server.set(self.finished_key, self.me)
+                self.mark_finished_script(keys=[self.run_key, self.finished_key], args=[self.run_mark, self.me])
         try:
             returned = self.give_back_script(keys=[self.queue_key, self.leased_key(self.me)])
         except RedisError as error:  # its heartbeat expires: a peer, or the next process of this run, takes them back

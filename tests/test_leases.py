@@ -244,6 +244,8 @@ def test_the_crawl_s_counters_are_summed_over_its_processes(redis_url):
     once every peer still alive has pushed its final counters."""
     run = uuid.uuid4().hex
     first, second = process(redis_url, run), process(redis_url, run)
+    first.leases.begin()
+    second.leases.begin()
     first.leases.crawler.stats.inc_value("gansunews/discovery/channels", 25)
     first.leases.crawler.stats.inc_value("item_scraped_count", 3)
     second.leases.crawler.stats.inc_value("item_scraped_count", 4)
@@ -274,3 +276,28 @@ def test_a_process_taken_back_while_alive_registers_again_with_its_next_take(red
     assert slow.leases.me not in peer.leases.workers() and len(slow) == 2
     slow.pop()
     assert slow.leases.me in peer.leases.workers() and leased_count(slow) == 1
+
+
+def test_a_process_still_closing_when_a_new_crawl_of_its_run_begins_keeps_to_its_own(redis_url):
+    """The last process of a finished crawl marks it finished; a peer is still closing (waiting for counters) when the
+    next crawl of the run name begins and clears the keys. The peer's counters must not go into the new crawl's sums,
+    nor its `finished` mark end the new crawl (the next process would clear it while it runs)."""
+    run = uuid.uuid4().hex
+    last, closing = process(redis_url, run), process(redis_url, run)
+    last.leases.begin()
+    closing.leases.begin()
+    closing.leases.crawler.stats.inc_value("item_scraped_count", 7)
+    closing.leases.push_counters()
+    last.leases.closed("finished")
+    new = process(redis_url, run)
+    new.leases.begin()
+    assert new.leases.crawler.stats.get_value("gansunews/distributed/previous_crawl_cleared")
+    closing.leases.crawler.stats.inc_value("item_scraped_count", 1)
+    assert asyncio.run(closing.leases.crawl_counters()) is None, "judged on its own counters"
+    assert closing.leases.crawler.stats.get_value("gansunews/distributed/outlived") == 1
+    closing.leases.closed("finished")
+    assert not new.server.hgetall(new.leases.sums_key), "nothing added to the new crawl's sums"
+    assert not new.server.exists(new.leases.finished_key), "the new crawl is not marked finished"
+    joined = process(redis_url, run)
+    joined.leases.begin()
+    assert joined.leases.crawler.stats.get_value("gansunews/distributed/joined") == 1, "the new crawl goes on"

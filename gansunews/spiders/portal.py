@@ -38,7 +38,7 @@ from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
 from gansunews.readers import PageReaders, Reader, Reading, read_article, read_continuation
 from gansunews.spiders.discovery import Discovery
 from gansunews.spiders.pending import GONE, WAITING, PendingArticles, is_complete
-from gansunews.spiders.retries import NOT_RETRIED, Retry, articles_to_retry, pages_to_retry
+from gansunews.spiders.retries import NOT_RETRIED, Retry, planned
 from gansunews.spiders.walk import Channel, numbering_falls, numbering_suspect
 from gansunews.spiders.walks import GO_ON, KNOWN, STOP, Walks
 from gansunews.store import MongoConfig, PyMongoError, Store, utc_now
@@ -165,10 +165,8 @@ class PortalSpider(scrapy.Spider):
                 self.pending.known = await self.store.run(self.store.stored_ids, self.args.since)
                 if self.retry_crawls:
                     failures = await self.store.run(self.store.retryable_failures, RETRY_DAYS)
-                    pages = [failure for failure in failures if "page" in failure]
-                    self.lost_pages = pages_to_retry(pages, self.retry_crawls)
-                    articles = [failure for failure in failures if failure["reason"].startswith("article/")]
-                    retries = articles_to_retry(articles, self.pending.known, self.args.since, self.retry_crawls)
+                    known, since = self.pending.known, self.args.since
+                    retries, self.lost_pages = planned(failures, known, since, self.retry_crawls)
             except PyMongoError as error:
                 self.count("incremental/state_unavailable")
                 logger.warning("stored state unavailable, crawling as if nothing were stored: %s", error)
@@ -324,7 +322,7 @@ class PortalSpider(scrapy.Spider):
     def archive_page(self, response: Response, channel: Channel, number: int):
         page = self.listing_page(response)
         if page is None:
-            self.signal_failure(response.url, "listing", "unparsable", response.status, 1, "", lost(channel, number))
+            self.unreadable(response, channel, number)
             yield from self.archive_requests(channel, self.walks.lost(channel, number))
             return
         if self.needs_rendering(page, response):
@@ -408,13 +406,17 @@ class PortalSpider(scrapy.Spider):
         """A lost archive page read again: its articles are registered; the walk does not move."""
         page = self.listing_page(response)
         if page is None:
-            self.signal_failure(response.url, "listing", "unparsable", response.status, 1, "", lost(channel, number))
+            self.unreadable(response, channel, number)
         elif self.needs_rendering(page, response):
             yield self.rendered(response)
         else:
             _, articles = self.read_entries(page, channel, number, walked=False)
             yield from articles
         yield from self.release()
+
+    def unreadable(self, response: Response, channel: Channel, number: int) -> None:
+        """An archive page that came but could not be read: recorded, so that a later crawl reads it again."""
+        self.signal_failure(response.url, "listing", "unparsable", response.status, 1, "", lost(channel, number))
 
     @leased
     def lost_page_failed(self, failure: Failure):

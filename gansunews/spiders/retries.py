@@ -65,3 +65,13 @@ def pages_to_retry(failures: Iterable[dict[str, Any]], most: int) -> dict[str, d
         if last is not None:
             pages.setdefault(last["channel"], {})[last["page"]] = url
     return pages
+
+
+def planned(
+    failures: list[dict[str, Any]], known: IdSet, since: date | None, most: int
+) -> tuple[list[Retry], dict[str, dict[int, str]]]:
+    """From the `failures` records a crawl reads at its start: the articles to request again, and the archive pages
+    to read again by channel (`articles_to_retry`, `pages_to_retry`)."""
+    articles = [failure for failure in failures if failure["reason"].startswith("article/")]
+    pages = [failure for failure in failures if "page" in failure]
+    return articles_to_retry(articles, known, since, most), pages_to_retry(pages, most)

@@ -98,7 +98,8 @@ def quality_verdict(
     if lost:
         which = ", ".join(f"{reason} {count}" for reason, count in unreadable.items() if count)
         what = f"{lost} of {items + lost} articles fetched could not be read ({which})"
-        (problems if lost / (items + lost) > limits.unreadable else notes).append(what)
+        many = items + lost >= limits.min_items and lost / (items + lost) > limits.unreadable
+        (problems if many else notes).append(what)
     if failed / requests > limits.failed_requests:
         problems.append(f"{failed} failed requests of {requests}")
     if get("gansunews/walk/unfinished", 0):

@@ -169,11 +169,13 @@ def test_a_walk_saves_where_a_stopped_crawl_resumes_then_that_it_is_complete():
     assert channel.progress() == {"resume_at": 48, "step": -1, "complete": False, "walked_below": None}
     assert channel.progress() is None  # saved already
     channel.exhausted = True
-    assert channel.progress() == {"resume_at": None, "step": -1, "complete": True, "walked_below": 50}
+    walk = {"resume_at": None, "step": -1, "complete": True, "walked_below": 50, "covered_since": None}
+    assert channel.progress() == walk, "listed to the archive's end: it covers everything"
 
 
 def test_an_earlier_walk_decides_where_this_one_stops_and_resumes():
-    stopped = walked_channel(walk={"resume_at": 20, "step": -1, "complete": False, "walked_below": 50})
+    walk = {"resume_at": 20, "step": -1, "complete": False, "walked_below": 50, "covered_since": None}
+    stopped = walked_channel(walk=walk)
     assert stopped.resume_at == 20 and stopped.stops_at_known(50) and not stopped.stops_at_known(51)
     stopped.last_requested = 45
     assert stopped.can_resume()  # meets stored articles on page 45: jumps to page 20
@@ -183,7 +185,13 @@ def test_an_earlier_walk_decides_where_this_one_stops_and_resumes():
     assert falling.resume_at is None  # falling numbers move: a page number is no place to resume at
     complete = Channel(url="https://gansu.gscn.com.cn/lz/index.shtml", name="兰州", region_code="620100", depth=3)
     assert complete.begin({"walk": {"complete": True, "walked_below": 50}})  # its record must say incomplete now
-    assert complete.progress(begun=True) == {"resume_at": None, "step": -1, "complete": False, "walked_below": 50}
+    assert complete.progress(begun=True) == {
+        "resume_at": None,
+        "step": -1,
+        "complete": False,
+        "walked_below": 50,
+        "covered_since": None,  # recorded before coverage was: taken to cover everything
+    }
     before_walks = walked_channel(newest_seen="2024-03-10")  # saved by a clean finish before walks were recorded
     assert before_walks.stops_at_known(10**6)
 
@@ -325,3 +333,40 @@ def test_a_walk_ended_by_its_lost_pager_script_is_not_complete_and_keeps_its_wat
     walks.after_pager_script(channel, None, lost=lost)
     assert saved[-1][1]["complete"] is not lost and stats["walk/unfinished"] == int(lost)
     assert channel.as_record("lz")["newest_seen"] == (None if lost else "2024-03-10")
+
+
+@pytest.mark.parametrize(
+    ("earlier", "since", "covered"),
+    [
+        ({"complete": True, "walked_below": 9, "covered_since": "2024-03-20"}, D(2024, 3, 25), True),
+        ({"complete": True, "walked_below": 9, "covered_since": "2024-03-20"}, D(2024, 1, 1), False),
+        ({"complete": True, "walked_below": 9, "covered_since": "2024-03-20"}, None, False),
+        ({"complete": True, "walked_below": 9, "covered_since": None}, None, True),
+        ({"complete": False, "resume_at": 5, "walked_below": 9}, D(2024, 3, 25), False),  # cut short, say
+    ],
+    ids=["within", "backfill_older", "everything_wanted", "covered_to_the_end", "never_complete"],
+)
+def test_earlier_walks_count_only_as_far_down_as_they_listed(earlier, since, covered):
+    """A trial of recent days, then a backfill: the backfill walks down to its `since`, past stored pages and with no
+    watermark. Until 2026-12-03 it read one week and stored 35 of 146 articles, with an `ok` verdict."""
+    channel = Channel(url="https://gansu.gscn.com.cn/lz/index.shtml", name="兰州", region_code="620100", depth=3)
+    channel.begin({"walk": earlier, "newest_seen": "2024-03-30"}, since)
+    assert (channel.watermark is not None, channel.stops_at_known(9)) == (covered, covered)
+
+
+def test_what_a_complete_walk_covers():
+    def ended(earlier: dict, since, stopped, aged_out=False) -> str | None:
+        channel = Channel(url="https://gansu.gscn.com.cn/lz/index.shtml", name="兰州", region_code="620100", depth=3)
+        channel.begin({"walk": earlier, "newest_seen": "2024-03-30"} if earlier else {}, since, timedelta(days=7))
+        channel.stopped, channel.aged_out, channel.exhausted = stopped, aged_out, True
+        return channel.progress()["covered_since"]
+
+    new = {}
+    assert ended(new, D(2024, 3, 20), "cutoff", aged_out=True) == "2024-03-20"  # down to its since
+    assert ended(new, D(2024, 3, 20), None) is None, "to the archive's end, nothing left for its age"
+    assert ended(new, D(2024, 3, 20), None, aged_out=True) == "2024-03-20", "its window passed the end"
+    to_march = {"complete": True, "covered_since": "2024-03-20"}
+    assert ended(to_march, D(2024, 1, 1), "cutoff", aged_out=True) == "2024-01-01", "the backfill joins it"
+    assert ended(to_march, D(2024, 3, 28), "cutoff", aged_out=True) == "2024-03-20", "the watermark's cutoff"
+    assert ended(to_march, D(2024, 3, 25), "known") == "2024-03-20"
+    assert ended({"complete": True, "covered_since": None}, D(2024, 3, 25), "known") is None

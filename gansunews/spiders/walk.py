@@ -20,6 +20,7 @@ from typing import Any
 from gansunews.urls import Pager
 
 WINDOW, PARKED, ENDED = "window", "parked", "ended"  # why a walk requests no more pages now (`Channel.next_pages`)
+UNCOVERED = "uncovered"  # no complete walk is known to have listed the channel down to any day (`Channel.prior`)
 WALKED_ANYWHERE = 10**9  # `walked_below` where page numbers move (falling numbering), or of a walk not recorded
 
 
@@ -161,7 +162,20 @@ class Channel:
     cut_short: bool = False  # stopped by `max_pages`: not complete
     unfinished: bool = False  # ended by pages lost (its pager script, archive pages failed for good): not complete
     walked_below: int | None = None  # archive pages up to this one were walked to the end by an earlier run
-    watermark: date | None = None  # the newest day an earlier run saw listed
+    watermark: date | None = None  # the newest day an earlier run saw listed, when earlier walks cover what is wanted
+    # What complete walks listed, from the watermark down: to this ISO day, to the archive's end (None), or not known
+    # (UNCOVERED). `prior`: as earlier runs left it; `covered`: with this walk, once it ends complete (`end`).
+    prior: str | None = UNCOVERED
+    prior_watermark: date | None = None
+    since: date | None = None  # this crawl's, and its grace days (`begin`)
+    grace: timedelta = timedelta(0)
+    stopped: str | None = None  # how the walk ended: "cutoff", "known" (stored pages), None (the archive's end)
+    aged_out: bool = False  # entries of its pages were left for their age: it did not list everything it passed
+
+    @property
+    def ended_early(self) -> bool:
+        """Ended before its cutoff or the archive's end (pages lost, `max_pages`): not complete."""
+        return self.unfinished or self.cut_short
 
     @property
     def walk_end(self) -> int:
@@ -182,25 +196,51 @@ class Channel:
             "sub_code": self.pager.sub_code if self.pager else None,
             "maxpage": self.maxpage,
             "numbering": "falling" if self.step > 0 else "rising",
-            # the watermark moves only with a walk that was not ended by lost pages: the next crawl reads that far
-            "newest_seen": self.newest_seen.isoformat() if self.newest_seen and not self.unfinished else None,
+            # the watermark moves only with a walk not ended by lost pages or `max_pages`: the next crawl reads to it
+            "newest_seen": self.newest_seen.isoformat()
+            if self.newest_seen and not self.unfinished and not self.cut_short
+            else None,
         }
 
-    def begin(self, state: dict[str, Any]) -> bool:
+    def begin(self, state: dict[str, Any], since: date | None = None, grace: timedelta = timedelta(0)) -> bool:
         """What earlier runs left in the channel's stored record: how far down the archive a walk once went to its
         end (`walked_below`: an incremental walk stops at stored articles from there on), and where a stopped one
         got to (`resume_at`: the walk jumps there once it meets stored articles). True when that walk was complete:
         its record must then say incomplete while this one runs (`progress(begun=True)`), so that a crawl killed
-        before any of its pages is done does not pass for complete."""
-        if state.get("newest_seen"):
-            self.watermark = date.fromisoformat(state["newest_seen"][:10])
+        before any of its pages is done does not pass for complete.
+
+        Earlier walks count only as far down as they listed (`covered_since`): a crawl that wants older articles
+        (its `since` before that day, or none) walks down to its `since` past stored pages, and no watermark cuts
+        it short. Until 2026-12-03 a first crawl of recent days (the README's trial), or the hourly plan, left
+        every later backfill reading one week."""
+        self.since, self.grace = since, grace
         walk = state.get("walk")
         if walk is None:  # a new channel, or one saved by a clean finish before walks were recorded (complete)
             walk = {"complete": True, "walked_below": WALKED_ANYWHERE} if state.get("newest_seen") else {}
-        self.walked_below = walk.get("walked_below")
+        if "covered_since" in walk:
+            self.prior = walk["covered_since"]
+        elif walk.get("complete"):  # recorded before coverage was: taken to cover everything, as it was then
+            self.prior = None
+        if state.get("newest_seen"):
+            self.prior_watermark = date.fromisoformat(state["newest_seen"][:10])
+        if self.prior != UNCOVERED and (self.prior is None or (since is not None and since.isoformat() >= self.prior)):
+            self.watermark = self.prior_watermark
+            self.walked_below = walk.get("walked_below")
         if not walk.get("complete") and walk.get("resume_at") and walk.get("step", -1) < 0:
             self.resume_at = walk["resume_at"]  # a falling archive's numbers move: not resumable by number
         return bool(walk.get("complete"))
+
+    def coverage(self) -> str | None:
+        """What complete walks cover once this one is complete: down to the archive's end (None) when it listed all
+        it passed to there; else down to its cutoff, joined to what earlier walks covered when it reached into that
+        (a watermark's cutoff, stored pages, or a `since` within their span)."""
+        if self.stopped is None and not self.aged_out:
+            return None
+        if self.since is None or self.stopped == "known" or self.cutoff(self.since, self.grace) != self.since:
+            return self.prior
+        if self.prior == UNCOVERED or self.prior_watermark is None or self.since > self.prior_watermark:
+            return self.since.isoformat()  # earlier coverage, if any, does not join this one
+        return None if self.prior is None else min(self.since.isoformat(), self.prior)
 
     def cutoff(self, since: date | None, grace: timedelta) -> date | None:
         """The oldest publish day still wanted: `since`, or the watermark less the grace days if that is later. The
@@ -213,7 +253,9 @@ class Channel:
         """An entry of `day` is wanted (undated ones are); the newest day seen is the channel's next watermark."""
         if day and (self.newest_seen is None or day > self.newest_seen):
             self.newest_seen = day
-        return not (cutoff and day and day < cutoff)
+        wanted = not (cutoff and day and day < cutoff)
+        self.aged_out = self.aged_out or not wanted
+        return wanted
 
     def repeats(self, listed: frozenset[str]) -> bool:
         """An archive page listing exactly what another recent one listed: a site that serves one page for every
@@ -272,7 +314,7 @@ class Channel:
         whose articles are all settled), or that it is complete, and how far down the archive a walk has gone to
         its end."""
         ledger = self.ledger
-        complete = self.exhausted and ledger.idle and not (self.cut_short or self.unfinished or begun)
+        complete = self.exhausted and ledger.idle and not (self.ended_early or begun)
         if not (complete or begun or self.unfinished) and ledger.done_through is None:
             return None
         done = ledger.done_through
@@ -282,4 +324,6 @@ class Channel:
         if (resume_at, complete) == self.saved_walk and not begun:
             return None
         self.saved_walk = (resume_at, complete)
-        return {"resume_at": resume_at, "step": self.step, "complete": complete, "walked_below": self.walked_below}
+        walk = {"resume_at": resume_at, "step": self.step, "complete": complete, "walked_below": self.walked_below}
+        covered = self.coverage() if complete else self.prior  # an incomplete walk leaves what earlier ones covered
+        return walk if covered == UNCOVERED else {**walk, "covered_since": covered}

@@ -65,7 +65,7 @@ class Walks:
 
     def begin(self, channel: Channel) -> None:
         """Before the live page's entries are read: what earlier runs left (`Channel.begin`)."""
-        if channel.begin(self.states.get(channel.key, {})):
+        if channel.begin(self.states.get(channel.key, {}), self.since, self.grace):
             self.save_progress(channel, begun=True)
 
     def after_live_page(self, channel: Channel, verdict: str, pager: Pager | None) -> list[int] | None:
@@ -78,7 +78,7 @@ class Walks:
         channel.pager = pager
         channel.maxpage = pager.maxpage  # set by the page itself, or later from the pager script
         if verdict == STOP or (verdict == KNOWN and self.stops_at_known(channel, 0)) or channel.reached(self.max_pages):
-            return self.end(channel)
+            return self.end(channel, stopped=verdict)
         if not pager.maxpage:
             channel.ledger.requested(PAGER_SCRIPT)
             return None
@@ -117,7 +117,7 @@ class Walks:
         if verdict == GO_ON or (verdict == KNOWN and not self.stops_at_known(channel, number)):
             channel.window = min(2 * channel.window, pages_before_cutoff(days, self.cutoff(channel), self.lookahead))
             return self.next_pages(channel, channel.last_requested + channel.step)
-        return self.end(channel)
+        return self.end(channel, stopped=verdict)
 
     def lost(self, channel: Channel, number: int, gone: bool = False) -> list[int]:
         """An archive page that failed for good or could not be read: its slot in the window is free again, and the
@@ -174,11 +174,13 @@ class Walks:
             self.end(channel)
         return numbers
 
-    def end(self, channel: Channel) -> list[int]:
-        """No more pages will be requested for this walk (none: the empty list)."""
+    def end(self, channel: Channel, stopped: str = GO_ON) -> list[int]:
+        """No more pages will be requested for this walk (none: the empty list). `stopped`: the verdict of the page
+        it ended at (STOP: its cutoff; KNOWN: stored pages); else it reached the archive's end (`Channel.reaches`)."""
         if not channel.exhausted:
             if channel.cut_short:
                 self.count("listing/stopped_max_pages")
+            channel.stopped = {STOP: "cutoff", KNOWN: "known"}.get(stopped)
             channel.exhausted = True
             channel.resume_at = None  # not reached: what lies beyond is older than wanted, or not there
             self.save_progress(channel)

@@ -370,3 +370,13 @@ def test_what_a_complete_walk_covers():
     assert ended(to_march, D(2024, 3, 28), "cutoff", aged_out=True) == "2024-03-20", "the watermark's cutoff"
     assert ended(to_march, D(2024, 3, 25), "known") == "2024-03-20"
     assert ended({"complete": True, "covered_since": None}, D(2024, 3, 25), "known") is None
+
+
+def test_a_full_crawl_joins_the_coverage_without_using_it():
+    """`full=1` (the nightly plan, a week) walks everything to its since; it must not shrink what a backfill covered."""
+    channel = Channel(url="https://gansu.gscn.com.cn/lz/index.shtml", name="兰州", region_code="620100", depth=3)
+    earlier = {"complete": True, "walked_below": 9, "covered_since": "2024-01-01"}
+    channel.begin({"walk": earlier, "newest_seen": "2024-03-30"}, D(2024, 3, 24), timedelta(days=7), full=True)
+    assert channel.watermark is None and not channel.stops_at_known(9)
+    channel.stopped, channel.aged_out, channel.exhausted = "cutoff", True, True
+    assert channel.progress()["covered_since"] == "2024-01-01"

@@ -109,6 +109,7 @@ class PortalSpider(scrapy.Spider):
             since=spider.args.since,
             regions=spider.args.regions,
             max_pages=spider.args.max_pages,
+            full=spider.args.full,
             max_empty_pages=max(0, settings.getint("GANSUNEWS_MAX_EMPTY_PAGES")),
             # Distributed, whichever process reads a page requests the next one: one page at a time, since a
             # parallel page would carry a stale copy of the walk
@@ -159,18 +160,20 @@ class PortalSpider(scrapy.Spider):
 
     async def start(self):
         retries: list[Retry] = []
-        if self.store is not None and not self.args.full:
-            try:
+        if self.store is not None:
+            try:  # a full crawl reads the walks' records only to join what they covered (`Channel.begin`)
                 self.walks.states = await self.store.run(self.store.channel_states)
-                self.pending.known = await self.store.run(self.store.stored_ids, self.args.since)
-                if self.retry_crawls:
-                    failures = await self.store.run(self.store.retryable_failures, RETRY_DAYS)
-                    known, since = self.pending.known, self.args.since
-                    retries, self.lost_pages = planned(failures, known, since, self.retry_crawls)
+                if not self.args.full:
+                    self.pending.known = await self.store.run(self.store.stored_ids, self.args.since)
+                    if self.retry_crawls:
+                        failures = await self.store.run(self.store.retryable_failures, RETRY_DAYS)
+                        known, since = self.pending.known, self.args.since
+                        retries, self.lost_pages = planned(failures, known, since, self.retry_crawls)
             except PyMongoError as error:
                 self.count("incremental/state_unavailable")
                 logger.warning("stored state unavailable, crawling as if nothing were stored: %s", error)
-            self.count("incremental/stored_ids", len(self.pending.known))
+            if not self.args.full:
+                self.count("incremental/stored_ids", len(self.pending.known))
         for retry in retries:  # ahead of the walks, which would not list them again
             if self.pending.retry(retry.cms_id, retry.day, retry.channels, track=not self.distributed):
                 self.count("article/retried")

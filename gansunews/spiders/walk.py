@@ -202,7 +202,9 @@ class Channel:
             else None,
         }
 
-    def begin(self, state: dict[str, Any], since: date | None = None, grace: timedelta = timedelta(0)) -> bool:
+    def begin(
+        self, state: dict[str, Any], since: date | None = None, grace: timedelta = timedelta(0), full: bool = False
+    ) -> bool:
         """What earlier runs left in the channel's stored record: how far down the archive a walk once went to its
         end (`walked_below`: an incremental walk stops at stored articles from there on), and where a stopped one
         got to (`resume_at`: the walk jumps there once it meets stored articles). True when that walk was complete:
@@ -212,7 +214,7 @@ class Channel:
         Earlier walks count only as far down as they listed (`covered_since`): a crawl that wants older articles
         (its `since` before that day, or none) walks down to its `since` past stored pages, and no watermark cuts
         it short. Until 2026-12-03 a first crawl of recent days (the README's trial), or the hourly plan, left
-        every later backfill reading one week."""
+        every later backfill reading one week. A `full` crawl takes the coverage only, to join it."""
         self.since, self.grace = since, grace
         walk = state.get("walk")
         if walk is None:  # a new channel, or one saved by a clean finish before walks were recorded (complete)
@@ -223,6 +225,8 @@ class Channel:
             self.prior = None
         if state.get("newest_seen"):
             self.prior_watermark = date.fromisoformat(state["newest_seen"][:10])
+        if full:
+            return bool(walk.get("complete"))
         if self.prior != UNCOVERED and (self.prior is None or (since is not None and since.isoformat() >= self.prior)):
             self.watermark = self.prior_watermark
             self.walked_below = walk.get("walked_below")

@@ -36,12 +36,14 @@ class Walks:
         since: date | None = None,
         regions: frozenset[str] = frozenset(),
         max_pages: int | None = None,
+        full: bool = False,
         max_empty_pages: int = 3,
         lookahead: int = 1,
         grace: timedelta = timedelta(0),
     ) -> None:
         self.count, self.queue_full, self.save = count, queue_full, save
         self.since, self.regions, self.max_pages = since, set(regions), max_pages or 0
+        self.full = full  # earlier walks count for the coverage only: no watermark, no stop at stored pages, no resume
         self.max_empty_pages, self.lookahead, self.grace = max_empty_pages, lookahead, grace
         self.channels: dict[str, Channel] = {}
         self.states: dict[str, dict[str, Any]] = {}  # stored channels: watermark, walk progress (earlier runs)
@@ -65,7 +67,7 @@ class Walks:
 
     def begin(self, channel: Channel) -> None:
         """Before the live page's entries are read: what earlier runs left (`Channel.begin`)."""
-        if channel.begin(self.states.get(channel.key, {}), self.since, self.grace):
+        if channel.begin(self.states.get(channel.key, {}), self.since, self.grace, self.full):
             self.save_progress(channel, begun=True)
 
     def after_live_page(self, channel: Channel, verdict: str, pager: Pager | None) -> list[int] | None:

@@ -179,6 +179,21 @@ def test_a_resumed_crawl_reads_its_live_pages_again(redis_url, mongo_uri, mongo_
     assert stored_ids(mongo_db) == site.expected_ids(date.fromisoformat(SINCE))
 
 
+def test_a_backfill_after_a_distributed_crawl_of_recent_days_stores_its_whole_span(
+    redis_url, mongo_uri, mongo_db, replica, site, tmp_path
+):
+    """A distributed crawl saves no walk progress, so it records no coverage: it must not move the watermarks either,
+    or a later backfill would read one week behind them (the legacy reading of a record without a walk is "covers
+    everything"). Before, the backfill stored the recent days only."""
+    env = shared(redis_url, mongo_uri, mongo_db.name)
+    recent = run_crawl(replica.proxy_url, tmp_path / "recent", "since=2024-03-20", env=env)
+    assert recent.returncode == 0 and recent.ids, recent.log[-2000:]
+    alone = {"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db.name, "GANSUNEWS_SPOOL_DIR": str(tmp_path / "spool")}
+    backfill = run_crawl(replica.proxy_url, tmp_path / "backfill", f"since={SINCE}", env=alone)
+    assert backfill.returncode == 0, backfill.log[-2000:]
+    assert stored_ids(mongo_db) == site.expected_ids(date.fromisoformat(SINCE))
+
+
 @pytest.mark.parametrize(
     ("stop", "rerun"),
     [(signal.SIGKILL, False), (signal.SIGKILL, True), (signal.SIGTERM, False)],

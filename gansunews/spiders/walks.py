@@ -220,5 +220,8 @@ class Walks:
         return newest
 
     def records(self) -> list[dict[str, Any]]:
-        """The channels as stored in the `channels` collection (watermark = newest publish day seen)."""
-        return [channel.as_record(key) for key, channel in self.channels.items()]
+        """The channels as stored in the `channels` collection (watermark = newest publish day seen). Walks whose
+        progress is not saved (a distributed crawl: a walk's state travels with its requests) record no coverage, so
+        they move no watermark either: a later crawl would read one week behind it, down to nothing they listed."""
+        records = [channel.as_record(key) for key, channel in self.channels.items()]
+        return records if self.save is not None else [{**record, "newest_seen": None} for record in records]

@@ -102,6 +102,9 @@ def quality_verdict(
         (problems if many else notes).append(what)
     if failed / requests > limits.failed_requests:
         problems.append(f"{failed} failed requests of {requests}")
+    if get("gansunews/discovery/unfound"):
+        unfound = get("gansunews/discovery/unfound")
+        notes.append(f"{len(unfound)} channels found by recent crawls were not found: {'、'.join(unfound[:10])}")
     if get("gansunews/walk/unfinished", 0):
         notes.append(f"{get('gansunews/walk/unfinished')} walks ended by pages lost: the next crawl walks them again")
     if get("gansunews/listing/stopped_repeated", 0):

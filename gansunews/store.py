@@ -504,8 +504,10 @@ class Store:
             self.db.channels.bulk_write(updates)
 
     def channel_states(self) -> dict[str, dict[str, Any]]:
-        """Every stored channel's watermark (`newest_seen`) and walk progress (`walk`), by key."""
-        return {doc["_id"]: doc for doc in self.db.channels.find({}, {"newest_seen": 1, "walk": 1})}
+        """Every stored channel's watermark (`newest_seen`), walk progress (`walk`), name and when a crawl that
+        finished last found it (`found_at`), by key."""
+        fields = {"newest_seen": 1, "walk": 1, "name": 1, "found_at": 1}
+        return {doc["_id"]: doc for doc in self.db.channels.find({}, fields)}
 
 
 def revision(stored: dict[str, Any], replaced_at: str | None) -> dict[str, Any]:

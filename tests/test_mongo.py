@@ -674,3 +674,16 @@ def test_a_backfill_after_a_crawl_of_recent_days_stores_its_whole_span(mongo_db,
     assert backfill.stats["gansunews/quality"] == "ok"
     again = crawl_into(mongo_db, server.proxy_url, tmp_path / "again", f"since={SINCE}", feed=False)
     assert again.stats["downloader/request_count"] < backfill.stats["downloader/request_count"] / 4
+
+
+def test_a_channel_that_recent_crawls_found_and_this_one_did_not_is_named(mongo_db, fresh_replica, tmp_path):
+    """The site drops its link to a 市州 channel (reorganised): the channel's new articles are out of reach. The crawl
+    says which channel it no longer finds (a warning, a note in the verdict). Before, it said nothing."""
+    site, server = fresh_replica
+    crawl_into(mongo_db, server.proxy_url, tmp_path / "1", f"since={SINCE}", feed=False)
+    jiayuguan = next(city for city in site.shizhou.children if city.name == "嘉峪关")
+    site.shizhou.children.remove(jiayuguan)
+    second = crawl_into(mongo_db, server.proxy_url, tmp_path / "2", f"since={SINCE}", feed=False)
+    assert second.stats["gansunews/discovery/unfound"] == ["嘉峪关"]
+    assert "1 channels found by recent crawls were not found: 嘉峪关" in second.stats["gansunews/quality/notes"]
+    assert "channels found by recent crawls were not found" in second.log

@@ -55,6 +55,7 @@ MAX_REDIRECTS = 5
 SCRAPYD_ARGUMENTS = frozenset({"_job"})  # scrapyd passes its job id as a spider argument
 REDIRECT_CODES = [301, 302, 303, 307, 308]  # one list shared by every article request's meta
 RETRY_DAYS = 30  # failures older than this are not read (they were tried enough)
+UNFOUND_DAYS = 30  # a channel found by a crawl in these days and not by this one is named
 # Pages that show what is new (seeds, candidates and channels' live pages, pager scripts): a distributed crawl that was
 # stopped reads them again when it is resumed (gansunews/distributed.py, `ArticleDupeFilter`)
 LIVE = {"live": True}
@@ -193,13 +194,26 @@ class PortalSpider(scrapy.Spider):
         page = self.listing_page(response)
         if page is not None:
             yield from self.follow_links(page, parent=self.discovery.root(page, link_text=""))
+        self.discovered()
         yield from self.release()
 
     @leased
     def discovery_failed(self, failure: Failure):
         self.discovery.answered()
         self.record_failure("listing", failure)
+        self.discovered()
         yield from self.release()
+
+    def discovered(self) -> None:
+        """Once discovery is over: the channels that crawls of the last weeks found and this one did not (the site
+        reorganised, a link gone), named (a warning, a note in the verdict). Distributed, each process discovers a
+        part: not told."""
+        if self.discovery.ongoing or self.distributed or self.crawler.stats.get_value("gansunews/discovery/unfound"):
+            return
+        unfound = self.walks.unfound(UNFOUND_DAYS)
+        if unfound:
+            self.crawler.stats.set_value("gansunews/discovery/unfound", unfound)
+            logger.warning("%d channels found by recent crawls were not found: %s", len(unfound), "、".join(unfound))
 
     def listing_page(self, response: Response) -> ListingPage | None:
         """The page object, or None (counted, logged) for an empty or unreadable page."""
@@ -228,6 +242,7 @@ class PortalSpider(scrapy.Spider):
         self.discovery.answered()
         for result in self.discover(response, link_text, parent):
             yield result
+        self.discovered()
         for article in self.release():
             yield article
 

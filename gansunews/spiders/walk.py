@@ -197,9 +197,7 @@ class Channel:
             "maxpage": self.maxpage,
             "numbering": "falling" if self.step > 0 else "rising",
             # the watermark moves only with a walk not ended by lost pages or `max_pages`: the next crawl reads to it
-            "newest_seen": self.newest_seen.isoformat()
-            if self.newest_seen and not self.unfinished and not self.cut_short
-            else None,
+            "newest_seen": self.newest_seen.isoformat() if self.newest_seen and not self.ended_early else None,
         }
 
     def begin(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from gansunews.regions import divisions, is_within
@@ -219,9 +219,19 @@ class Walks:
                 newest = max(newest, frontier)
         return newest
 
+    def unfound(self, days: int) -> list[str]:
+        """The names of the stored channels that a crawl of the last `days` days found, and this one did not."""
+        after = (datetime.now(UTC) - timedelta(days=days)).isoformat()
+        return sorted(
+            state.get("name") or key
+            for key, state in self.states.items()
+            if key not in self.channels and (state.get("found_at") or "") >= after
+        )
+
     def records(self) -> list[dict[str, Any]]:
         """The channels as stored in the `channels` collection (watermark = newest publish day seen). Walks whose
         progress is not saved (a distributed crawl: a walk's state travels with its requests) record no coverage, so
         they move no watermark either: a later crawl would read one week behind it, down to nothing they listed."""
-        records = [channel.as_record(key) for key, channel in self.channels.items()]
+        found_at = datetime.now(UTC).isoformat()
+        records = [{**channel.as_record(key), "found_at": found_at} for key, channel in self.channels.items()]
         return records if self.save is not None else [{**record, "newest_seen": None} for record in records]

@@ -457,12 +457,18 @@ class Store:
         return max(found, key=lambda doc: doc["started_at"], default=None)
 
     def retryable_failures(self, days: int) -> list[dict[str, Any]]:
-        """The records of articles and archive pages that failed for good in the last `days` days (url, reason, at;
-        an article's channels, an archive page's channel and page)."""
+        """The records of articles, continuation pages and archive pages that failed for good in the last `days`
+        days (url, reason, at, crawl; an article's channels, a continuation's article, an archive page's channel and
+        page)."""
         after = (datetime.now(UTC) - timedelta(days=days)).isoformat()  # `at` is utc_now()'s ISO text: it sorts
-        query = {"$or": [{"reason": {"$regex": "^article/"}}, {"page": {"$exists": True}}], "at": {"$gte": after}}
-        fields = {"_id": 0, "url": 1, "reason": 1, "at": 1, "channels": 1, "channel": 1, "page": 1}
-        return list(self.db.failures.find(query, fields))
+        retryable = [{"reason": {"$regex": "^(article|continuation)/"}}, {"page": {"$exists": True}}]
+        fields = ("url", "reason", "at", "crawl_id", "channels", "channel", "page", "article")
+        return list(self.db.failures.find({"$or": retryable, "at": {"$gte": after}}, dict.fromkeys(fields, 1)))
+
+    def last_written_by(self, ids: list[str]) -> dict[str, str]:
+        """The crawl that wrote each stored article last (one look-up each: FerretDB scans for an `$in`)."""
+        docs = (self.db.articles.find_one({"_id": cms_id}, {"crawl.crawl_id": 1}) for cms_id in ids)
+        return {doc["_id"]: doc.get("crawl", {}).get("crawl_id") for doc in docs if doc}
 
     def save_failures(self, docs: list[dict[str, Any]]) -> None:
         updates = [UpdateOne({"_id": doc["_id"]}, {"$set": doc}, upsert=True) for doc in docs]

@@ -121,3 +121,16 @@ def test_lost_archive_pages_are_read_again_by_channel_until_they_failed_in_enoug
     ]
     pages = pages_to_retry(failures, most=2)
     assert list(pages) == ["gansu.gscn.com.cn/gsyw/"] and sorted(pages["gansu.gscn.com.cn/gsyw/"]) == [4]
+
+
+def test_articles_stored_without_a_lost_page_are_fetched_again_while_tries_are_left():
+    from gansunews.spiders.retries import truncated_to_retry
+
+    article = "https://gansu.gscn.com.cn/system/2024/03/02/013000020.shtml"
+    lost = {"url": article.replace(".shtml", "_02.shtml"), "article": article, "channels": [{"url": "x"}]}
+    once = [{**lost, "reason": "continuation/http_503", "at": "2024-03-10", "crawl_id": "c1"}]
+    (retry,) = truncated_to_retry(once, since=None, most=3)
+    assert (retry.url, retry.cms_id, retry.stored_by, retry.channels) == (article, "013000020", "c1", [{"url": "x"}])
+    thrice = [{**once[0], "at": f"2024-03-1{n}", "crawl_id": f"c{n}"} for n in range(3)]
+    assert truncated_to_retry(thrice, since=None, most=3) == []
+    assert truncated_to_retry(once, since=date(2024, 3, 5), most=3) == [], "older than since"

@@ -134,6 +134,31 @@ def test_a_walk_ended_by_a_lost_pager_script_is_walked_by_the_next_crawl(mongo_d
     assert {doc["_id"] for doc in mongo_db.articles.find({}, {"_id": 1})} == expected
 
 
+def test_an_article_stored_without_a_lost_continuation_page_is_fetched_again_whole(mongo_db, tmp_path):
+    """The second page of a three-page article answers 503 for good: the article is stored with the pages it has.
+    The next crawl fetches it again, whole (its body replaced, the short one kept as a revision); the one after
+    leaves it. Before, it stayed short for good: stored, it was never fetched again."""
+    site = Site(seed=7)
+    story = site.multi_page
+    server = ReplicaServer(site).start()
+    server.broken = {story.path.replace(".shtml", "_02.shtml")}
+    try:
+        first = crawl_into(mongo_db, server.proxy_url, tmp_path / "1", f"since={SINCE}", settings={"RETRY_TIMES": 1})
+        short = mongo_db.articles.find_one({"_id": story.article_id})
+        server.broken = set()
+        second = crawl_into(mongo_db, server.proxy_url, tmp_path / "2", f"since={SINCE}")
+        third = crawl_into(mongo_db, server.proxy_url, tmp_path / "3", f"since={SINCE}")
+    finally:
+        server.stop()
+    assert first.stat("fail/continuation/http_503") == 1 and short["page_count"] == 1
+    assert second.stat("article/retried") == 1 and second.ids == [story.article_id]
+    whole = mongo_db.articles.find_one({"_id": story.article_id})
+    assert whole["page_count"] == story.pages and len(whole["content_text"]) > len(short["content_text"])
+    assert whole["revisions"][-1]["content_hash"] == short["content_hash"]
+    assert whole["channels"] == short["channels"]
+    assert "gansunews/article/retried" not in third.stats, "stored whole since: not fetched again"
+
+
 def slow_crawl(site: Site, server: ReplicaServer, mongo_db, tmp_path) -> tuple[list[str], dict[str, str]]:
     """A crawl of `site` into `mongo_db` that takes a while: every page 50 ms, two requests at a time."""
     for story in site.stories.values():

@@ -67,10 +67,13 @@ class PendingArticles:
         listed.day = max(listed.day, day or date.min)
         return WAITING
 
-    def retry(self, cms_id: str, day: date, channels: list[dict[str, str]], track: bool = True) -> bool:
-        """An article that failed in an earlier crawl, requested again (True) unless stored or requested already;
-        its channels are those that listed it then, and listings of this crawl add theirs. `track` as in `list`."""
-        if cms_id in self.listed or int(cms_id) in self.known or int(cms_id) in self.settled:
+    def retry(
+        self, cms_id: str, day: date, channels: list[dict[str, str]], track: bool = True, again: bool = False
+    ) -> bool:
+        """An article that failed in an earlier crawl, requested again (True) unless stored (`again`: stored without
+        a page, so fetched again all the same) or requested already; its channels are those that listed it then,
+        and listings of this crawl add theirs. `track` as in `list`."""
+        if cms_id in self.listed or int(cms_id) in self.settled or (int(cms_id) in self.known and not again):
             return False
         if track:
             self.listed[cms_id] = Listed(day=day, channels=list(channels))

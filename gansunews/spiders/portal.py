@@ -170,13 +170,17 @@ class PortalSpider(scrapy.Spider):
                         failures = await self.store.run(self.store.retryable_failures, RETRY_DAYS)
                         known, since = self.pending.known, self.args.since
                         retries, self.lost_pages = planned(failures, known, since, self.retry_crawls)
+                        truncated = [retry.cms_id for retry in retries if retry.stored_by]
+                        written = await self.store.run(self.store.last_written_by, truncated)
+                        retries = [r for r in retries if not r.stored_by or written.get(r.cms_id) == r.stored_by]
             except PyMongoError as error:
                 self.count("incremental/state_unavailable")
                 logger.warning("stored state unavailable, crawling as if nothing were stored: %s", error)
             if not self.args.full:
                 self.count("incremental/stored_ids", len(self.pending.known))
         for retry in retries:  # ahead of the walks, which would not list them again
-            if self.pending.retry(retry.cms_id, retry.day, retry.channels, track=not self.distributed):
+            again = retry.stored_by is not None  # stored without a page: fetched again whole
+            if self.pending.retry(retry.cms_id, retry.day, retry.channels, track=not self.distributed, again=again):
                 self.count("article/retried")
                 self.count("article/requested")
                 channels = retry.channels if self.distributed else []
@@ -700,9 +704,11 @@ class PortalSpider(scrapy.Spider):
     @leased
     async def parse_continuation(self, response: Response, raw: RawArticle, visited: set[str]):
         reading = await self.read(read_continuation, response)
-        if reading.body is None:  # the article keeps the pages it has; the loss is counted
+        if reading.body is None:  # the article keeps the pages it has; the loss is counted and recorded
             self.count("fail/continuation/unparsable")
             logger.warning("continuation page not parsed: %s", reading.error)
+            status, error = response.status, reading.error or ""
+            self.signal_failure(response.url, "continuation", "unparsable", status, 1, error, self.truncated(raw))
         else:
             raw.join(reading.body)
             self.keep_page(raw, response)
@@ -715,10 +721,15 @@ class PortalSpider(scrapy.Spider):
 
     @leased
     def continuation_failed(self, failure: Failure):
-        """A lost continuation page: the article is emitted with the pages it has, and the loss is counted."""
-        self.record_failure("continuation", failure)
+        """A lost continuation page: the article is emitted with the pages it has, and the loss is counted and
+        recorded (a later crawl fetches the article again)."""
         raw = failure.request.cb_kwargs["raw"]
+        self.record_failure("continuation", failure, self.truncated(raw))
         yield from self.fetched(raw.article_id, raw)
+
+    def truncated(self, raw: RawArticle) -> dict[str, Any]:
+        """What the failure record of a lost continuation page keeps: the article, the channels that listed it."""
+        return {"article": raw.url, "channels": raw.channels or self.pending.channels_of(raw.article_id)}
 
     @leased
     def article_failed(self, failure: Failure):

@@ -1,8 +1,10 @@
 """Pages that failed for good in earlier crawls (a burst of 503s, a timeout, an empty page): an incremental walk
 stops at pages whose articles are stored and never reaches them again, so each crawl requests them again until they
 have failed in `GANSUNEWS_RETRY_FAILED_CRAWLS` crawls. An article is requested with the channels that listed it; an
-archive page once its channel is found again, and its entries are registered without moving the walk. Gone (404,
-410) or forbidden by robots.txt, a page is not tried again. Pure: failure records in, what to request out."""
+archive page once its channel is found again, and its entries are registered without moving the walk; an article
+stored without a continuation page that failed is requested again, whole, while the crawl that stored it last is
+the one that lost the page. Gone (404, 410) or forbidden by robots.txt, a page is not tried again. Pure: failure
+records in, what to request out."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ class Retry:
     cms_id: str
     day: date
     channels: list[dict[str, str]]
+    stored_by: str | None = None  # an article stored without a page: the crawl that lost it (it must be the last)
 
 
 def worth_retrying(records: list[dict[str, Any]], most: int) -> dict[str, Any] | None:
@@ -67,11 +70,32 @@ def pages_to_retry(failures: Iterable[dict[str, Any]], most: int) -> dict[str, d
     return pages
 
 
+def truncated_to_retry(failures: Iterable[dict[str, Any]], since: date | None, most: int) -> list[Retry]:
+    """Articles stored without a continuation page that failed (`worth_retrying`), to request again whole if the
+    crawl that lost the page (`stored_by`) stored them last. `failures`: the `failures` records of continuation
+    pages (url, reason, at, crawl_id, article, channels)."""
+    by_id: dict[str, list[dict[str, Any]]] = {}
+    for failure in failures:
+        cms_id = article_id(failure.get("article") or "")
+        if cms_id is not None:
+            by_id.setdefault(cms_id, []).append(failure)
+    retries = []
+    for cms_id, records in by_id.items():
+        last = worth_retrying(records, most)
+        day = article_url_date(last["article"]) if last else None
+        if last is not None and day is not None and not (since and day < since):
+            retries.append(Retry(last["article"], cms_id, day, last.get("channels") or [], last["crawl_id"]))
+    return retries
+
+
 def planned(
     failures: list[dict[str, Any]], known: IdSet, since: date | None, most: int
 ) -> tuple[list[Retry], dict[str, dict[int, str]]]:
-    """From the `failures` records a crawl reads at its start: the articles to request again, and the archive pages
-    to read again by channel (`articles_to_retry`, `pages_to_retry`)."""
+    """From the `failures` records a crawl reads at its start: the articles to request again (whole articles stored
+    without a page among them, still to be checked against what stored them last), and the archive pages to read
+    again by channel (`articles_to_retry`, `truncated_to_retry`, `pages_to_retry`)."""
     articles = [failure for failure in failures if failure["reason"].startswith("article/")]
+    truncated = [failure for failure in failures if failure["reason"].startswith("continuation/")]
     pages = [failure for failure in failures if "page" in failure]
-    return articles_to_retry(articles, known, since, most), pages_to_retry(pages, most)
+    retries = articles_to_retry(articles, known, since, most) + truncated_to_retry(truncated, since, most)
+    return retries, pages_to_retry(pages, most)

@@ -166,10 +166,10 @@ def test_a_walk_saves_where_a_stopped_crawl_resumes_then_that_it_is_complete():
     channel.ledger.read(49, [D(2024, 3, 2)], set())
     assert channel.progress() is None  # page 50 waits for "a"
     channel.ledger.settle("a")
-    assert channel.progress() == {"resume_at": 48, "step": -1, "complete": False, "walked_below": None}
+    assert channel.progress() == {"resume_at": 48, "step": -1, "complete": False, "walked_below": None, "since": None}
     assert channel.progress() is None  # saved already
     channel.exhausted = True
-    walk = {"resume_at": None, "step": -1, "complete": True, "walked_below": 50, "covered_since": None}
+    walk = {"resume_at": None, "step": -1, "complete": True, "walked_below": 50, "since": None, "covered_since": None}
     assert channel.progress() == walk, "listed to the archive's end: it covers everything"
 
 
@@ -190,6 +190,7 @@ def test_an_earlier_walk_decides_where_this_one_stops_and_resumes():
         "step": -1,
         "complete": False,
         "walked_below": 50,
+        "since": None,
         "covered_since": None,  # recorded before coverage was: taken to cover everything
     }
     before_walks = walked_channel(newest_seen="2024-03-10")  # saved by a clean finish before walks were recorded
@@ -274,7 +275,7 @@ def test_walks_open_their_window_up_to_the_look_ahead_and_save_progress_as_pages
     walks.settled([channel], "a")
     assert saved == []  # page 20 still waits for "b"
     walks.settled([channel], "b")
-    assert saved == [("lz", {"resume_at": 18, "step": -1, "complete": False, "walked_below": None})]
+    assert saved == [("lz", {"resume_at": 18, "step": -1, "complete": False, "walked_below": None, "since": None})]
 
 
 def test_a_walk_window_stays_within_the_pages_the_dates_predict_before_the_cutoff():
@@ -380,3 +381,13 @@ def test_a_full_crawl_joins_the_coverage_without_using_it():
     assert channel.watermark is None and not channel.stops_at_known(9)
     channel.stopped, channel.aged_out, channel.exhausted = "cutoff", True, True
     assert channel.progress()["covered_since"] == "2024-01-01"
+
+
+def test_a_walk_stopped_by_a_crawl_that_wanted_less_is_not_resumed():
+    """Its done pages left out what was older than its `since`: a backfill that jumped over them would miss that."""
+    stopped = {"resume_at": 20, "step": -1, "complete": False, "walked_below": None, "since": "2024-03-01"}
+    channel = Channel(url="https://gansu.gscn.com.cn/lz/index.shtml", name="兰州", region_code="620100", depth=3)
+    channel.begin({"walk": stopped}, D(2024, 1, 1))
+    assert channel.resume_at is None
+    channel.begin({"walk": stopped}, D(2024, 3, 5))
+    assert channel.resume_at == 20

@@ -164,7 +164,7 @@ class Channel:
     walked_below: int | None = None  # archive pages up to this one were walked to the end by an earlier run
     watermark: date | None = None  # the newest day an earlier run saw listed, when earlier walks cover what is wanted
     # What complete walks listed, from the watermark down: to this ISO day, to the archive's end (None), or not known
-    # (UNCOVERED). `prior`: as earlier runs left it; `covered`: with this walk, once it ends complete (`end`).
+    # (UNCOVERED), as earlier runs left it (`begin`); with this walk once it is complete: `coverage`.
     prior: str | None = UNCOVERED
     prior_watermark: date | None = None
     since: date | None = None  # this crawl's, and its grace days (`begin`)
@@ -228,8 +228,12 @@ class Channel:
         if self.prior != UNCOVERED and (self.prior is None or (since is not None and since.isoformat() >= self.prior)):
             self.watermark = self.prior_watermark
             self.walked_below = walk.get("walked_below")
-        if not walk.get("complete") and walk.get("resume_at") and walk.get("step", -1) < 0:
-            self.resume_at = walk["resume_at"]  # a falling archive's numbers move: not resumable by number
+        # a falling archive's numbers move: not resumable by number; nor is a walk that wanted less than this one
+        # (its done pages left out what was older than its `since`)
+        walked_since = walk.get("since")
+        wanted_as_much = walked_since is None or (since is not None and since.isoformat() >= walked_since)
+        if not walk.get("complete") and walk.get("resume_at") and walk.get("step", -1) < 0 and wanted_as_much:
+            self.resume_at = walk["resume_at"]
         return bool(walk.get("complete"))
 
     def coverage(self) -> str | None:
@@ -327,5 +331,6 @@ class Channel:
             return None
         self.saved_walk = (resume_at, complete)
         walk = {"resume_at": resume_at, "step": self.step, "complete": complete, "walked_below": self.walked_below}
+        walk["since"] = self.since.isoformat() if self.since else None
         covered = self.coverage() if complete else self.prior  # an incomplete walk leaves what earlier ones covered
         return walk if covered == UNCOVERED else {**walk, "covered_since": covered}

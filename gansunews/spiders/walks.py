@@ -178,7 +178,7 @@ class Walks:
 
     def end(self, channel: Channel, stopped: str = GO_ON) -> list[int]:
         """No more pages will be requested for this walk (none: the empty list). `stopped`: the verdict of the page
-        it ended at (STOP: its cutoff; KNOWN: stored pages); else it reached the archive's end (`Channel.reaches`)."""
+        it ended at (STOP: its cutoff; KNOWN: stored pages); else it reached the archive's end (`Channel.coverage`)."""
         if not channel.exhausted:
             if channel.cut_short:
                 self.count("listing/stopped_max_pages")

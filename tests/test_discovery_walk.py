@@ -391,3 +391,16 @@ def test_a_walk_stopped_by_a_crawl_that_wanted_less_is_not_resumed():
     assert channel.resume_at is None
     channel.begin({"walk": stopped}, D(2024, 3, 5))
     assert channel.resume_at == 20
+
+
+def test_a_walk_whose_last_pages_in_flight_are_read_after_it_ended_is_saved_complete():
+    """Empty archive pages in flight when the walk stops: no article settles after them, so nothing else saves the
+    walk. Before, it stayed saved as stopped (found in the benchmark's re-crawl, one run in two: the next crawl
+    resumed it and read 31 empty pages again)."""
+    walks, channel, _, saved = crawl_walks(lookahead=4, max_empty_pages=0)
+    read(walks, channel, 0, [D(2024, 3, 10)], set())
+    assert read(walks, channel, 20, [D(2024, 3, 9)], set()) == [19, 18]
+    assert walks.lost(channel, 19, gone=True) == [] and channel.exhausted  # past no empty page: the walk ends
+    assert saved[-1][1]["complete"] is False  # page 18 is still in flight
+    walks.lost(channel, 18, gone=True)
+    assert saved[-1][1]["complete"] is True

@@ -186,6 +186,8 @@ class Walks:
             channel.exhausted = True
             channel.resume_at = None  # not reached: what lies beyond is older than wanted, or not there
             self.save_progress(channel)
+        elif channel.ledger.idle:  # the pages in flight when it ended are read (no article waits): now complete
+            self.save_progress(channel)
         return []
 
     # ---------------------------------------------------------------------------------- progress

@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gansunews.pipelines.validate import READING_PROBLEMS
+
 COVERED_FIELDS = ("source", "authors", "regions")
 
 
 # Why a fetched article was dropped, when the reason is the page's reading (not its age, not a duplicate)
-UNREADABLE = ("unparsable", "no_title", "no_date", "bad_date", "no_body")
+UNREADABLE = ("unparsable", *READING_PROBLEMS)
 
 
 @dataclass(frozen=True)

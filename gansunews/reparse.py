@@ -25,7 +25,7 @@ from gansunews.pipelines.clean import clean_article
 from gansunews.pipelines.dedupe import fingerprint
 from gansunews.pipelines.mongo import article_document
 from gansunews.pipelines.regions import article_regions
-from gansunews.pipelines.validate import problem
+from gansunews.pipelines.validate import READING_PROBLEMS, problem
 from gansunews.reposts import RepostIndex
 from gansunews.store import Store
 from gansunews.urls import article_id, article_url_date
@@ -147,7 +147,7 @@ def dropped_unread(store: Store, since: str | None, ids: list[str] | None) -> li
     since, as targets: their URL's day, the channels that listed them, `dropped`."""
     stored = store.stored_ids(None)
     targets: dict[str, dict[str, Any]] = {}
-    for record in sorted(store.dropped_unread(), key=lambda record: record["at"]):
+    for record in sorted(store.drop_records(READING_PROBLEMS), key=lambda record: record["at"]):
         cms_id, day = article_id(record["url"]), article_url_date(record["url"])
         if cms_id is None or day is None or int(cms_id) in stored or (ids and cms_id not in ids):
             continue

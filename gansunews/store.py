@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -365,11 +365,10 @@ class Store:
             self.db.pages.replace_one({"_id": doc["_id"]}, doc)
         return sum(len(doc["body"]) for doc in docs)
 
-    def dropped_unread(self) -> list[dict[str, Any]]:
-        """The failure records of articles fetched and dropped for their reading (no title, date or body): their
-        pages are kept, and `reparse` tries them again (url, channels, at)."""
-        reasons = [f"drop/{reason}" for reason in ("no_title", "no_date", "bad_date", "no_body")]
-        return list(self.db.failures.find({"reason": {"$in": reasons}}, {"_id": 0, "url": 1, "channels": 1, "at": 1}))
+    def drop_records(self, reasons: Iterable[str]) -> list[dict[str, Any]]:
+        """The failure records of articles dropped for these reasons (`drop/<reason>`): url, channels, at."""
+        query = {"reason": {"$in": [f"drop/{reason}" for reason in reasons]}}
+        return list(self.db.failures.find(query, {"_id": 0, "url": 1, "channels": 1, "at": 1}))
 
     def pages_of(self, article_id: str) -> list[dict[str, Any]]:
         """An article's kept pages, first page first."""

@@ -7,6 +7,9 @@ import re
 from gansunews.items import Article
 from gansunews.pipelines import drop
 
+# What `problem` finds in the page's reading (not the article's age): `reparse` reads such articles again
+READING_PROBLEMS = ("no_title", "no_date", "bad_date", "no_body")
+
 
 def problem(article: Article, since_iso: str | None) -> str | None:
     """The first reason the article cannot be kept, or None."""

@@ -8,7 +8,7 @@ records in, what to request out."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -28,6 +28,15 @@ class Retry:
     stored_by: str | None = None  # an article stored without a page: the crawl that lost it (it must be the last)
 
 
+def grouped(failures: Iterable[dict[str, Any]], key: Callable[[dict[str, Any]], str | None]) -> dict[str, list]:
+    """One page's failure records together (across crawls), by `key`; records without one are left out."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for failure in failures:
+        if (name := key(failure)) is not None:
+            groups.setdefault(name, []).append(failure)
+    return groups
+
+
 def worth_retrying(records: list[dict[str, Any]], most: int) -> dict[str, Any] | None:
     """The last of one page's failure records, when the page failed in fewer than `most` crawls and last for a
     reason that may pass."""
@@ -40,13 +49,8 @@ def worth_retrying(records: list[dict[str, Any]], most: int) -> dict[str, Any] |
 def articles_to_retry(failures: Iterable[dict[str, Any]], known: IdSet, since: date | None, most: int) -> list[Retry]:
     """The articles to request again (`worth_retrying`), not stored since and not older than `since`. `failures`:
     the `failures` records of articles (url, reason, at, channels)."""
-    by_id: dict[str, list[dict[str, Any]]] = {}
-    for failure in failures:
-        cms_id = article_id(failure["url"])
-        if cms_id is not None:
-            by_id.setdefault(cms_id, []).append(failure)
     retries = []
-    for cms_id, records in by_id.items():
+    for cms_id, records in grouped(failures, lambda failure: article_id(failure["url"])).items():
         last = worth_retrying(records, most)
         day = article_url_date(last["url"]) if last else None
         if last is None or day is None or int(cms_id) in known or (since and day < since):
@@ -59,11 +63,8 @@ def articles_to_retry(failures: Iterable[dict[str, Any]], known: IdSet, since: d
 def pages_to_retry(failures: Iterable[dict[str, Any]], most: int) -> dict[str, dict[int, str]]:
     """The archive pages to request again (`worth_retrying`), by channel key: page number -> URL. `failures`: the
     `failures` records of archive pages (url, reason, at, channel, page)."""
-    by_url: dict[str, list[dict[str, Any]]] = {}
-    for failure in failures:
-        by_url.setdefault(failure["url"], []).append(failure)
     pages: dict[str, dict[int, str]] = {}
-    for url, records in by_url.items():
+    for url, records in grouped(failures, lambda failure: failure["url"]).items():
         last = worth_retrying(records, most)
         if last is not None:
             pages.setdefault(last["channel"], {})[last["page"]] = url
@@ -74,13 +75,8 @@ def truncated_to_retry(failures: Iterable[dict[str, Any]], since: date | None, m
     """Articles stored without a continuation page that failed (`worth_retrying`), to request again whole if the
     crawl that lost the page (`stored_by`) stored them last. `failures`: the `failures` records of continuation
     pages (url, reason, at, crawl_id, article, channels)."""
-    by_id: dict[str, list[dict[str, Any]]] = {}
-    for failure in failures:
-        cms_id = article_id(failure.get("article") or "")
-        if cms_id is not None:
-            by_id.setdefault(cms_id, []).append(failure)
     retries = []
-    for cms_id, records in by_id.items():
+    for cms_id, records in grouped(failures, lambda failure: article_id(failure.get("article") or "")).items():
         last = worth_retrying(records, most)
         day = article_url_date(last["article"]) if last else None
         if last is not None and day is not None and not (since and day < since):

@@ -230,7 +230,7 @@ class CrawlRecord:
         "RETRY_TIMES",
         "USER_AGENT",
     )
-    REPLAYABLE = frozenset({"start_crawl", "finish_crawl", "save_failures", "save_channels"})
+    REPLAYABLE = frozenset({"start_crawl", "finish_crawl", "save_failures", "save_channels", "promote_walks"})
 
     def __init__(self, crawler, config: MongoConfig) -> None:
         self.crawler = crawler
@@ -327,6 +327,8 @@ class CrawlRecord:
         operations = [("finish_crawl", [run, fields]), ("save_failures", [list(self.failures.values())])]
         if reason == "finished":  # watermarks advance only after a clean run
             operations.append(("save_channels", [spider.walks.records()]))
+            if spider.leases is not None:  # distributed: no work is left anywhere (gansunews/leases.py)
+                operations.append(("promote_walks", [spider.leases.run_mark.decode()]))
         await self._write(operations)
 
     async def _write(self, operations: list[tuple[str, list]], replay: bool = False) -> None:

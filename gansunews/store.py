@@ -191,7 +191,7 @@ class Store:
         self.in_flight: set[asyncio.Future] = set()  # writes not waited for (`run_soon`)
         # What arrived for articles not written yet (still in a pipeline's batch), applied when they are written:
         self.repointed: dict[str, str] = {}  # copy → the original found after it
-        self.walks_due: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}  # saved, not written yet
+        self.walks_due: dict[str, tuple[dict[str, Any], dict[str, Any], str | None]] = {}  # saved, not written yet
         self.walks_lock = threading.Lock()  # walks_due is filled on the event loop, taken on the writer thread
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
@@ -486,15 +486,20 @@ class Store:
                     doc["newest_seen"] = old
                 self.db.channels.update_one({"_id": doc["_id"]}, {"$set": doc}, upsert=True)
 
-    def save_walk_soon(self, key: str, channel: dict[str, Any], walk: dict[str, Any]) -> None:
+    def save_walk_soon(
+        self, key: str, channel: dict[str, Any], walk: dict[str, Any], staged_by: str | None = None
+    ) -> None:
         """A channel's walk progress (`resume_at`: the next archive page a stopped crawl reads; `complete`), written
         when the writer thread gets to it (`run_soon`). A walk saved again before then is written once, with its
         latest progress: a crawl saves at almost every listing page, and one write per save queued in front of the
         articles' batches (≈ 1,800 on the benchmark replica; FerretDB used 10-11 CPU s instead of 13, bench.crawl).
-        The watermark is not written here: it moves only when a crawl finishes cleanly (`save_channels`)."""
+        The watermark is not written here: it moves only when a crawl finishes cleanly (`save_channels`).
+
+        `staged_by` (a distributed crawl's mark): the walk is staged beside the one earlier crawls left, with the
+        watermark it reached, until its crawl has finished (`promote_walks`)."""
         with self.walks_lock:
             first = not self.walks_due
-            self.walks_due[key] = (channel, walk)
+            self.walks_due[key] = (channel, walk, staged_by)
         if first:
             self.run_soon(self._save_due_walks)
 
@@ -502,11 +507,31 @@ class Store:
         with self.walks_lock:
             due, self.walks_due = self.walks_due, {}
         updates = []
-        for key, (channel, walk) in due.items():
+        for key, (channel, walk, staged_by) in due.items():
             fields = {k: v for k, v in channel.items() if k not in ("_id", "newest_seen")}
-            updates.append(UpdateOne({"_id": key}, {"$set": {**fields, "walk": walk}}, upsert=True))
+            if staged_by:
+                fields["staged"] = {"crawl": staged_by, "walk": walk, "newest_seen": channel.get("newest_seen")}
+            else:
+                fields["walk"] = walk
+            updates.append(UpdateOne({"_id": key}, {"$set": fields}, upsert=True))
         with self.update_lock.held():
             self.db.channels.bulk_write(updates)
+
+    def promote_walks(self, staged_by: str) -> int:
+        """The walks a distributed crawl staged become the channels' walks, with their watermarks (which only move
+        forward), once it has finished: every article its walks listed is settled then, by whichever process took
+        it. A crawl stopped before its end promotes nothing (a resumed one does, when it finishes): its walks'
+        coverage would claim articles still in its queue. Idempotent: each process that finishes calls it."""
+        promoted = 0
+        with self.update_lock.held():
+            for doc in self.db.channels.find({"staged.crawl": staged_by}, {"staged": 1, "newest_seen": 1}):
+                staged, old = doc["staged"], doc.get("newest_seen")
+                newest = max(filter(None, (old, staged.get("newest_seen"))), default=None)
+                update = {"$set": {"walk": staged["walk"], "newest_seen": newest}, "$unset": {"staged": ""}}
+                promoted += self.db.channels.update_one(
+                    {"_id": doc["_id"], "staged.crawl": staged_by}, update
+                ).modified_count
+        return promoted
 
     def channel_states(self) -> dict[str, dict[str, Any]]:
         """Every stored channel's watermark (`newest_seen`), walk progress (`walk`), name and when a crawl that

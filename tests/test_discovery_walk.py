@@ -324,6 +324,18 @@ def test_walks_outside_the_regions_asked_for_are_not_wanted():
     assert walks.records()[0]["_id"] == "lz"
 
 
+def test_a_staged_walk_saves_no_beginning_and_leaves_the_watermark_to_its_promotion():
+    """Distributed: nothing staged counts before the crawl finishes, so the walk's record need not say incomplete
+    while it runs; its watermark goes with its staged progress, not with the process's copy of the channel."""
+    walks, channel, _, saved = crawl_walks(staged=True)
+    walks.states = {"lz": {"walk": {"complete": True, "walked_below": 20}, "newest_seen": "2024-03-01"}}
+    walks.begin(channel)
+    assert saved == []  # a walk of one process saves `complete: False` here (`progress(begun=True)`)
+    read(walks, channel, 0, [D(2024, 3, 10)], set(), verdict=STOP)
+    assert saved and saved[-1][1]["complete"]
+    assert walks.records()[0]["newest_seen"] is None
+
+
 @pytest.mark.parametrize("lost", [True, False], ids=["script_lost", "script_without_maxpage"])
 def test_a_walk_ended_by_its_lost_pager_script_is_not_complete_and_keeps_its_watermark(lost):
     """Saved as complete (to every page) with the live page's watermark, no later crawl would walk the archive."""

@@ -194,6 +194,51 @@ def test_a_backfill_after_a_distributed_crawl_of_recent_days_stores_its_whole_sp
     assert stored_ids(mongo_db) == site.expected_ids(date.fromisoformat(SINCE))
 
 
+def test_a_second_distributed_crawl_stops_at_the_pages_the_first_stored(
+    redis_url, mongo_uri, mongo_db, replica, site, tmp_path
+):
+    """A distributed crawl's walks are staged as they end (in whichever process ends them) and count once the crawl
+    has finished: the next crawl stops at stored pages, as after a crawl of one process. Before, a distributed
+    crawl recorded no walk, and each walked its channels down to its `since` again (as costly as the first)."""
+    env = shared(redis_url, mongo_uri, mongo_db.name)
+    first = run_crawl(replica.proxy_url, tmp_path / "first", f"since={SINCE}", env=env)
+    assert first.returncode == 0, first.log[-2000:]
+    walks = [doc for doc in mongo_db.channels.find() if "walk" in doc]
+    assert walks and all(doc["walk"]["complete"] and doc["walk"].get("covered_since") for doc in walks), walks[:2]
+    assert all(doc["newest_seen"] for doc in walks)
+    assert not mongo_db.channels.count_documents({"staged": {"$exists": True}}), "promoted, not left staged"
+    second = run_crawl(replica.proxy_url, tmp_path / "second", f"since={SINCE}", env=env)
+    assert second.returncode == 0, second.log[-2000:]
+    cost = second.stats["downloader/request_count"], first.stats["downloader/request_count"]
+    print(f"distributed re-crawl cost: {cost[0]} / {cost[1]} requests")
+    assert cost[0] <= cost[1] / 4, cost
+    assert second.stat("listing/stopped_known") > 0
+    assert stored_ids(mongo_db) == site.expected_ids(date.fromisoformat(SINCE))
+    assert second.stats["gansunews/quality"] == "ok", second.stats.get("gansunews/quality/problems")
+
+
+def test_a_stopped_distributed_crawl_moves_no_walk_until_it_finishes(redis_url, mongo_uri, mongo_db, tmp_path):
+    """Stopped before its end, a distributed crawl's articles may still wait in its queue: the walks it staged do
+    not count until the crawl, resumed, has finished."""
+    site = Site(seed=7)
+    server = ReplicaServer(site).start()
+    env = shared(redis_url, mongo_uri, mongo_db.name)
+    try:
+        settings = {"CLOSESPIDER_ITEMCOUNT": 20}
+        stopped = run_crawl(server.proxy_url, tmp_path / "stopped", f"since={SINCE}", env=env, settings=settings)
+        assert stopped.stats["finish_reason"] == "closespider_itemcount", stopped.log[-2000:]
+        assert mongo_db.channels.count_documents({"staged": {"$exists": True}}), "walks ended meanwhile are staged"
+        assert not mongo_db.channels.count_documents({"walk": {"$exists": True}})
+        assert not mongo_db.channels.count_documents({"newest_seen": {"$ne": None}})
+        resumed = run_crawl(server.proxy_url, tmp_path / "resumed", f"since={SINCE}", env=env)
+    finally:
+        server.stop()
+    assert resumed.returncode == 0, resumed.log[-2000:]
+    assert mongo_db.channels.count_documents({"walk.complete": True})
+    assert not mongo_db.channels.count_documents({"staged": {"$exists": True}})
+    assert stored_ids(mongo_db) == site.expected_ids(date.fromisoformat(SINCE))
+
+
 @pytest.mark.parametrize(
     ("stop", "rerun"),
     [(signal.SIGKILL, False), (signal.SIGKILL, True), (signal.SIGTERM, False)],

@@ -509,6 +509,42 @@ def test_a_walk_saved_again_before_the_writer_gets_to_it_is_written_once_with_it
     assert "newest_seen" not in walks["lz"]  # the watermark moves only when a crawl finishes cleanly
 
 
+def test_a_staged_walk_counts_only_once_its_crawl_is_promoted(mongo_db, mongo_uri):
+    """A distributed crawl's walks wait beside the walk earlier crawls left; its finish promotes its own, once, and
+    never moves a watermark back."""
+    import asyncio
+
+    from gansunews.store import MongoConfig, Store
+
+    earlier = {"resume_at": None, "complete": True, "covered_since": "2024-01-01"}
+    mongo_db.channels.insert_many(
+        [
+            {"_id": "lz", "name": "兰州", "newest_seen": "2024-03-10", "walk": earlier},
+            {"_id": "qy", "name": "庆阳", "newest_seen": "2024-03-12", "walk": earlier},
+        ]
+    )
+    store = Store(MongoConfig(uri=mongo_uri, database=mongo_db.name))
+    walk = {"resume_at": None, "complete": True, "covered_since": None}
+
+    async def main():
+        store.save_walk_soon("lz", {"_id": "lz", "name": "兰州", "newest_seen": "2024-03-20"}, walk, "crawl-a")
+        store.save_walk_soon("qy", {"_id": "qy", "name": "庆阳", "newest_seen": "2024-03-11"}, walk, "crawl-a")
+        store.save_walk_soon("ts", {"_id": "ts", "name": "天水", "newest_seen": None}, walk, "crawl-b")
+        staged = await store.run(lambda: {doc["_id"]: doc for doc in mongo_db.channels.find()})
+        assert staged["lz"]["walk"] == earlier and staged["lz"]["newest_seen"] == "2024-03-10"  # not yet
+        return [await store.run(store.promote_walks, "crawl-a") for _ in range(2)]
+
+    try:
+        assert asyncio.run(main()) == [2, 0]  # a second finishing process finds nothing left to promote
+    finally:
+        store.close()
+    channels = {doc["_id"]: doc for doc in mongo_db.channels.find()}
+    assert channels["lz"]["walk"] == walk and channels["lz"]["newest_seen"] == "2024-03-20"
+    assert channels["qy"]["walk"] == walk and channels["qy"]["newest_seen"] == "2024-03-12"  # only forward
+    assert "staged" not in channels["lz"] and "walk" not in channels["ts"]  # another crawl's waits for its finish
+    assert channels["ts"]["staged"]["crawl"] == "crawl-b"
+
+
 def test_stored_fingerprints_join_by_the_week_near_what_is_read(mongo_db, mongo_uri):
     """A crawl loads the stored articles published within the repost window of what it reads, not the archive."""
     import asyncio

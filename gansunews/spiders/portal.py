@@ -105,8 +105,8 @@ class PortalSpider(scrapy.Spider):
         spider.walks = Walks(
             count=spider.count,
             queue_full=spider.queue_full,
-            # distributed, a walk's state travels with its requests (no process holds it to save)
-            save=spider.save_walk if spider.store is not None and not spider.distributed else None,
+            save=spider.save_walk if spider.store is not None else None,
+            staged=spider.distributed,  # a walk's state travels with its requests: which process ends it is open
             since=spider.args.since,
             regions=spider.args.regions,
             max_pages=spider.args.max_pages,
@@ -574,7 +574,9 @@ class PortalSpider(scrapy.Spider):
         self.leases.dropped(request)
 
     def save_walk(self, key: str, record: dict[str, Any], walk: dict[str, Any]) -> None:
-        self.store.save_walk_soon(key, record, {**walk, "at": utc_now()})
+        """Distributed, staged under the crawl's mark (`Store.promote_walks`)."""
+        staged_by = self.leases.run_mark.decode() if self.leases is not None else None
+        self.store.save_walk_soon(key, record, {**walk, "at": utc_now()}, staged_by)
 
     # -------------------------------------------------------------------------------- articles
 

@@ -4,7 +4,9 @@ what each saves so that a stopped crawl resumes after its done pages.
 
 Decisions only: page verdicts and numbers in, page numbers out. The spider reads the pages and makes the requests;
 `count` is told what happened (crawl stats), `save` is given a walk's progress to store, `queue_full` says when the
-scheduler holds enough (the walk's next page is then parked: it waits in the queue behind the articles).
+scheduler holds enough (the walk's next page is then parked: it waits in the queue behind the articles). `staged`: a
+distributed crawl's walks travel with their requests, and the articles they list are settled by whichever process
+takes them, so a walk's progress is staged, and counts once the crawl has finished (`Store.promote_walks`).
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ class Walks:
         max_empty_pages: int = 3,
         lookahead: int = 1,
         grace: timedelta = timedelta(0),
+        staged: bool = False,
     ) -> None:
-        self.count, self.queue_full, self.save = count, queue_full, save
+        self.count, self.queue_full, self.save, self.staged = count, queue_full, save, staged
         self.since, self.regions, self.max_pages = since, set(regions), max_pages or 0
         self.full = full  # earlier walks count for the coverage only: no watermark, no stop at stored pages, no resume
         self.max_empty_pages, self.lookahead, self.grace = max_empty_pages, lookahead, grace
@@ -200,8 +203,8 @@ class Walks:
 
     def save_progress(self, channel: Channel, begun: bool = False) -> None:
         """The walk's progress (`Channel.progress`), saved as it goes. A resume point of an earlier run stays until
-        the walk reaches it."""
-        if self.save is None or (channel.resume_at and not begun):
+        the walk reaches it. A staged walk saves no beginning: nothing staged counts before the crawl finishes."""
+        if self.save is None or (channel.resume_at and not begun) or (begun and self.staged):
             return
         walk = channel.progress(begun)
         if walk is not None:
@@ -231,9 +234,12 @@ class Walks:
         )
 
     def records(self) -> list[dict[str, Any]]:
-        """The channels as stored in the `channels` collection (watermark = newest publish day seen). Walks whose
-        progress is not saved (a distributed crawl: a walk's state travels with its requests) record no coverage, so
-        they move no watermark either: a later crawl would read one week behind it, down to nothing they listed."""
+        """The channels as stored in the `channels` collection (watermark = newest publish day seen). A watermark
+        moves only with the coverage of a walk that reached it (a later crawl would read one week behind it, down to
+        nothing the walk listed): none without saved progress, and a staged walk's with its progress. (This process's
+        copy of a distributed walk has seen its live page; its pages went on in copies held by any process.)"""
         found_at = datetime.now(UTC).isoformat()
         records = [{**channel.as_record(key), "found_at": found_at} for key, channel in self.channels.items()]
-        return records if self.save is not None else [{**record, "newest_seen": None} for record in records]
+        if self.save is not None and not self.staged:
+            return records
+        return [{**record, "newest_seen": None} for record in records]

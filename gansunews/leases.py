@@ -72,7 +72,7 @@ return 1
 # no work left). Else there is work to resume, or peers to join, if this process's arguments are the crawl's; a crawl
 # resumed (no process alive) begins a new epoch, in which its live pages are new to the seen set. The run's keys are
 # named, not searched for (KEYS walks the whole keyspace, and hardened servers disable it): the fixed ones
-# (KEYS[1..10]) and each registered process's lease and alive keys.
+# (KEYS[1..11]) and each registered process's lease and alive keys.
 BEGIN = """
 local workers = redis.call('SMEMBERS', KEYS[4])
 local alive, leased = false, false
@@ -86,7 +86,7 @@ if over then
   for _, worker in ipairs(workers) do
     cleared = cleared + redis.call('DEL', ARGV[2] .. worker, ARGV[3] .. worker)
   end
-  for i = 1, 10 do cleared = cleared + redis.call('DEL', KEYS[i]) end
+  for i = 1, 11 do cleared = cleared + redis.call('DEL', KEYS[i]) end
 end
 local new = redis.call('SET', KEYS[1], ARGV[1], 'NX')
 if new then redis.call('SET', KEYS[5], ARGV[5]) end
@@ -95,7 +95,7 @@ local resumed = false
 if arguments == ARGV[5] then
   resumed = not new and not alive
   if resumed then redis.call('INCR', KEYS[10]) end
-  redis.call('SET', KEYS[11], 1, 'EX', ARGV[4])
+  redis.call('SET', KEYS[12], 1, 'EX', ARGV[4])
   redis.call('SADD', KEYS[4], ARGV[1])
 end
 local epoch = tonumber(redis.call('GET', KEYS[10]) or 0)
@@ -154,6 +154,7 @@ class Leases:
         self.waiting: dict[int, int] = {}  # lease -> its callback (1 until it ends) + children not yet safe
         self.articles: dict[str, list[int]] = {}  # article id -> the leases that yielded it (two after a take-back)
         self.unfreed: set[int] = set()  # leases ended here while Redis was away: still in Redis, to be freed
+        self.unnoted: set[str] = set()  # channels found while Redis was away: noted in `found_key` once it is back
         self.counted: dict[str, int] = {}  # this process's counters as last added to the crawl's sums
         self.refused = False  # started with other arguments than the crawl in progress: closes at once
         self.epoch = 0  # times the crawl was resumed: its live pages are read again in each epoch (`BEGIN`)
@@ -210,6 +211,10 @@ class Leases:
     def final_key(self) -> str:
         return f"{self.prefix}:counted"
 
+    @property
+    def found_key(self) -> str:
+        return f"{self.prefix}:found"
+
     # ---------------------------------------------------------------- the queue's side
 
     def take(self) -> tuple[int, bytes] | None:
@@ -255,6 +260,25 @@ class Leases:
             return lambda: None
         self.waiting[lease] += 1
         return functools.partial(self.finish, lease)
+
+    def found(self, channel_key: str) -> None:
+        """A channel this process discovered: the crawl's channels are its processes' together (`all_found`). Noted
+        again by `mend` when Redis is away."""
+        try:
+            self.server.sadd(self.found_key, channel_key)
+        except RedisError as error:
+            self.unnoted.add(channel_key)
+            self.failed("noting a channel found", error)
+
+    def all_found(self) -> set[str] | None:
+        """The channels the crawl's processes discovered; None while Redis is away or this process has some not
+        noted yet."""
+        try:
+            self.mend()
+            return None if self.unnoted else {key.decode() for key in self.server.smembers(self.found_key)}
+        except RedisError as error:
+            self.failed("reading the channels found", error)
+            return None
 
     def settled(self, article_id: str) -> None:
         """An article yielded by a leased callback is stored, dropped or failed."""
@@ -308,6 +332,7 @@ class Leases:
                 self.sums_key,
                 self.final_key,
                 f"{self.prefix}:epoch",
+                self.found_key,
                 self.alive_key(self.me),
             ],
             args=[self.me, self.leased_key(""), self.alive_key(""), self.alive_seconds, mine],
@@ -373,6 +398,9 @@ class Leases:
         if self.unfreed:
             self.server.hdel(self.leased_key(self.me), *self.unfreed)
             self.unfreed.clear()
+        if self.unnoted:
+            self.server.sadd(self.found_key, *self.unnoted)
+            self.unnoted.clear()
         self.queue.queue_waiting()
         unknown = {int(lease) for lease in self.server.hkeys(self.leased_key(self.me))} - set(self.waiting)
         if unknown:

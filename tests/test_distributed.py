@@ -217,6 +217,42 @@ def test_a_second_distributed_crawl_stops_at_the_pages_the_first_stored(
     assert second.stats["gansunews/quality"] == "ok", second.stats.get("gansunews/quality/problems")
 
 
+def test_a_channel_that_recent_crawls_found_and_this_one_did_not_is_named_by_two_processes(
+    redis_url, mongo_uri, mongo_db, tmp_path
+):
+    """Each process discovers a part of the site: the channels the crawl found are their union (in Redis), named once
+    no work is left. Before, a distributed crawl never said that a channel had vanished."""
+    site = Site(seed=7)
+    server = ReplicaServer(site).start()
+    try:
+        first = run_crawl(
+            server.proxy_url, tmp_path / "1", f"since={SINCE}", env=shared(redis_url, mongo_uri, mongo_db.name)
+        )
+        assert first.returncode == 0, first.log[-2000:]
+        assert "gansunews/discovery/unfound" not in first.stats
+        jiayuguan = next(city for city in site.shizhou.children if city.name == "嘉峪关")
+        site.shizhou.children.remove(jiayuguan)
+        env = shared(redis_url, mongo_uri, mongo_db.name)
+        results = [None, None]
+
+        def crawl(slot: int) -> None:
+            results[slot] = run_crawl(server.proxy_url, tmp_path / f"2-{slot}", f"since={SINCE}", env=env)
+
+        workers = [threading.Thread(target=crawl, args=(slot,)) for slot in (0, 1)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    finally:
+        server.stop()
+    for result in results:  # each names what the crawl did not find, not what it did not find itself
+        assert result.returncode == 0, result.log[-2000:]
+        assert result.stats["gansunews/discovery/unfound"] == ["嘉峪关"], result.stats.get(
+            "gansunews/discovery/unfound"
+        )
+        assert "1 channels found by recent crawls were not found: 嘉峪关" in result.stats["gansunews/quality/notes"]
+
+
 def test_a_stopped_distributed_crawl_moves_no_walk_until_it_finishes(redis_url, mongo_uri, mongo_db, tmp_path):
     """Stopped before its end, a distributed crawl's articles may still wait in its queue: the walks it staged do
     not count until the crawl, resumed, has finished."""

@@ -211,10 +211,14 @@ class PortalSpider(scrapy.Spider):
     def discovered(self) -> None:
         """Once discovery is over: the channels that crawls of the last weeks found and this one did not (the site
         reorganised, a link gone), named (a warning, a note in the verdict). Distributed, each process discovers a
-        part: not told."""
-        if self.discovery.ongoing or self.distributed or self.crawler.stats.get_value("gansunews/discovery/unfound"):
+        part: the crawl's channels are known once no work is left anywhere (`on_idle`)."""
+        if not (self.discovery.ongoing or self.distributed):
+            self.name_unfound(set(self.walks.channels))
+
+    def name_unfound(self, found: set[str]) -> None:
+        if self.crawler.stats.get_value("gansunews/discovery/unfound"):
             return
-        unfound = self.walks.unfound(UNFOUND_DAYS)
+        unfound = self.walks.unfound(UNFOUND_DAYS, found)
         if unfound:
             self.crawler.stats.set_value("gansunews/discovery/unfound", unfound)
             logger.warning("%d channels found by recent crawls were not found: %s", len(unfound), "、".join(unfound))
@@ -269,6 +273,8 @@ class PortalSpider(scrapy.Spider):
             return
         channel.drawn_by_js = bool(response.meta.get("playwright"))
         self.walks.add(channel)
+        if self.leases is not None:
+            self.leases.found(channel.key)
         yield from self.follow_links(page, parent=channel)
         if self.walks.wanted(channel):
             yield from self.walk(page, channel)
@@ -585,8 +591,12 @@ class PortalSpider(scrapy.Spider):
         if self.pending.held:
             self.crawler.engine.crawl(Request("data:,", callback=self.release_all, dont_filter=True))
             raise DontCloseSpider
-        if self.leases is not None and self.leases.busy():
-            raise DontCloseSpider  # a peer's leased work may still bring more, or come back to the queue
+        if self.leases is not None:
+            if self.leases.busy():
+                raise DontCloseSpider  # a peer's leased work may still bring more, or come back to the queue
+            found = self.leases.all_found()  # no work is left: every process's discovery is over
+            if found is not None:
+                self.name_unfound(found)
 
     def release(self):
         """Held articles every walk has listed past."""

@@ -224,13 +224,14 @@ class Walks:
                 newest = max(newest, frontier)
         return newest
 
-    def unfound(self, days: int) -> list[str]:
-        """The names of the stored channels that a crawl of the last `days` days found, and this one did not."""
+    def unfound(self, days: int, found: set[str]) -> list[str]:
+        """The names of the stored channels that a crawl of the last `days` days found, and this one did not (it
+        found the channels keyed `found`)."""
         after = (datetime.now(UTC) - timedelta(days=days)).isoformat()
         return sorted(
             state.get("name") or key
             for key, state in self.states.items()
-            if key not in self.channels and (state.get("found_at") or "") >= after
+            if key not in found and (state.get("found_at") or "") >= after
         )
 
     def records(self) -> list[dict[str, Any]]:

@@ -334,6 +334,7 @@ def test_a_staged_walk_saves_no_beginning_and_leaves_the_watermark_to_its_promot
     read(walks, channel, 0, [D(2024, 3, 10)], set(), verdict=STOP)
     assert saved and saved[-1][1]["complete"]
     assert walks.records()[0]["newest_seen"] is None
+    assert "maxpage" not in walks.records()[0] and "numbering" not in walks.records()[0]  # staged by the walk's end
 
 
 @pytest.mark.parametrize("lost", [True, False], ids=["script_lost", "script_without_maxpage"])

@@ -206,6 +206,18 @@ def test_a_second_distributed_crawl_stops_at_the_pages_the_first_stored(
     walks = [doc for doc in mongo_db.channels.find() if "walk" in doc]
     assert walks and all(doc["walk"]["complete"] and doc["walk"].get("covered_since") for doc in walks), walks[:2]
     assert all(doc["newest_seen"] for doc in walks)
+    # what a walk learns on its way (the archive's size, from a pager script a peer may read) is recorded as by one
+    # process, not as the copy of the process that found the channel knew it
+    alone = mongo_db.client[f"{mongo_db.name}_alone"]
+    env_alone = {"MONGO_URI": mongo_uri, "MONGO_DATABASE": alone.name, "GANSUNEWS_SPOOL_DIR": str(tmp_path / "spool")}
+    try:
+        assert run_crawl(replica.proxy_url, tmp_path / "alone", f"since={SINCE}", env=env_alone).returncode == 0
+        by_one = {doc["_id"]: (doc["maxpage"], doc["numbering"]) for doc in alone.channels.find()}
+    finally:
+        mongo_db.client.drop_database(alone.name)
+    assert {doc["_id"]: (doc["maxpage"], doc["numbering"]) for doc in walks} == {
+        d["_id"]: by_one[d["_id"]] for d in walks
+    }
     assert not mongo_db.channels.count_documents({"staged": {"$exists": True}}), "promoted, not left staged"
     second = run_crawl(replica.proxy_url, tmp_path / "second", f"since={SINCE}", env=env)
     assert second.returncode == 0, second.log[-2000:]

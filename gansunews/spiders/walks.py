@@ -237,10 +237,15 @@ class Walks:
     def records(self) -> list[dict[str, Any]]:
         """The channels as stored in the `channels` collection (watermark = newest publish day seen). A watermark
         moves only with the coverage of a walk that reached it (a later crawl would read one week behind it, down to
-        nothing the walk listed): none without saved progress, and a staged walk's with its progress. (This process's
-        copy of a distributed walk has seen its live page; its pages went on in copies held by any process.)"""
+        nothing the walk listed): a staged walk's moves with its progress (`Store.promote_walks`). This process's
+        copy of a distributed walk has seen its live page, while its pages went on in copies held by any process: what
+        the walk learnt (the archive's size, its numbering) is staged by the copy that ended it."""
         found_at = datetime.now(UTC).isoformat()
         records = [{**channel.as_record(key), "found_at": found_at} for key, channel in self.channels.items()]
-        if self.save is not None and not self.staged:
+        if not self.staged:
             return records
-        return [{**record, "newest_seen": None} for record in records]
+        return [{**self.live_page_fields(record), "newest_seen": None} for record in records]
+
+    @staticmethod
+    def live_page_fields(record: dict[str, Any]) -> dict[str, Any]:
+        return {name: value for name, value in record.items() if name not in ("maxpage", "numbering")}

@@ -11,13 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gansunews.pipelines.validate import READING_PROBLEMS
+from gansunews.pipelines.validate import UNREADABLE
 
 COVERED_FIELDS = ("source", "authors", "regions")
-
-
-# Why a fetched article was dropped, when the reason is the page's reading (not its age, not a duplicate)
-UNREADABLE = ("unparsable", *READING_PROBLEMS)
 
 
 @dataclass(frozen=True)

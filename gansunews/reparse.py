@@ -4,8 +4,8 @@ page objects and pipelines (cleaning, regions, validation, near-duplicate links)
 Articles are rebuilt oldest first, so a repost meets its original first. Each keeps its channels and `first_seen`;
 a changed body keeps the old version in `revisions`, as a crawl does. An article whose pages were not kept, or that
 no longer reads, is reported and left as it is: never dropped. Articles a crawl fetched and dropped for their reading
-(no title, date or body: their failure records) are read again too, and stored once they read, with the channels
-that listed them (`recovered`). The run gets a `crawls` record of kind `reparse`.
+(no title, date or body, or a page not read at all: their failure records) are read again too, and stored once they
+read, with the channels that listed them (`recovered`). The run gets a `crawls` record of kind `reparse`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from gansunews.pipelines.clean import clean_article
 from gansunews.pipelines.dedupe import fingerprint
 from gansunews.pipelines.mongo import article_document
 from gansunews.pipelines.regions import article_regions
-from gansunews.pipelines.validate import READING_PROBLEMS, problem
+from gansunews.pipelines.validate import UNREADABLE, problem
 from gansunews.reposts import RepostIndex
 from gansunews.store import Store
 from gansunews.urls import article_id, article_url_date
@@ -143,11 +143,12 @@ def run(store: Store, since: str | None = None, ids: list[str] | None = None, si
 
 
 def dropped_unread(store: Store, since: str | None, ids: list[str] | None) -> list[dict[str, Any]]:
-    """Articles a crawl fetched and dropped for their reading (their failure records: `drop/no_body` …), not stored
+    """Articles a crawl fetched and dropped for their reading (their failure records: `drop/no_body`, `drop/unparsable`
+    …), not stored
     since, as targets: their URL's day, the channels that listed them, `dropped`."""
     stored = store.stored_ids(None)
     targets: dict[str, dict[str, Any]] = {}
-    for record in sorted(store.drop_records(READING_PROBLEMS), key=lambda record: record["at"]):
+    for record in sorted(store.drop_records(UNREADABLE), key=lambda record: record["at"]):
         cms_id, day = article_id(record["url"]), article_url_date(record["url"])
         if cms_id is None or day is None or int(cms_id) in stored or (ids and cms_id not in ids):
             continue

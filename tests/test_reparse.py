@@ -90,7 +90,8 @@ def test_an_article_without_pages_is_reported_and_left_as_it_is(crawled, mongo_d
 def test_an_article_dropped_for_its_reading_is_stored_once_it_reads(crawled, mongo_db):
     """A crawl drops an article it cannot read (no body, say) and keeps its page; once reading improves, reparse stores
     it, with the channels that listed it. Reading cannot improve inside a test, so a stored article is taken out and
-    its failure record written as a crawl writes a drop. The replica's article that has no body stays unread."""
+    its failure record written as a crawl writes a drop. The replica's article that has no body, and its empty page,
+    stay unread."""
     _, result = crawled
     nobody = mongo_db.failures.find_one({"reason": "drop/no_body"})
     assert nobody and nobody["channels"], "a drop keeps the channels that listed the article"
@@ -102,10 +103,31 @@ def test_an_article_dropped_for_its_reading_is_stored_once_it_reads(crawled, mon
     done, witness = reparse(mongo_db)
     summary = json.loads(done.stdout)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert summary["recovered"] == [victim] and summary["unread"] == 1 and summary["failed"] == {}
+    assert summary["recovered"] == [victim] and summary["unread"] == 2 and summary["failed"] == {}
     restored = mongo_db.articles.find_one({"_id": victim})
     assert {key: restored.get(key) for key in CONTRACT} == {key: before.get(key) for key in CONTRACT}
     assert restored["channels"] == before["channels"] and restored["crawl"]["reparse_id"]
     assert witness.requests == []
     again, _ = reparse(mongo_db)
     assert json.loads(again.stdout)["recovered"] == [], "stored now: not recovered twice"
+
+
+def test_an_article_page_no_reader_could_read_is_kept_and_stored_once_it_reads(crawled, mongo_db):
+    """An article page no reader can read (here the replica's empty 200 response) is kept, and its drop record keeps
+    the channels that listed it: once reading improves, reparse stores the article. Reading cannot improve inside a
+    test, so the kept page is given a readable body (another article's page). Before, the page was not kept and
+    reparse never looked at the article: it was out of reach once older than the walks' cutoff."""
+    _, result = crawled
+    record = mongo_db.failures.find_one({"reason": "drop/unparsable"})
+    assert record and record["channels"], "the drop keeps the channels that listed the article"
+    kept = mongo_db.pages.find_one({"_id": record["url"]})
+    assert kept is not None and kept["article_id"] and kept["part"] == 1
+    done, _ = reparse(mongo_db)
+    assert json.loads(done.stdout)["recovered"] == [], "still unreadable"
+    donor = mongo_db.pages.find_one({"article_id": result.ids[5], "part": 1})
+    readable = {"body": donor["body"], "content_type": donor["content_type"]}
+    mongo_db.pages.update_one({"_id": record["url"]}, {"$set": readable})
+    done, _ = reparse(mongo_db)
+    summary = json.loads(done.stdout)
+    assert done.returncode == 0 and summary["recovered"] == [kept["article_id"]], done.stderr[-2000:]
+    assert mongo_db.articles.find_one({"_id": kept["article_id"]})["channels"] == record["channels"]

@@ -7,8 +7,11 @@ import re
 from gansunews.items import Article
 from gansunews.pipelines import drop
 
-# What `problem` finds in the page's reading (not the article's age): `reparse` reads such articles again
+# What `problem` finds in the page's reading (not the article's age)
 READING_PROBLEMS = ("no_title", "no_date", "bad_date", "no_body")
+# Why a fetched article was dropped, when the reason is the page's reading: these and a page the readers could not
+# read at all (`unparsable`, the spider's). `reparse` reads such articles again from their kept pages.
+UNREADABLE = ("unparsable", *READING_PROBLEMS)
 
 
 def problem(article: Article, since_iso: str | None) -> str | None:

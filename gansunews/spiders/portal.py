@@ -24,19 +24,20 @@ from typing import Any
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from gansunews.args import CrawlArgs
 from gansunews.browser import browser_meta
-from gansunews.crawlinfo import articles_stored, failure_recorded
+from gansunews.crawlinfo import articles_stored
 from gansunews.items import RawArticle
 from gansunews.leases import Leases, leased
 from gansunews.pages import PageError, content_type, raw_page
 from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
 from gansunews.readers import PageReaders, Reader, Reading, read_article, read_continuation
 from gansunews.spiders.discovery import Discovery
+from gansunews.spiders.failures import Failures, lost
 from gansunews.spiders.pending import GONE, WAITING, PendingArticles, is_complete
 from gansunews.spiders.retries import NOT_RETRIED, Retry, planned
 from gansunews.spiders.walk import Channel, numbering_falls, numbering_suspect
@@ -59,7 +60,6 @@ UNFOUND_DAYS = 30  # a channel found by a crawl in these days and not by this on
 # Pages that show what is new (seeds, candidates and channels' live pages, pager scripts): a distributed crawl that was
 # stopped reads them again when it is resumed (gansunews/distributed.py, `ArticleDupeFilter`)
 LIVE = {"live": True}
-ROBOTS_TXT = "robots.txt"
 
 
 class PortalSpider(scrapy.Spider):
@@ -122,6 +122,7 @@ class PortalSpider(scrapy.Spider):
             crawler.signals.connect(spider.listed_again, signal=signals.request_dropped)
         spider.browser_context = settings.getdict("GANSUNEWS_PLAYWRIGHT_CONTEXT")
         spider.readers = PageReaders(max(0, settings.getint("GANSUNEWS_READ_WORKERS")))
+        spider.failures = Failures(crawler)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
         # An article is settled once stored (MongoDB: written or spooled), or emitted when nothing stores it, or
@@ -204,7 +205,7 @@ class PortalSpider(scrapy.Spider):
     @leased
     def discovery_failed(self, failure: Failure):
         self.discovery.answered()
-        self.record_failure("listing", failure)
+        self.failures.record("listing", failure)
         self.discovered()
         yield from self.release()
 
@@ -318,7 +319,7 @@ class PortalSpider(scrapy.Spider):
 
     @leased
     def pager_script_failed(self, failure: Failure):
-        gone = self.record_failure("listing", failure) in NOT_RETRIED  # a 404 is the site's state, not a loss
+        gone = self.failures.record("listing", failure) in NOT_RETRIED  # a 404 is the site's state, not a loss
         self.walks.after_pager_script(failure.request.cb_kwargs["channel"], None, lost=not gone)
         yield from self.release()
 
@@ -406,7 +407,7 @@ class PortalSpider(scrapy.Spider):
     @leased
     def archive_failed(self, failure: Failure):
         channel, number = failure.request.cb_kwargs["channel"], failure.request.cb_kwargs["number"]
-        gone = self.record_failure("listing", failure, lost(channel, number)) in NOT_RETRIED
+        gone = self.failures.record("listing", failure, lost(channel, number)) in NOT_RETRIED
         if channel.held is not None:  # page 1 could not settle the numbering: keep the assumed direction
             held, channel.held = channel.held, None
             yield from self.after_archive_page(held, channel, channel.maxpage)
@@ -444,11 +445,11 @@ class PortalSpider(scrapy.Spider):
 
     def unreadable(self, response: Response, channel: Channel, number: int) -> None:
         """An archive page that came but could not be read: recorded, so that a later crawl reads it again."""
-        self.signal_failure(response.url, "listing", "unparsable", response.status, 1, "", lost(channel, number))
+        self.failures.signal(response.url, "listing", "unparsable", response.status, 1, "", lost(channel, number))
 
     @leased
     def lost_page_failed(self, failure: Failure):
-        self.record_failure(
+        self.failures.record(
             "listing", failure, lost(failure.request.cb_kwargs["channel"], failure.request.cb_kwargs["number"])
         )
         yield from self.release()
@@ -677,7 +678,9 @@ class PortalSpider(scrapy.Spider):
         elif reading.error:
             self.count("drop/unparsable")
             logger.warning("article page not parsed: %s", reading.error)
-            self.signal_failure(response.url, "drop", "unparsable", response.status, 1, reading.error)
+            self.keep_unread_page(response)
+            retry = {"channels": channels or self.pending.channels_of(cms_id)}  # what `reparse` stores it with
+            self.failures.signal(response.url, "drop", "unparsable", response.status, 1, reading.error, retry)
         raw = reading.article
         if raw is not None:
             self.count(f"date/from/{raw.date_from}")
@@ -695,6 +698,14 @@ class PortalSpider(scrapy.Spider):
         """The page as fetched goes with the article to PagesPipeline (`reparse` reads the archive from them)."""
         if self.keep_pages:
             raw.pages.append(raw_page(response.url, response.status, content_type(response), response.body))
+
+    def keep_unread_page(self, response: Response) -> None:
+        """An article page no reader could read is kept all the same: `reparse` reads it again once reading
+        improves (a template the readers do not know yet). Until 2026-12-03 it was not, and the article was out of
+        reach once older than the walks' cutoff."""
+        if self.keep_pages:
+            page = raw_page(response.url, response.status, content_type(response), response.body)
+            self.store.run_soon(self.store.save_pages, [page], done=lambda _: self.count("pages/kept"))
 
     async def read(self, reader: Reader, response: Response) -> Reading:
         """The page read by a worker process (gansunews/readers.py)."""
@@ -720,7 +731,7 @@ class PortalSpider(scrapy.Spider):
             self.count("fail/continuation/unparsable")
             logger.warning("continuation page not parsed: %s", reading.error)
             status, error = response.status, reading.error or ""
-            self.signal_failure(response.url, "continuation", "unparsable", status, 1, error, self.truncated(raw))
+            self.failures.signal(response.url, "continuation", "unparsable", status, 1, error, self.truncated(raw))
         else:
             raw.join(reading.body)
             self.keep_page(raw, response)
@@ -736,7 +747,7 @@ class PortalSpider(scrapy.Spider):
         """A lost continuation page: the article is emitted with the pages it has, and the loss is counted and
         recorded (a later crawl fetches the article again)."""
         raw = failure.request.cb_kwargs["raw"]
-        self.record_failure("continuation", failure, self.truncated(raw))
+        self.failures.record("continuation", failure, self.truncated(raw))
         yield from self.fetched(raw.article_id, raw)
 
     def truncated(self, raw: RawArticle) -> dict[str, Any]:
@@ -746,46 +757,5 @@ class PortalSpider(scrapy.Spider):
     @leased
     def article_failed(self, failure: Failure):
         cms_id, channels = failure.request.cb_kwargs["cms_id"], failure.request.cb_kwargs["channels"]
-        self.record_failure("article", failure, {"channels": channels or self.pending.channels_of(cms_id)})
+        self.failures.record("article", failure, {"channels": channels or self.pending.channels_of(cms_id)})
         yield from self.fetched(cms_id, None)
-
-    def record_failure(self, kind: str, failure: Failure, retry: dict[str, Any] | None = None) -> str:
-        """Every request that failed for good: counted by kind and reason, logged with its URL, and recorded with
-        what a later crawl needs to request it again (`retry`: gansunews/spiders/retries.py). Returns the reason."""
-        response = getattr(failure.value, "response", None)
-        reason = f"http_{response.status}" if response is not None else type(failure.value).__name__
-        if failure.check(IgnoreRequest) and ROBOTS_TXT in str(failure.value):  # RobotsTxtMiddleware's own message
-            reason = "robots_txt"
-        self.count(f"fail/{kind}/{reason}")
-        status = response.status if response is not None else None
-        attempts = failure.request.meta.get("retry_times", 0) + 1
-        self.signal_failure(failure.request.url, kind, reason, status, attempts, failure.getErrorMessage(), retry)
-        logger.warning("%s failed (%s): %s — %s", kind, reason, failure.request.url, failure.getErrorMessage())
-        return reason
-
-    def signal_failure(
-        self,
-        url: str,
-        kind: str,
-        reason: str,
-        status: int | None,
-        attempts: int,
-        error: str,
-        retry: dict[str, Any] | None = None,
-    ) -> None:
-        """Tell the crawl record (MongoDB `failures`) about a URL that yielded nothing, and why."""
-        self.crawler.signals.send_catch_log(
-            failure_recorded,
-            url=url,
-            kind=kind,
-            reason=reason,
-            status=status,
-            attempts=attempts,
-            error=error,
-            retry=retry,
-        )
-
-
-def lost(channel: Channel, number: int) -> dict[str, Any]:
-    """What a failure record of an archive page keeps, so that a later crawl reads the page again."""
-    return {"channel": channel.key, "page": number}

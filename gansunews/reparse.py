@@ -144,8 +144,7 @@ def run(store: Store, since: str | None = None, ids: list[str] | None = None, si
 
 def dropped_unread(store: Store, since: str | None, ids: list[str] | None) -> list[dict[str, Any]]:
     """Articles a crawl fetched and dropped for their reading (their failure records: `drop/no_body`, `drop/unparsable`
-    …), not stored
-    since, as targets: their URL's day, the channels that listed them, `dropped`."""
+    …), not stored since, as targets: their URL's day, the channels that listed them, `dropped`."""
     stored = store.stored_ids(None)
     targets: dict[str, dict[str, Any]] = {}
     for record in sorted(store.drop_records(UNREADABLE), key=lambda record: record["at"]):

@@ -94,9 +94,10 @@ def test_a_request_is_marked_seen_and_queued_in_one_step_and_its_parent_is_freed
 
 def test_what_failed_while_redis_was_away_is_mended_once_it_is_back(tmp_path):
     """Redis stopped: a child cannot be queued (it waits in the process, and its parent's lease with it), a lease that
-    ends cannot be freed, nothing can be taken, and whether work is left is unknown (so there is). Redis back (its
-    data kept), the next heartbeat queues the child, frees both leases, and gives back a request taken by a command
-    whose answer was lost (leased in Redis, unknown to the process)."""
+    ends cannot be freed, nothing can be taken, a channel found cannot be noted, and whether work is left is unknown
+    (so there is). Redis back (its data kept), the next heartbeat queues the child, frees both leases, notes the
+    channel, and gives back a request taken by a command whose answer was lost (leased in Redis, unknown to the
+    process)."""
     server = RedisServer(data=tmp_path).start()
     try:
         queue = process(server.url, uuid.uuid4().hex)
@@ -112,9 +113,12 @@ def test_what_failed_while_redis_was_away_is_mended_once_it_is_back(tmp_path):
         leases.finish(listing)  # the listing's callback ended: its child is not in Redis yet
         leases.finish(other)  # done, but its lease cannot be freed in Redis now
         assert queue.pop() is None and len(queue) == 1 and leases.busy()
+        leases.found("lz")  # a channel discovered: the crawl's channels are not known until it is noted
+        assert leases.all_found() is None
         assert leases.crawler.stats.get_value("gansunews/distributed/redis_errors") >= 4
         server.start()
         leases.heartbeat()
+        assert leases.all_found() == {"lz"}
         assert not queue.unqueued and not leases.unfreed and not leases.waiting
         assert leased_count(queue) == 0
         assert leases.crawler.stats.get_value("gansunews/distributed/unknown_given_back") == 1

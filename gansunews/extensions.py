@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from twisted.internet import task
 from gansunews import __version__
 from gansunews.allocator import fix_mmap_threshold
 from gansunews.crawlinfo import crawl_id, failure_recorded, job_id, progress_reported
+from gansunews.pipelines.validate import UNREADABLE
 from gansunews.quality import Thresholds, quality_verdict
 from gansunews.readers import peak_rss
 from gansunews.store import MongoConfig, PyMongoError, Spool, Store, utc_now
@@ -237,6 +239,8 @@ class CrawlRecord:
         self.store = Store.of(crawler, config)
         self.spool = Spool(config.spool_dir / f"{config.database}-records.jsonl")
         self.failures: dict[str, dict] = {}
+        self.due: dict[str, dict] = {}  # records to write soon (`_write_soon`)
+        self.due_lock = threading.Lock()
         self.started_at = ""
 
     @classmethod
@@ -285,6 +289,7 @@ class CrawlRecord:
         """`retry`: what a later crawl needs to request the page again (gansunews/spiders/retries.py)."""
         self._add_failure(url, f"{kind}/{reason}", status, attempts, error)
         self.failures[url].update(retry or {})
+        self._write_soon(url)
 
     def item_dropped(self, item, response, exception, spider) -> None:
         url = getattr(item, "url", None) or (response.url if response is not None else "")
@@ -293,6 +298,25 @@ class CrawlRecord:
         )
         if getattr(item, "channels", None):  # `reparse` stores the article with them once it reads
             self.failures[url]["channels"] = item.channels
+        if self.failures[url]["reason"].removeprefix("drop/") in UNREADABLE:
+            self._write_soon(url)
+
+    def _write_soon(self, url: str) -> None:
+        """A record that a later crawl, or `reparse`, acts on is written as it comes, not only at the close: a crawl
+        killed meanwhile (kill -9, the OOM killer) has gone past the page, and the next one would not come back to it.
+        Until 2026-12-03 an article that failed for good before a kill was lost for good. Records that come while the
+        writer is busy are written together (a template change drops every article). A write that fails is logged;
+        the close writes every record again, or spools them."""
+        with self.due_lock:
+            first = not self.due
+            self.due[url] = dict(self.failures[url])
+        if first:
+            self.store.run_soon(self._write_due)
+
+    def _write_due(self) -> None:
+        with self.due_lock:  # filled on the event loop, taken here on the writer thread
+            due, self.due = self.due, {}
+        self.store.save_failures(list(due.values()))
 
     def _add_failure(self, url: str, reason: str, status: int | None, attempts: int, error: str) -> None:
         run = crawl_id(self.crawler)

@@ -87,6 +87,41 @@ def test_an_article_that_failed_for_good_is_requested_again_by_the_next_crawls(m
     assert fourth.stats["downloader/request_count"] < first.stats["downloader/request_count"] / 3
 
 
+def test_an_article_that_failed_for_good_before_a_kill_is_requested_again_by_the_next_crawl(mongo_db, tmp_path):
+    """An article deep in an archive answers 503 through its retries, then the crawl is killed (kill -9, the OOM
+    killer): its failure record is in MongoDB already, so the next crawl requests it again. Before, failure records
+    were written at the close only: the next crawl went past its done listing page, and the article was lost for
+    good."""
+    site = Site(seed=7)
+    channel = next(c for c in site.channels if c.name == "要闻")
+    live = list(reversed(channel.stories))[: channel.page_size]
+    story = next(s for s in channel.page_stories(channel.maxpage - 1) if s not in live and s.kind == "article")
+    server = ReplicaServer(site).start()
+    server.broken = {story.path}
+    for other in site.stories.values():  # a crawl still at work a second after the failure
+        server.delays[other.path] = 0.2
+    command, env = slow_crawl(site, server, mongo_db, tmp_path)
+    log = tmp_path / "killed.log"
+    try:
+        with log.open("wb") as out:
+            crawl = subprocess.Popen([*command, "-s", "RETRY_TIMES=1"], cwd=PROJECT, env=env, stdout=out, stderr=out)
+            deadline = time.monotonic() + 120
+            while "article failed (http_503)" not in log.read_text(errors="replace") and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(1.0)  # the failure's record (written soon), the walk's progress past its page
+            os.kill(crawl.pid, signal.SIGKILL)
+            crawl.wait(timeout=60)
+        server.broken, server.delays = set(), {}
+        rerun = crawl_into(mongo_db, server.proxy_url, tmp_path / "2", f"since={SINCE}")
+    finally:
+        server.stop()
+    assert "article failed (http_503)" in log.read_text(errors="replace") and crawl.returncode == -signal.SIGKILL
+    assert rerun.stat("article/retried") == 1, rerun.stats
+    assert {doc["_id"] for doc in mongo_db.articles.find({}, {"_id": 1})} == site.expected_ids(
+        date.fromisoformat(SINCE)
+    )
+
+
 def test_a_lost_archive_page_does_not_end_its_channels_walk_and_is_read_by_the_next_crawl(mongo_db, tmp_path):
     """A channel's second archive page answers 503 for good: the walk goes on below it, and only that page's articles
     may be missing (they are found if listed elsewhere: the first archive page repeats the live page). The next crawl,

@@ -88,10 +88,10 @@ def test_an_article_that_failed_for_good_is_requested_again_by_the_next_crawls(m
 
 
 def test_an_article_that_failed_for_good_before_a_kill_is_requested_again_by_the_next_crawl(mongo_db, tmp_path):
-    """An article deep in an archive answers 503 through its retries, then the crawl is killed (kill -9, the OOM
-    killer): its failure record is in MongoDB already, so the next crawl requests it again. Before, failure records
-    were written at the close only: the next crawl went past its done listing page, and the article was lost for
-    good."""
+    """An article deep in an archive answers 503 (here with no retry: its failure comes mid-crawl, where a retry
+    would come last), then the crawl is killed (kill -9, the OOM killer): its failure record is in MongoDB already,
+    so the next crawl requests it again. Before, failure records were written at the close only: the next crawl went
+    past its done listing page, and the article was lost for good."""
     site = Site(seed=7)
     channel = next(c for c in site.channels if c.name == "要闻")
     live = list(reversed(channel.stories))[: channel.page_size]
@@ -104,7 +104,7 @@ def test_an_article_that_failed_for_good_before_a_kill_is_requested_again_by_the
     log = tmp_path / "killed.log"
     try:
         with log.open("wb") as out:
-            crawl = subprocess.Popen([*command, "-s", "RETRY_TIMES=1"], cwd=PROJECT, env=env, stdout=out, stderr=out)
+            crawl = subprocess.Popen([*command, "-s", "RETRY_TIMES=0"], cwd=PROJECT, env=env, stdout=out, stderr=out)
             deadline = time.monotonic() + 120
             while "article failed (http_503)" not in log.read_text(errors="replace") and time.monotonic() < deadline:
                 time.sleep(0.1)
@@ -266,6 +266,9 @@ def test_kill_9_then_resume_stores_every_article_once(mongo_db, tmp_path):
     assert not set(run.resumed.ids) & run.stored_before  # stored articles are not fetched again
     assert {doc["_id"] for doc in mongo_db.articles.find()} == expected
     assert mongo_db.articles.count_documents({}) == len(expected)
+    # every stored article has its pages: none was in MongoDB before them (until 2026-12-03, up to 49 were, for good)
+    kept = {page["article_id"] for page in mongo_db.pages.find({"part": 1}, {"article_id": 1})}
+    assert expected <= kept, sorted(expected - kept)
 
 
 def test_sigterm_stops_promptly_and_loses_nothing(mongo_db, tmp_path):

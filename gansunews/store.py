@@ -20,6 +20,7 @@ import logging
 import os
 import threading
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ STORED_FIELDS = {"channels": 1, "regions": 1, "crawl.first_seen": 1, **dict.from
 
 
 UPDATE_CHUNK = 20  # article updates per bulk write (Store._update)
+BATCH_PAGES = 50  # raw pages per write when no article batch takes them first (Store.keep_pages_soon)
 _CRAWL_STORES: WeakKeyDictionary = WeakKeyDictionary()  # crawler → its one Store
 
 
@@ -193,6 +195,9 @@ class Store:
         self.repointed: dict[str, str] = {}  # copy → the original found after it
         self.walks_due: dict[str, tuple[dict[str, Any], dict[str, Any], str | None]] = {}  # saved, not written yet
         self.walks_lock = threading.Lock()  # walks_due is filled on the event loop, taken on the writer thread
+        self.pages_due: list[dict[str, Any]] = []  # handed over, written before the next articles (`keep_pages_soon`)
+        self.pages_lock = threading.Lock()
+        self.pages_written = Counter()  # kept, bytes (compressed), lost: on the writer thread
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
@@ -253,6 +258,7 @@ class Store:
 
         Inserting first and updating only what the server reports as duplicate keeps the common case (new
         articles) at `insert_many` speed; a `$in` look-up first would scan the collection on FerretDB."""
+        self.save_due_pages()  # an article is never in MongoDB before its pages
         docs = list({doc["_id"]: doc for doc in docs}.values())
         for doc in docs:
             if doc["_id"] in self.repointed:
@@ -354,6 +360,30 @@ class Store:
             return sum(self.db.articles.update_one({"_id": copy}, update).modified_count for copy in copies)
 
     # ------------------------------------------------------------------------------------- pages
+
+    def keep_pages_soon(self, pages: list[dict[str, Any]]) -> None:
+        """Pages to keep (`save_pages`), written with the next batch of articles, before it, or by 50 when articles
+        wait. Written in their own batches, a crawl killed with pages not written yet had stored their articles
+        (until 2026-12-03: up to 49, whose pages were never kept, since a stored article is not fetched again)."""
+        with self.pages_lock:
+            self.pages_due += pages
+            full = len(self.pages_due) >= BATCH_PAGES
+        if full:
+            self.run_soon(self.save_due_pages)
+
+    def save_due_pages(self) -> None:
+        """On the writer thread. A batch that cannot be written is counted and logged, not spooled: its articles
+        are (MongoPipeline), and `reparse` reports articles without pages."""
+        with self.pages_lock:
+            batch, self.pages_due = self.pages_due, []
+        if not batch:
+            return
+        try:
+            self.pages_written["bytes"] += self.save_pages(batch)
+            self.pages_written["kept"] += len(batch)
+        except PyMongoError as error:
+            self.pages_written["lost"] += len(batch)
+            logger.warning("%d raw pages not kept (%s): reparse will list their articles", len(batch), error)
 
     def save_pages(self, docs: list[dict[str, Any]]) -> int:
         """Keep fetched pages (one per URL: a later fetch replaces an earlier one), their bodies zlib-compressed

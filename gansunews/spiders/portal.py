@@ -704,8 +704,7 @@ class PortalSpider(scrapy.Spider):
         improves (a template the readers do not know yet). Until 2026-12-03 it was not, and the article was out of
         reach once older than the walks' cutoff."""
         if self.keep_pages:
-            page = raw_page(response.url, response.status, content_type(response), response.body)
-            self.store.run_soon(self.store.save_pages, [page], done=lambda _: self.count("pages/kept"))
+            self.store.keep_pages_soon([raw_page(response.url, response.status, content_type(response), response.body)])
 
     async def read(self, reader: Reader, response: Response) -> Reading:
         """The page read by a worker process (gansunews/readers.py)."""

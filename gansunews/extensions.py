@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import platform
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from gansunews.crawlinfo import crawl_id, failure_recorded, job_id, progress_rep
 from gansunews.pipelines.validate import UNREADABLE
 from gansunews.quality import Thresholds, quality_verdict
 from gansunews.readers import peak_rss
-from gansunews.store import MongoConfig, PyMongoError, Spool, Store, utc_now
+from gansunews.store import DueWrites, MongoConfig, PyMongoError, Spool, Store, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -239,8 +238,7 @@ class CrawlRecord:
         self.store = Store.of(crawler, config)
         self.spool = Spool(config.spool_dir / f"{config.database}-records.jsonl")
         self.failures: dict[str, dict] = {}
-        self.due: dict[str, dict] = {}  # records to write soon (`_write_soon`)
-        self.due_lock = threading.Lock()
+        self.due = DueWrites(self.store, lambda due: self.store.save_failures(list(due.values())))
         self.started_at = ""
 
     @classmethod
@@ -307,16 +305,7 @@ class CrawlRecord:
         Until 2026-12-03 an article that failed for good before a kill was lost for good. Records that come while the
         writer is busy are written together (a template change drops every article). A write that fails is logged;
         the close writes every record again, or spools them."""
-        with self.due_lock:
-            first = not self.due
-            self.due[url] = dict(self.failures[url])
-        if first:
-            self.store.run_soon(self._write_due)
-
-    def _write_due(self) -> None:
-        with self.due_lock:  # filled on the event loop, taken here on the writer thread
-            due, self.due = self.due, {}
-        self.store.save_failures(list(due.values()))
+        self.due.add(url, dict(self.failures[url]))
 
     def _add_failure(self, url: str, reason: str, status: int | None, attempts: int, error: str) -> None:
         run = crawl_id(self.crawler)

@@ -164,6 +164,29 @@ class Spool:
             return len(docs)
 
 
+class DueWrites:
+    """Writes handed to a store's writer thread and coalesced: what comes, by key, while the write waits for the
+    thread joins it, and is written once with its latest value (`write` gets them all, on the writer thread)."""
+
+    def __init__(self, store: Store, write: Callable[[dict[str, Any]], object]) -> None:
+        self.store, self.write = store, write
+        self.due: dict[str, Any] = {}
+        self.lock = threading.Lock()  # filled on the event loop, taken on the writer thread
+
+    def add(self, key: str, value: Any) -> None:
+        with self.lock:
+            first = not self.due
+            self.due[key] = value
+        if first:
+            self.store.run_soon(self.flush)
+
+    def flush(self) -> None:
+        with self.lock:
+            due, self.due = self.due, {}
+        if due:
+            self.write(due)
+
+
 class Store:
     """The collections, with one writer thread; `await store.run(fn, …)` calls `fn` there. A crawl has one
     (`Store.of(crawler, config)`): one client and one writer thread for the pipeline, the crawl record and the
@@ -193,8 +216,7 @@ class Store:
         self.in_flight: set[asyncio.Future] = set()  # writes not waited for (`run_soon`)
         # What arrived for articles not written yet (still in a pipeline's batch), applied when they are written:
         self.repointed: dict[str, str] = {}  # copy → the original found after it
-        self.walks_due: dict[str, tuple[dict[str, Any], dict[str, Any], str | None]] = {}  # saved, not written yet
-        self.walks_lock = threading.Lock()  # walks_due is filled on the event loop, taken on the writer thread
+        self.walks_due = DueWrites(self, self._save_walks)  # saved, not written yet
         self.pages_due: list[dict[str, Any]] = []  # handed over, written before the next articles (`keep_pages_soon`)
         self.pages_lock = threading.Lock()
         self.pages_written = Counter()  # kept, bytes (compressed), lost: on the writer thread
@@ -527,15 +549,9 @@ class Store:
 
         `staged_by` (a distributed crawl's mark): the walk is staged beside the one earlier crawls left, with the
         watermark it reached, until its crawl has finished (`promote_walks`)."""
-        with self.walks_lock:
-            first = not self.walks_due
-            self.walks_due[key] = (channel, walk, staged_by)
-        if first:
-            self.run_soon(self._save_due_walks)
+        self.walks_due.add(key, (channel, walk, staged_by))
 
-    def _save_due_walks(self) -> None:
-        with self.walks_lock:
-            due, self.walks_due = self.walks_due, {}
+    def _save_walks(self, due: dict[str, tuple[dict[str, Any], dict[str, Any], str | None]]) -> None:
         updates = []
         for key, (channel, walk, staged_by) in due.items():
             fields = {k: v for k, v in channel.items() if k not in ("_id", "newest_seen")}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 
 def crawl_id(crawler) -> str:
@@ -25,9 +27,24 @@ def job_id(crawler) -> str | None:
     return getattr(spider, "_job", None) or os.environ.get("SCRAPY_JOB") or None
 
 
-# Sent by the spider for every request that failed for good: url, kind, reason, status, attempts, error, and what a
-# later crawl needs to request it again (an article's `channels`, an archive page's `channel` key and `page`).
+# Sent by the spider (`failed=FailedUrl(…)`) for every request that failed for good, and every page that came and
+# could not be read
 failure_recorded = object()
+
+
+@dataclass(frozen=True)
+class FailedUrl:
+    """A URL that yielded nothing, and why; `retry`: what a later crawl (gansunews/spiders/retries.py) or `reparse`
+    needs to request or read it again (an article's `channels`, an archive page's `channel` key and `page`)."""
+
+    url: str
+    kind: str  # article, listing, continuation, drop
+    reason: str
+    status: int | None
+    attempts: int
+    error: str
+    retry: dict[str, Any] | None = None
+
 
 # Sent every GANSUNEWS_PROGRESS_SECONDS with the crawl's progress figures (extensions.Progress); CrawlRecord keeps
 # them in the run's `crawls` document, so a scrapyd job can be watched from MongoDB.

@@ -6,7 +6,6 @@ import json
 import logging
 import platform
 from pathlib import Path
-from typing import Any
 
 import scrapy
 from scrapy import logformatter, signals
@@ -15,7 +14,7 @@ from twisted.internet import task
 
 from gansunews import __version__
 from gansunews.allocator import fix_mmap_threshold
-from gansunews.crawlinfo import crawl_id, failure_recorded, job_id, progress_reported
+from gansunews.crawlinfo import FailedUrl, crawl_id, failure_recorded, job_id, progress_reported
 from gansunews.pipelines.validate import UNREADABLE
 from gansunews.quality import Thresholds, quality_verdict
 from gansunews.readers import peak_rss
@@ -274,20 +273,10 @@ class CrawlRecord:
         write is only a stale figure: not spooled)."""
         self.store.run_soon(self.store.save_progress, crawl_id(self.crawler), progress, level=logging.INFO)
 
-    def failure(
-        self,
-        url: str,
-        kind: str,
-        reason: str,
-        status: int | None,
-        attempts: int,
-        error: str,
-        retry: dict[str, Any] | None = None,
-    ) -> None:
-        """`retry`: what a later crawl needs to request the page again (gansunews/spiders/retries.py)."""
-        self._add_failure(url, f"{kind}/{reason}", status, attempts, error)
-        self.failures[url].update(retry or {})
-        self._write_soon(url)
+    def failure(self, failed: FailedUrl) -> None:
+        self._add_failure(failed.url, f"{failed.kind}/{failed.reason}", failed.status, failed.attempts, failed.error)
+        self.failures[failed.url].update(failed.retry or {})
+        self._write_soon(failed.url)
 
     def item_dropped(self, item, response, exception, spider) -> None:
         url = getattr(item, "url", None) or (response.url if response is not None else "")

@@ -10,7 +10,7 @@ from typing import Any
 from scrapy.exceptions import IgnoreRequest
 from twisted.python.failure import Failure
 
-from gansunews.crawlinfo import failure_recorded
+from gansunews.crawlinfo import FailedUrl, failure_recorded
 from gansunews.spiders.walk import Channel
 
 logger = logging.getLogger(__name__)
@@ -31,32 +31,14 @@ class Failures:
         self.crawler.stats.inc_value(f"gansunews/fail/{kind}/{reason}")
         status = response.status if response is not None else None
         attempts = failure.request.meta.get("retry_times", 0) + 1
-        self.signal(failure.request.url, kind, reason, status, attempts, failure.getErrorMessage(), retry)
+        self.signal(FailedUrl(failure.request.url, kind, reason, status, attempts, failure.getErrorMessage(), retry))
         logger.warning("%s failed (%s): %s — %s", kind, reason, failure.request.url, failure.getErrorMessage())
         return reason
 
-    def signal(
-        self,
-        url: str,
-        kind: str,
-        reason: str,
-        status: int | None,
-        attempts: int,
-        error: str,
-        retry: dict[str, Any] | None = None,
-    ) -> None:
+    def signal(self, failed: FailedUrl) -> None:
         """Tell the crawl record about a URL that yielded nothing, and why (also a page that came and could not be
         read: its reason says so)."""
-        self.crawler.signals.send_catch_log(
-            failure_recorded,
-            url=url,
-            kind=kind,
-            reason=reason,
-            status=status,
-            attempts=attempts,
-            error=error,
-            retry=retry,
-        )
+        self.crawler.signals.send_catch_log(failure_recorded, failed=failed)
 
 
 def lost(channel: Channel, number: int) -> dict[str, Any]:

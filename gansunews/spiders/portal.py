@@ -30,7 +30,7 @@ from twisted.python.failure import Failure
 
 from gansunews.args import CrawlArgs
 from gansunews.browser import browser_meta
-from gansunews.crawlinfo import articles_stored
+from gansunews.crawlinfo import FailedUrl, articles_stored
 from gansunews.items import RawArticle
 from gansunews.leases import Leases, leased
 from gansunews.pages import PageError, content_type, raw_page
@@ -445,7 +445,9 @@ class PortalSpider(scrapy.Spider):
 
     def unreadable(self, response: Response, channel: Channel, number: int) -> None:
         """An archive page that came but could not be read: recorded, so that a later crawl reads it again."""
-        self.failures.signal(response.url, "listing", "unparsable", response.status, 1, "", lost(channel, number))
+        self.failures.signal(
+            FailedUrl(response.url, "listing", "unparsable", response.status, 1, "", lost(channel, number))
+        )
 
     @leased
     def lost_page_failed(self, failure: Failure):
@@ -680,7 +682,9 @@ class PortalSpider(scrapy.Spider):
             logger.warning("article page not parsed: %s", reading.error)
             self.keep_unread_page(response)
             retry = {"channels": channels or self.pending.channels_of(cms_id)}  # what `reparse` stores it with
-            self.failures.signal(response.url, "drop", "unparsable", response.status, 1, reading.error, retry)
+            self.failures.signal(
+                FailedUrl(response.url, "drop", "unparsable", response.status, 1, reading.error, retry)
+            )
         raw = reading.article
         if raw is not None:
             self.count(f"date/from/{raw.date_from}")
@@ -730,7 +734,8 @@ class PortalSpider(scrapy.Spider):
             self.count("fail/continuation/unparsable")
             logger.warning("continuation page not parsed: %s", reading.error)
             status, error = response.status, reading.error or ""
-            self.failures.signal(response.url, "continuation", "unparsable", status, 1, error, self.truncated(raw))
+            failed = FailedUrl(response.url, "continuation", "unparsable", status, 1, error, self.truncated(raw))
+            self.failures.signal(failed)
         else:
             raw.join(reading.body)
             self.keep_page(raw, response)

@@ -533,9 +533,9 @@ class Store:
         with self.update_lock.held():  # processes closing at once: each reads the watermark, then writes
             stored = {doc["_id"]: doc for doc in self.db.channels.find({"_id": {"$in": [d["_id"] for d in docs]}})}
             for doc in docs:
-                old = stored.get(doc["_id"], {}).get("newest_seen")
-                if old and (not doc.get("newest_seen") or old > doc["newest_seen"]):
-                    doc["newest_seen"] = old
+                doc["newest_seen"] = later_watermark(
+                    stored.get(doc["_id"], {}).get("newest_seen"), doc.get("newest_seen")
+                )
                 self.db.channels.update_one({"_id": doc["_id"]}, {"$set": doc}, upsert=True)
 
     def save_walk_soon(
@@ -571,8 +571,8 @@ class Store:
         promoted = 0
         with self.update_lock.held():
             for doc in self.db.channels.find({"staged.crawl": staged_by}, {"staged": 1, "newest_seen": 1}):
-                staged, old = doc["staged"], doc.get("newest_seen")
-                newest = max(filter(None, (old, staged.get("newest_seen"))), default=None)
+                staged = doc["staged"]
+                newest = later_watermark(doc.get("newest_seen"), staged.get("newest_seen"))
                 update = {"$set": {"walk": staged["walk"], "newest_seen": newest}, "$unset": {"staged": ""}}
                 promoted += self.db.channels.update_one(
                     {"_id": doc["_id"], "staged.crawl": staged_by}, update
@@ -584,6 +584,11 @@ class Store:
         finished last found it (`found_at`), by key."""
         fields = {"newest_seen": 1, "walk": 1, "name": 1, "found_at": 1}
         return {doc["_id"]: doc for doc in self.db.channels.find({}, fields)}
+
+
+def later_watermark(stored: str | None, new: str | None) -> str | None:
+    """A channel's watermark only moves forward (ISO days: they sort)."""
+    return max(filter(None, (stored, new)), default=None)
 
 
 def revision(stored: dict[str, Any], replaced_at: str | None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import threading
 import zlib
 from collections import Counter
@@ -507,12 +508,12 @@ class Store:
         found = self.db.crawls.find({"spider": spider, "started_at": {"$lt": before}, "finish_reason": "finished"})
         return max(found, key=lambda doc: doc["started_at"], default=None)
 
-    def retryable_failures(self, days: int) -> list[dict[str, Any]]:
-        """The records of articles, continuation pages and archive pages that failed for good in the last `days`
-        days (url, reason, at, crawl; an article's channels, a continuation's article, an archive page's channel and
-        page)."""
+    def retryable_failures(self, days: int, reasons: tuple[str, ...]) -> list[dict[str, Any]]:
+        """The records of the last `days` days whose reason begins with one of `reasons`, and of archive pages (url,
+        reason, at, crawl; an article's channels, a continuation's article, an archive page's channel and page)."""
         after = (datetime.now(UTC) - timedelta(days=days)).isoformat()  # `at` is utc_now()'s ISO text: it sorts
-        retryable = [{"reason": {"$regex": "^(article|continuation)/"}}, {"page": {"$exists": True}}]
+        begins = "^(" + "|".join(re.escape(reason) for reason in reasons) + ")"
+        retryable = [{"reason": {"$regex": begins}}, {"page": {"$exists": True}}]
         fields = ("url", "reason", "at", "crawl_id", "channels", "channel", "page", "article")
         return list(self.db.failures.find({"$or": retryable, "at": {"$gte": after}}, dict.fromkeys(fields, 1)))
 

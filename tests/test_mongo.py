@@ -471,7 +471,7 @@ def test_the_verdict_s_baseline_is_the_last_crawl_that_finished(mongo_db, mongo_
     store = Store(MongoConfig(uri=mongo_uri, database=mongo_db.name))
     for day, reason in (("01", "finished"), ("02", "shutdown"), ("03", "arguments_differ"), ("05", "finished")):
         store.finish_crawl(f"c{day}", {"spider": "gscn", "started_at": f"2026-12-{day}", "finish_reason": reason})
-    mongo_db.crawls.insert_one({"_id": "running", "spider": "gscn", "started_at": "2026-12-04"})
+    mongo_db.crawls.insert_one({"_id": "running", "spider": "gscn", "started_at": "2026-12-03"})
     try:
         assert store.previous_crawl("gscn", "2026-12-05")["_id"] == "c01"
         assert store.previous_crawl("gscn", "2026-12-06")["_id"] == "c05"

@@ -5,7 +5,7 @@ from datetime import date
 from gansunews.idset import IdSet
 from gansunews.items import RawArticle
 from gansunews.spiders.pending import GONE, NEW, WAITING, PendingArticles, is_complete
-from gansunews.spiders.retries import articles_to_retry
+from gansunews.spiders.retries import articles_to_retry, planned
 from gansunews.spiders.walk import Channel
 
 D = date
@@ -134,3 +134,16 @@ def test_articles_stored_without_a_lost_page_are_fetched_again_while_tries_are_l
     thrice = [{**once[0], "at": f"2024-03-1{n}", "crawl_id": f"c{n}"} for n in range(3)]
     assert truncated_to_retry(thrice, since=None, most=3) == []
     assert truncated_to_retry(once, since=date(2024, 3, 5), most=3) == [], "older than since"
+
+
+def test_articles_whose_page_could_not_be_read_are_retried_like_those_that_failed():
+    url = "https://gansu.gscn.com.cn/system/2024/03/02/{:09d}.shtml"
+    failures = [
+        {"url": url.format(13000001), "reason": "drop/unparsable", "at": "2024-03-10", "channels": [NEWS.ref]},
+        {"url": url.format(13000002), "reason": "drop/no_body", "at": "2024-03-10"},
+        {"url": url.format(13000003), "reason": "drop/older_than_since", "at": "2024-03-10"},  # read: not retried
+        {"url": url.format(13000004), "reason": "drop/duplicate", "at": "2024-03-10"},
+    ]
+    retries, pages = planned(failures, IdSet(), since=None, most=3)
+    assert [retry.cms_id for retry in retries] == ["013000001", "013000002"] and pages == {}
+    assert retries[0].channels == [NEWS.ref]

@@ -39,7 +39,7 @@ from gansunews.readers import PageReaders, Reader, Reading, read_article, read_c
 from gansunews.spiders.discovery import Discovery
 from gansunews.spiders.failures import Failures, lost
 from gansunews.spiders.pending import GONE, WAITING, PendingArticles, is_complete
-from gansunews.spiders.retries import NOT_RETRIED, Retry, planned
+from gansunews.spiders.retries import NOT_RETRIED, RETRIED_REASONS, Retry, planned
 from gansunews.spiders.walk import Channel, numbering_falls, numbering_suspect
 from gansunews.spiders.walks import GO_ON, KNOWN, STOP, Walks
 from gansunews.store import MongoConfig, PyMongoError, Store, utc_now
@@ -168,7 +168,7 @@ class PortalSpider(scrapy.Spider):
                 if not self.args.full:
                     self.pending.known = await self.store.run(self.store.stored_ids, self.args.since)
                     if self.retry_crawls:
-                        failures = await self.store.run(self.store.retryable_failures, RETRY_DAYS)
+                        failures = await self.store.run(self.store.retryable_failures, RETRY_DAYS, RETRIED_REASONS)
                         known, since = self.pending.known, self.args.since
                         retries, self.lost_pages = planned(failures, known, since, self.retry_crawls)
                         truncated = [retry.cms_id for retry in retries if retry.stored_by]

@@ -1,6 +1,8 @@
 """Pages that failed for good in earlier crawls (a burst of 503s, a timeout, an empty page): an incremental walk
 stops at pages whose articles are stored and never reaches them again, so each crawl requests them again until they
-have failed in `GANSUNEWS_RETRY_FAILED_CRAWLS` crawls. An article is requested with the channels that listed it; an
+have failed in `GANSUNEWS_RETRY_FAILED_CRAWLS` crawls. An article is requested with the channels that listed it,
+also one whose page came but could not be read (an empty 200 response, a page cut short, a template the readers do
+not know: `READ_DROPS`); an
 archive page once its channel is found again, and its entries are registered without moving the walk; an article
 stored without a continuation page that failed is requested again, whole, while the crawl that stored it last is
 the one that lost the page. Gone (404, 410) or forbidden by robots.txt, a page is not tried again. Pure: failure
@@ -14,9 +16,16 @@ from datetime import date
 from typing import Any
 
 from gansunews.idset import IdSet
+from gansunews.pipelines.validate import UNREADABLE
 from gansunews.urls import article_id, article_url_date
 
 NOT_RETRIED = frozenset({"http_404", "http_410", "robots_txt"})
+# An article page that came and could not be read is fetched again too: a transient fault (an empty or cut short
+# 200 response) passes, and the page kept for `reparse` would not. Until 2026-12-03 it was not, and an article whose
+# one fetch came back empty was lost for good (a template not known yet costs a request in each of the next crawls).
+READ_DROPS = tuple(f"drop/{reason}" for reason in UNREADABLE)
+ARTICLE_REASONS = ("article/", *READ_DROPS)
+RETRIED_REASONS = (*ARTICLE_REASONS, "continuation/")  # with archive pages (`page`): what `planned` reads
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,7 @@ def planned(
     """From the `failures` records a crawl reads at its start: the articles to request again (whole articles stored
     without a page among them, still to be checked against what stored them last), and the archive pages to read
     again by channel (`articles_to_retry`, `truncated_to_retry`, `pages_to_retry`)."""
-    articles = [failure for failure in failures if failure["reason"].startswith("article/")]
+    articles = [failure for failure in failures if failure["reason"].startswith(ARTICLE_REASONS)]
     truncated = [failure for failure in failures if failure["reason"].startswith("continuation/")]
     pages = [failure for failure in failures if "page" in failure]
     retries = articles_to_retry(articles, known, since, most) + truncated_to_retry(truncated, since, most)

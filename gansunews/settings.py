@@ -33,7 +33,11 @@ GANSUNEWS_MIN_DELAY = 0.25  # seconds between requests to the site at least, wha
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4  # per download slot: the whole site is one (gansunews.politeness)
-DOWNLOADER_MIDDLEWARES = {"gansunews.politeness.OneSlotPerSite": 50}
+# An empty 200 response is retried (560: RetryMiddleware is 550, HttpCompressionMiddleware 590)
+DOWNLOADER_MIDDLEWARES = {
+    "gansunews.politeness.OneSlotPerSite": 50,
+    "gansunews.empty_responses.RetryEmptyResponses": 560,
+}
 
 # No open doors: Scrapy's telnet console and remote-control HTTP server (which runs Python sent to it) are off;
 # GANSUNEWS_DEBUG_CONSOLES=true turns both on for debugging on a trusted machine.

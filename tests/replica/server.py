@@ -85,7 +85,7 @@ class ReplicaServer(ThreadingHTTPServer):
         self.delay = 0.0  # seconds every other page waits
         self.in_flight = 0  # requests being answered now, across hosts
         self.max_in_flight = 0
-        self.faults: dict[str, float] = {}  # kind → share of first attempts: 503, truncate, reset, hang
+        self.faults: dict[str, float] = {}  # kind → share of first attempts: 503, truncate, reset, hang, empty
         self.hang_seconds = 5.0
         self.broken: set[str] = set()  # paths that answer 503 every time
         self.attempts: dict[str, int] = {}
@@ -216,6 +216,8 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.close()
             return
+        elif fault == "empty":  # 200 without a page
+            reply = Reply(200, {"Content-Type": "text/html"}, b"")
         elif fault == "hang":
             time.sleep(self.server.hang_seconds)
         elif fault == "truncate":  # the promised length, half the bytes, then the connection closes

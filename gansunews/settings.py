@@ -33,6 +33,9 @@ GANSUNEWS_MIN_DELAY = 0.25  # seconds between requests to the site at least, wha
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4  # per download slot: the whole site is one (gansunews.politeness)
+# The spider asks again for answers that are not the page asked for (PortalSpider.asked_again), carrying the
+# retry count on purpose
+META_COPY_WARN_SKIP_KEYS = ["retry_times"]
 # An empty 200 response is retried (560: RetryMiddleware is 550, HttpCompressionMiddleware 590)
 DOWNLOADER_MIDDLEWARES = {
     "gansunews.politeness.OneSlotPerSite": 50,

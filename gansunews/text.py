@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from itertools import pairwise
 
 CHINA_TZ = timezone(timedelta(hours=8))
 EARLIEST = datetime(2000, 1, 1, tzinfo=CHINA_TZ)
@@ -287,3 +288,17 @@ def body_lines(lines: list[str]) -> list[str]:
         if line and not is_noise(line):
             kept.append(line)
     return kept
+
+
+def _title_bigrams(title: str) -> set[str]:
+    chars = [char for char in title if char.isalnum()]  # no spaces, punctuation, `…` of a shortened listing title
+    return {first + second for first, second in pairwise(chars)}
+
+
+def same_title(listed: str | None, shown: str | None, share: float = 0.5) -> bool:
+    """True when a page's title may be the one a listing gave (half the listing title's character pairs are in it:
+    listings shorten titles, pages add subtitles); also when the listing gave too little to tell."""
+    wanted = _title_bigrams(listed or "")
+    if len(wanted) < 2:
+        return True
+    return len(wanted & _title_bigrams(shown or "")) >= share * len(wanted)

@@ -24,6 +24,7 @@ from typing import Any
 
 import scrapy
 from scrapy import signals
+from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
@@ -43,6 +44,7 @@ from gansunews.spiders.retries import NOT_RETRIED, RETRIED_REASONS, Retry, plann
 from gansunews.spiders.walk import Channel, numbering_falls, numbering_suspect
 from gansunews.spiders.walks import GO_ON, KNOWN, STOP, Walks
 from gansunews.store import MongoConfig, PyMongoError, Store, utc_now
+from gansunews.text import same_title
 from gansunews.urls import article_id, is_site_url, link_kind, strip_query
 
 logger = logging.getLogger(__name__)
@@ -53,10 +55,17 @@ PRIORITY_ARTICLE = 0
 PRIORITY_PARKED = -1  # an archive page asked for while the queue was full: after every queued article
 MAX_CONTINUATION_PAGES = 50
 MAX_REDIRECTS = 5
+MIN_SITE_LINKS = 3  # a page of the portal with fewer links into the site is not one (`is_bare`)
 SCRAPYD_ARGUMENTS = frozenset({"_job"})  # scrapyd passes its job id as a spider argument
 REDIRECT_CODES = [301, 302, 303, 307, 308]  # one list shared by every article request's meta
 RETRY_DAYS = 30  # failures older than this are not read (they were tried enough)
 UNFOUND_DAYS = 30  # a channel found by a crawl in these days and not by this one is named
+# What the downloader noted in a request's meta on its way (Scrapy's MetaCopyDetectionMiddleware list): not carried
+# into a request asked again from a callback (`asked_again`), which keeps only `retry_times`, its retry budget
+DOWNLOAD_META = frozenset(
+    {"_auth_proxy", "_dont_cache", "_scheme_proxy", "cache_timestamp", "download_latency"}
+    | {"redirect_reasons", "redirect_times", "redirect_ttl", "redirect_urls"}
+)
 # Pages that show what is new (seeds, candidates and channels' live pages, pager scripts): a distributed crawl that was
 # stopped reads them again when it is resumed (gansunews/distributed.py, `ArticleDupeFilter`)
 LIVE = {"live": True}
@@ -194,9 +203,14 @@ class PortalSpider(scrapy.Spider):
 
     @leased
     def parse_home(self, response: Response):
-        """A portal home page: every site link is a possible way into the 甘肃新闻 tree."""
+        """A portal home page: every site link is a possible way into the 甘肃新闻 tree (asked again if bare)."""
         self.discovery.answered()
         page = self.listing_page(response)
+        retry = self.asked_again(response, "bare_page") if page is None or self.is_bare(page) else None
+        if retry is not None:
+            self.discovery.follow(response.url)
+            yield retry
+            return
         if page is not None:
             yield from self.follow_links(page, parent=self.discovery.root(page, link_text=""))
         self.discovered()
@@ -259,6 +273,10 @@ class PortalSpider(scrapy.Spider):
         page = self.listing_page(response)
         if page is None:
             return
+        if self.is_bare(page) and (retry := self.asked_again(response, "bare_page")) is not None:
+            self.discovery.follow(response.url)
+            yield retry
+            return
         if self.needs_rendering(page, response):
             self.discovery.follow(response.url)
             yield self.rendered(response)
@@ -310,11 +328,18 @@ class PortalSpider(scrapy.Spider):
 
     @leased
     def parse_pager_script(self, response: Response, channel: Channel):
+        """The count-JS script tells `maxpage`. An HTML page in its place is not the script asked for (a busy
+        server's, served with 200): asked again, and if it stays, the walk ends unfinished, as for a script lost
+        (the next crawl walks the archive). Until 2026-12-03 it ended the walk at the live page as complete."""
         maxpage = parse_maxpage(response.body.decode("latin-1"))
+        html = maxpage is None and response.body.lstrip()[:1] == b"<"
+        if html and (retry := self.asked_again(response, "not_a_script")) is not None:
+            yield retry
+            return
         if maxpage is None:
-            self.count("pager/bad_maxpage")
+            self.count("pager/not_a_script" if html else "pager/bad_maxpage")
             logger.warning("pager script without a usable maxpage: %s", response.url)
-        yield from self.archive_requests(channel, self.walks.after_pager_script(channel, maxpage))
+        yield from self.archive_requests(channel, self.walks.after_pager_script(channel, maxpage, lost=html))
         yield from self.release()
 
     @leased
@@ -350,6 +375,13 @@ class PortalSpider(scrapy.Spider):
 
     def archive_page(self, response: Response, channel: Channel, number: int):
         page = self.listing_page(response)
+        if page is not None and self.is_not_a_listing(page):
+            retry = self.asked_again(response, "not_a_listing")
+            if retry is not None:
+                yield retry
+                return
+            self.count("listing/not_a_listing")
+            page = None
         if page is None:
             self.unreadable(response, channel, number)
             yield from self.archive_requests(channel, self.walks.lost(channel, number))
@@ -386,6 +418,22 @@ class PortalSpider(scrapy.Spider):
             yield result
         for article in self.release():
             yield article
+
+    @staticmethod
+    def is_bare(page: ListingPage) -> bool:
+        """Hardly a page of the site: no article entry and fewer than `MIN_SITE_LINKS` links into it, where every page
+        of the portal has its navigation. Most likely a busy server's or a firewall's page, served with 200. Until
+        2026-12-03 a channel whose page came so was not found by the crawl (its articles missing, no warning on a
+        first crawl), and a home page so found nothing."""
+        return not page.article_entries() and len(page.links()) < MIN_SITE_LINKS
+
+    @staticmethod
+    def is_not_a_listing(page: ListingPage) -> bool:
+        """An archive page with no list, no list container, no pager and nothing a browser could draw: not the page
+        asked for (a busy server's or a firewall's, served with 200). An archive page past a channel's oldest entries
+        is empty but keeps its container and pager. Until 2026-12-03 such an answer was read as an empty page, and
+        the articles only it listed were lost for good: no record, no later crawl read it again."""
+        return not page.is_listing and not page.needs_browser
 
     def numbering_in_doubt(self, page: ListingPage, channel: Channel) -> bool:
         if numbering_suspect(channel.live_days, page.days()) and (channel.maxpage or 0) > 1:
@@ -548,7 +596,8 @@ class PortalSpider(scrapy.Spider):
         if outcome == WAITING:
             return None
         self.count("article/requested")
-        return self.article_request(url, cms_id, [channel.ref] if self.distributed else [], PRIORITY_ARTICLE)
+        channels = [channel.ref] if self.distributed else []
+        return self.article_request(url, cms_id, channels, PRIORITY_ARTICLE, title=entry.title)
 
     def add_channels(
         self,
@@ -639,17 +688,24 @@ class PortalSpider(scrapy.Spider):
         self.walks.settled(self.pending.settle(cms_id), cms_id)
 
     def article_request(
-        self, url: str, cms_id: str, channels: list[dict[str, str]], priority: int, redirects: int = 0
+        self,
+        url: str,
+        cms_id: str,
+        channels: list[dict[str, str]],
+        priority: int,
+        redirects: int = 0,
+        title: str | None = None,
     ) -> Request:
         """Redirects are handled here, not by RedirectMiddleware: an article moved off the site (live streams)
         must never be requested, and must still be settled. In a distributed crawl the channels travel with the
-        request, so whichever process fetches it can build the item."""
+        request, so whichever process fetches it can build the item. `title`: the listing's, which a page no
+        template knows must show (`is_not_the_article`)."""
         return Request(
             url,
             callback=self.parse_article_or_redirect,
             errback=self.article_failed,
             priority=priority,
-            cb_kwargs={"cms_id": cms_id, "channels": channels},
+            cb_kwargs={"cms_id": cms_id, "channels": channels, "title": title},
             meta={"dont_redirect": True, "handle_httpstatus_list": REDIRECT_CODES, "redirects": redirects},
             # One request per id is the spider's own bookkeeping (`listed`, `settled`): the dupefilter's set
             # would only grow. Across processes (distributed) it is the shared dupefilter that decides.
@@ -657,24 +713,33 @@ class PortalSpider(scrapy.Spider):
         )
 
     @leased
-    async def parse_article_or_redirect(self, response: Response, cms_id: str, channels: list[dict[str, str]]):
+    async def parse_article_or_redirect(
+        self, response: Response, cms_id: str, channels: list[dict[str, str]], title: str | None = None
+    ):
         self.count("article/fetched")
         if response.status not in REDIRECT_CODES:
-            async for result in self.parse_article(response, cms_id, channels):
+            async for result in self.parse_article(response, cms_id, channels, title):
                 yield result
             return
         target = strip_query(response.urljoin(response.headers.get("Location", b"").decode("latin-1")))
         redirects = response.meta["redirects"] + 1
         if article_id(target) == cms_id and redirects <= MAX_REDIRECTS:
-            yield self.article_request(target, cms_id, channels, response.request.priority, redirects)
+            yield self.article_request(target, cms_id, channels, response.request.priority, redirects, title)
             return
         self.count("skip/offsite_redirect" if not is_site_url(target) else "skip/redirect_elsewhere")
         logger.info("article %s redirects to %s: not followed", response.url, target)
         for result in self.fetched(cms_id, None):
             yield result
 
-    async def parse_article(self, response: Response, cms_id: str, channels: list[dict[str, str]]):
+    async def parse_article(self, response: Response, cms_id: str, channels: list[dict[str, str]], title: str | None):
         reading = await self.read(read_article, response)
+        if self.is_not_the_article(reading, title):
+            retry = self.asked_again(response, "not_the_article")
+            if retry is not None:
+                yield retry
+                return
+            self.not_the_article(response, reading.article.title, title, channels or self.pending.channels_of(cms_id))
+            reading = Reading()
         if reading.not_article:
             self.count(f"skip/{reading.not_article}")
         elif reading.error:
@@ -697,6 +762,34 @@ class PortalSpider(scrapy.Spider):
                 return
         for result in self.fetched(cms_id, raw):
             yield result
+
+    def is_not_the_article(self, reading: Reading, listed_title: str | None) -> bool:
+        """A page no template knows whose title is not the listing's: most likely not the page asked for at all (a
+        busy server's or a firewall's, served with 200), which the generic reader would store as the article, and
+        the article would never be fetched again. Until 2026-12-03 it was (found by serving such pages to 15% of
+        first attempts: 19 stored articles were titled 系统繁忙)."""
+        raw = reading.article
+        return raw is not None and raw.template == "generic" and not same_title(listed_title, raw.title)
+
+    def not_the_article(self, response: Response, shown: str | None, listed: str | None, channels: list) -> None:
+        """Still not the article after the retries: a failure (`fail/article/not_the_article`), which the next crawls
+        request again (gansunews/spiders/retries.py). Its page is not kept: it is not the article's."""
+        self.count("fail/article/not_the_article")
+        error = f"the page shows {shown!r}, the listing {listed!r}"
+        logger.warning("article failed (not_the_article): %s — %s", response.url, error)
+        attempts = response.request.meta.get("retry_times", 0) + 1
+        retry = {"channels": channels}
+        self.failures.signal(
+            FailedUrl(response.url, "article", "not_the_article", response.status, attempts, error, retry)
+        )
+
+    def asked_again(self, response: Response, reason: str) -> Request | None:
+        """The request again, for an answer that is not the page asked for (served with 200, so Scrapy's
+        RetryMiddleware let it through), within `RETRY_TIMES` and counted in the same `retry/*` stats; None once they
+        are spent."""
+        meta = {key: value for key, value in response.request.meta.items() if key not in DOWNLOAD_META}
+        request = response.request.replace(meta=meta)
+        return get_retry_request(request, spider=self, reason=reason, give_up_log_level=logging.WARNING)
 
     def keep_page(self, raw: RawArticle, response: Response) -> None:
         """The page as fetched goes with the article to PagesPipeline (`reparse` reads the archive from them)."""

@@ -34,6 +34,11 @@ from tests.replica.site import Site
 
 SITE_SUFFIX = "gscn.com.cn"
 PROJECT = Path(__file__).resolve().parents[2]
+BUSY_PAGE = (
+    "<!DOCTYPE html><html><head><meta charset='utf-8'><title>系统繁忙</title></head><body><div class='tip'>"
+    "<h1>系统繁忙，请稍后再试</h1><p>您访问的页面暂时无法显示，请稍后刷新页面重试。</p>"
+    "<p><a href='https://www.gscn.com.cn/'>返回首页</a></p></div></body></html>"
+).encode()
 
 
 def self_signed_context(directory: Path) -> ssl.SSLContext:
@@ -85,9 +90,10 @@ class ReplicaServer(ThreadingHTTPServer):
         self.delay = 0.0  # seconds every other page waits
         self.in_flight = 0  # requests being answered now, across hosts
         self.max_in_flight = 0
-        self.faults: dict[str, float] = {}  # kind → share of first attempts: 503, truncate, reset, hang, empty
+        self.faults: dict[str, float] = {}  # kind → share of first attempts: 503, truncate, reset, hang, empty, busy
         self.hang_seconds = 5.0
         self.broken: set[str] = set()  # paths that answer 503 every time
+        self.busy: set[str] = set()  # paths that answer a busy server's page (200) every time
         self.attempts: dict[str, int] = {}
         self.offsite: list[str] = []
         self.lock = threading.Lock()
@@ -218,6 +224,8 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             return
         elif fault == "empty":  # 200 without a page
             reply = Reply(200, {"Content-Type": "text/html"}, b"")
+        elif fault == "busy" or path in self.server.busy:  # 200, not the page asked for (a busy server's, a firewall's)
+            reply = Reply(200, {"Content-Type": "text/html; charset=utf-8"}, BUSY_PAGE)
         elif fault == "hang":
             time.sleep(self.server.hang_seconds)
         elif fault == "truncate":  # the promised length, half the bytes, then the connection closes

@@ -260,23 +260,26 @@ def test_a_walk_ended_by_a_lost_pager_script_is_walked_by_the_next_crawl(mongo_d
     assert {doc["_id"] for doc in mongo_db.articles.find({}, {"_id": 1})} == expected
 
 
-def test_an_article_stored_without_a_lost_continuation_page_is_fetched_again_whole(mongo_db, tmp_path):
-    """The second page of a three-page article answers 503 for good: the article is stored with the pages it has.
-    The next crawl fetches it again, whole (its body replaced, the short one kept as a revision); the one after
-    leaves it. Before, it stayed short for good: stored, it was never fetched again."""
+@pytest.mark.parametrize("fault, reason", [("broken", "http_503"), ("busy", "not_the_article")])
+def test_an_article_stored_without_a_lost_continuation_page_is_fetched_again_whole(mongo_db, tmp_path, fault, reason):
+    """The second page of a three-page article answers 503 for good, or a busy server's page (200) read by no
+    template, whose title is not the article's: the article is stored with the pages it has. The next crawl fetches
+    it again, whole (its body replaced, the short one kept as a revision); the one after leaves it. Before, it stayed
+    short for good: stored, it was never fetched again; and the busy server's page was joined to its body."""
     site = Site(seed=7)
     story = site.multi_page
     server = ReplicaServer(site).start()
-    server.broken = {story.path.replace(".shtml", "_02.shtml")}
+    setattr(server, fault, {story.path.replace(".shtml", "_02.shtml")})
     try:
         first = crawl_into(mongo_db, server.proxy_url, tmp_path / "1", f"since={SINCE}", settings={"RETRY_TIMES": 1})
         short = mongo_db.articles.find_one({"_id": story.article_id})
-        server.broken = set()
+        setattr(server, fault, set())
         second = crawl_into(mongo_db, server.proxy_url, tmp_path / "2", f"since={SINCE}")
         third = crawl_into(mongo_db, server.proxy_url, tmp_path / "3", f"since={SINCE}")
     finally:
         server.stop()
-    assert first.stat("fail/continuation/http_503") == 1 and short["page_count"] == 1
+    assert first.stat(f"fail/continuation/{reason}") == 1 and short["page_count"] == 1
+    assert "系统繁忙" not in short["content_text"]
     assert second.ids == [story.article_id]
     whole = mongo_db.articles.find_one({"_id": story.article_id})
     assert whole["page_count"] == story.pages and len(whole["content_text"]) > len(short["content_text"])

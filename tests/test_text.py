@@ -14,6 +14,7 @@ from gansunews.text import (
     labelled_authors,
     parse_cn_datetime,
     parse_listing_date,
+    same_title,
     split_lead,
     squash,
     unlabelled_source,
@@ -160,3 +161,11 @@ def test_a_long_run_of_digits_is_no_pager_and_quick():
 
 def test_a_share_bar_above_the_body_does_not_end_it():
     assert body_lines(["分享到：", "正文第一段。", "相关新闻", "别的文章"]) == ["正文第一段。"]
+
+
+def test_a_page_title_is_the_listing_s_when_it_shares_half_its_character_pairs():
+    assert same_title("省委常委会召开会议…", "省委常委会召开会议 传达学习全国两会精神")  # shortened by the listing
+    assert same_title("甘肃：2024年春耕生产有序推进", "2024年甘肃春耕生产有序推进")  # reworded a little
+    assert not same_title("兰州新区推进重点项目建设（123）", "系统繁忙")
+    assert not same_title("兰州新区推进重点项目建设", None)
+    assert same_title(None, "系统繁忙") and same_title("兰", "系统繁忙"), "too little to tell"

@@ -236,9 +236,14 @@ class ArticlePage(HtmlPage):
         return {"published_at_raw": date_raw, "date_from": "page"}
 
     def continuation(self) -> Body:
-        """The body of a continuation page (`_02` …), to be appended to the first page's article."""
+        """The body of a continuation page (`_02` …), to be appended to the first page's article; read by no
+        template, with the title the page shows (`Body.title_shown`)."""
         found = self.fields()
-        return self.body_content(found.body if found else self.largest_text_block(), lead=False)
+        if found is not None:
+            return self.body_content(found.body, lead=False)
+        body = self.body_content(self.largest_text_block(), lead=False)
+        body.title_shown = self.meta("ArticleTitle") or self.title_from_head() or ""
+        return body
 
     def body_content(self, element: lxml_html.HtmlElement | None, lead: bool = True) -> Body:
         if element is None:
@@ -255,6 +260,9 @@ class Body:
     images: list[dict[str, str | None]] = field(default_factory=list)
     original_title: str | None = None
     authors: list[str] = field(default_factory=list)
+    # A continuation page read by no template: the title it shows, which must be its article's (a busy server's
+    # page, served with 200, would be read as a body all the same)
+    title_shown: str | None = None
 
     @classmethod
     def from_element(cls, element: lxml_html.HtmlElement, url: str, lead: bool) -> Body:

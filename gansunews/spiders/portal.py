@@ -421,11 +421,11 @@ class PortalSpider(scrapy.Spider):
 
     @staticmethod
     def is_bare(page: ListingPage) -> bool:
-        """Hardly a page of the site: no article entry and fewer than `MIN_SITE_LINKS` links into it, where every page
-        of the portal has its navigation. Most likely a busy server's or a firewall's page, served with 200. Until
-        2026-12-03 a channel whose page came so was not found by the crawl (its articles missing, no warning on a
-        first crawl), and a home page so found nothing."""
-        return not page.article_entries() and len(page.links()) < MIN_SITE_LINKS
+        """Hardly a page of the site: no article entry, nothing a browser could draw, and fewer than `MIN_SITE_LINKS`
+        links into it, where every page of the portal has its navigation. Most likely a busy server's or a
+        firewall's page, served with 200. Until 2026-12-03 a channel whose page came so was not found by the crawl
+        (its articles missing, no warning on a first crawl), and a home page so found nothing."""
+        return not page.article_entries() and not page.needs_browser and len(page.links()) < MIN_SITE_LINKS
 
     @staticmethod
     def is_not_a_listing(page: ListingPage) -> bool:
@@ -764,12 +764,15 @@ class PortalSpider(scrapy.Spider):
             yield result
 
     def is_not_the_article(self, reading: Reading, listed_title: str | None) -> bool:
-        """A page no template knows whose title is not the listing's: most likely not the page asked for at all (a
-        busy server's or a firewall's, served with 200), which the generic reader would store as the article, and
-        the article would never be fetched again. Until 2026-12-03 it was (found by serving such pages to 15% of
-        first attempts: 19 stored articles were titled 系统繁忙)."""
+        """A page no template knows, with no date of its own (only its URL's) and a title that is not the listing's:
+        not the page asked for (a busy server's or a firewall's, served with 200), which the generic reader would
+        store as the article, and the article would never be fetched again. Until 2026-12-03 it was (found by serving
+        such pages to 15% of first attempts: 19 stored articles were titled 系统繁忙). An article whose listing
+        shortened or rewrote its title still shows its date."""
         raw = reading.article
-        return raw is not None and raw.template == "generic" and not same_title(listed_title, raw.title)
+        if raw is None or raw.template != "generic" or raw.date_from != "url":
+            return False
+        return not same_title(listed_title, raw.title)
 
     def not_the_article(self, response: Response, shown: str | None, listed: str | None, channels: list) -> None:
         """Still not the article after the retries: a failure (`fail/article/not_the_article`), which the next crawls
@@ -822,12 +825,18 @@ class PortalSpider(scrapy.Spider):
 
     @leased
     async def parse_continuation(self, response: Response, raw: RawArticle, visited: set[str]):
-        reading = await self.read(read_continuation, response)
+        reading, reason = await self.read(read_continuation, response), "unparsable"
+        shown = reading.body.title_shown if reading.body else None
+        if shown is not None and not same_title(raw.title, shown):  # not the page asked for: asked again
+            if (retry := self.asked_again(response, "not_the_article")) is not None:
+                yield retry
+                return
+            reading, reason = Reading(error=f"the page shows {shown!r}, the article {raw.title!r}"), "not_the_article"
         if reading.body is None:  # the article keeps the pages it has; the loss is counted and recorded
-            self.count("fail/continuation/unparsable")
+            self.count(f"fail/continuation/{reason}")
             logger.warning("continuation page not parsed: %s", reading.error)
             status, error = response.status, reading.error or ""
-            failed = FailedUrl(response.url, "continuation", "unparsable", status, 1, error, self.truncated(raw))
+            failed = FailedUrl(response.url, "continuation", reason, status, 1, error, self.truncated(raw))
             self.failures.signal(failed)
         else:
             raw.join(reading.body)

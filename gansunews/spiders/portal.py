@@ -24,7 +24,6 @@ from typing import Any
 
 import scrapy
 from scrapy import signals
-from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
@@ -37,6 +36,14 @@ from gansunews.leases import Leases, leased
 from gansunews.pages import PageError, content_type, raw_page
 from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
 from gansunews.readers import PageReaders, Reader, Reading, read_article, read_continuation
+from gansunews.spiders.answers import (
+    asked_again,
+    is_bare,
+    is_not_a_listing,
+    is_not_a_script,
+    is_not_the_article,
+    is_not_the_continuation,
+)
 from gansunews.spiders.discovery import Discovery
 from gansunews.spiders.failures import Failures, lost
 from gansunews.spiders.pending import GONE, WAITING, PendingArticles, is_complete
@@ -44,7 +51,6 @@ from gansunews.spiders.retries import NOT_RETRIED, RETRIED_REASONS, Retry, plann
 from gansunews.spiders.walk import Channel, numbering_falls, numbering_suspect
 from gansunews.spiders.walks import GO_ON, KNOWN, STOP, Walks
 from gansunews.store import MongoConfig, PyMongoError, Store, utc_now
-from gansunews.text import same_title
 from gansunews.urls import article_id, is_site_url, link_kind, strip_query
 
 logger = logging.getLogger(__name__)
@@ -55,17 +61,10 @@ PRIORITY_ARTICLE = 0
 PRIORITY_PARKED = -1  # an archive page asked for while the queue was full: after every queued article
 MAX_CONTINUATION_PAGES = 50
 MAX_REDIRECTS = 5
-MIN_SITE_LINKS = 3  # a page of the portal with fewer links into the site is not one (`is_bare`)
 SCRAPYD_ARGUMENTS = frozenset({"_job"})  # scrapyd passes its job id as a spider argument
 REDIRECT_CODES = [301, 302, 303, 307, 308]  # one list shared by every article request's meta
 RETRY_DAYS = 30  # failures older than this are not read (they were tried enough)
 UNFOUND_DAYS = 30  # a channel found by a crawl in these days and not by this one is named
-# What the downloader noted in a request's meta on its way (Scrapy's MetaCopyDetectionMiddleware list): not carried
-# into a request asked again from a callback (`asked_again`), which keeps only `retry_times`, its retry budget
-DOWNLOAD_META = frozenset(
-    {"_auth_proxy", "_dont_cache", "_scheme_proxy", "cache_timestamp", "download_latency"}
-    | {"redirect_reasons", "redirect_times", "redirect_ttl", "redirect_urls"}
-)
 # Pages that show what is new (seeds, candidates and channels' live pages, pager scripts): a distributed crawl that was
 # stopped reads them again when it is resumed (gansunews/distributed.py, `ArticleDupeFilter`)
 LIVE = {"live": True}
@@ -206,7 +205,7 @@ class PortalSpider(scrapy.Spider):
         """A portal home page: every site link is a possible way into the 甘肃新闻 tree (asked again if bare)."""
         self.discovery.answered()
         page = self.listing_page(response)
-        retry = self.asked_again(response, "bare_page") if page is None or self.is_bare(page) else None
+        retry = asked_again(self, response, "bare_page") if page is None or is_bare(page) else None
         if retry is not None:
             self.discovery.follow(response.url)
             yield retry
@@ -273,7 +272,7 @@ class PortalSpider(scrapy.Spider):
         page = self.listing_page(response)
         if page is None:
             return
-        if self.is_bare(page) and (retry := self.asked_again(response, "bare_page")) is not None:
+        if is_bare(page) and (retry := asked_again(self, response, "bare_page")) is not None:
             self.discovery.follow(response.url)
             yield retry
             return
@@ -332,8 +331,8 @@ class PortalSpider(scrapy.Spider):
         server's, served with 200): asked again, and if it stays, the walk ends unfinished, as for a script lost
         (the next crawl walks the archive). Until 2026-12-03 it ended the walk at the live page as complete."""
         maxpage = parse_maxpage(response.body.decode("latin-1"))
-        html = maxpage is None and response.body.lstrip()[:1] == b"<"
-        if html and (retry := self.asked_again(response, "not_a_script")) is not None:
+        html = maxpage is None and is_not_a_script(response.body)
+        if html and (retry := asked_again(self, response, "not_a_script")) is not None:
             yield retry
             return
         if maxpage is None:
@@ -375,9 +374,8 @@ class PortalSpider(scrapy.Spider):
 
     def archive_page(self, response: Response, channel: Channel, number: int):
         page = self.listing_page(response)
-        if page is not None and self.is_not_a_listing(page):
-            retry = self.asked_again(response, "not_a_listing")
-            if retry is not None:
+        if page is not None and is_not_a_listing(page):  # not the page asked for (gansunews/spiders/answers.py)
+            if (retry := asked_again(self, response, "not_a_listing")) is not None:
                 yield retry
                 return
             self.count("listing/not_a_listing")
@@ -418,22 +416,6 @@ class PortalSpider(scrapy.Spider):
             yield result
         for article in self.release():
             yield article
-
-    @staticmethod
-    def is_bare(page: ListingPage) -> bool:
-        """Hardly a page of the site: no article entry, nothing a browser could draw, and fewer than `MIN_SITE_LINKS`
-        links into it, where every page of the portal has its navigation. Most likely a busy server's or a
-        firewall's page, served with 200. Until 2026-12-03 a channel whose page came so was not found by the crawl
-        (its articles missing, no warning on a first crawl), and a home page so found nothing."""
-        return not page.article_entries() and not page.needs_browser and len(page.links()) < MIN_SITE_LINKS
-
-    @staticmethod
-    def is_not_a_listing(page: ListingPage) -> bool:
-        """An archive page with no list, no list container, no pager and nothing a browser could draw: not the page
-        asked for (a busy server's or a firewall's, served with 200). An archive page past a channel's oldest entries
-        is empty but keeps its container and pager. Until 2026-12-03 such an answer was read as an empty page, and
-        the articles only it listed were lost for good: no record, no later crawl read it again."""
-        return not page.is_listing and not page.needs_browser
 
     def numbering_in_doubt(self, page: ListingPage, channel: Channel) -> bool:
         if numbering_suspect(channel.live_days, page.days()) and (channel.maxpage or 0) > 1:
@@ -733,9 +715,8 @@ class PortalSpider(scrapy.Spider):
 
     async def parse_article(self, response: Response, cms_id: str, channels: list[dict[str, str]], title: str | None):
         reading = await self.read(read_article, response)
-        if self.is_not_the_article(reading, title):
-            retry = self.asked_again(response, "not_the_article")
-            if retry is not None:
+        if is_not_the_article(reading.article, title):  # not the page asked for (gansunews/spiders/answers.py)
+            if (retry := asked_again(self, response, "not_the_article")) is not None:
                 yield retry
                 return
             self.not_the_article(response, reading.article.title, title, channels or self.pending.channels_of(cms_id))
@@ -763,17 +744,6 @@ class PortalSpider(scrapy.Spider):
         for result in self.fetched(cms_id, raw):
             yield result
 
-    def is_not_the_article(self, reading: Reading, listed_title: str | None) -> bool:
-        """A page no template knows, with no date of its own (only its URL's) and a title that is not the listing's:
-        not the page asked for (a busy server's or a firewall's, served with 200), which the generic reader would
-        store as the article, and the article would never be fetched again. Until 2026-12-03 it was (found by serving
-        such pages to 15% of first attempts: 19 stored articles were titled 系统繁忙). An article whose listing
-        shortened or rewrote its title still shows its date."""
-        raw = reading.article
-        if raw is None or raw.template != "generic" or raw.date_from != "url":
-            return False
-        return not same_title(listed_title, raw.title)
-
     def not_the_article(self, response: Response, shown: str | None, listed: str | None, channels: list) -> None:
         """Still not the article after the retries: a failure (`fail/article/not_the_article`), which the next crawls
         request again (gansunews/spiders/retries.py). Its page is not kept: it is not the article's."""
@@ -785,14 +755,6 @@ class PortalSpider(scrapy.Spider):
         self.failures.signal(
             FailedUrl(response.url, "article", "not_the_article", response.status, attempts, error, retry)
         )
-
-    def asked_again(self, response: Response, reason: str) -> Request | None:
-        """The request again, for an answer that is not the page asked for (served with 200, so Scrapy's
-        RetryMiddleware let it through), within `RETRY_TIMES` and counted in the same `retry/*` stats; None once they
-        are spent."""
-        meta = {key: value for key, value in response.request.meta.items() if key not in DOWNLOAD_META}
-        request = response.request.replace(meta=meta)
-        return get_retry_request(request, spider=self, reason=reason, give_up_log_level=logging.WARNING)
 
     def keep_page(self, raw: RawArticle, response: Response) -> None:
         """The page as fetched goes with the article to PagesPipeline (`reparse` reads the archive from them)."""
@@ -826,12 +788,12 @@ class PortalSpider(scrapy.Spider):
     @leased
     async def parse_continuation(self, response: Response, raw: RawArticle, visited: set[str]):
         reading, reason = await self.read(read_continuation, response), "unparsable"
-        shown = reading.body.title_shown if reading.body else None
-        if shown is not None and not same_title(raw.title, shown):  # not the page asked for: asked again
-            if (retry := self.asked_again(response, "not_the_article")) is not None:
+        if is_not_the_continuation(reading.body, raw.title):  # gansunews/spiders/answers.py
+            if (retry := asked_again(self, response, "not_the_article")) is not None:
                 yield retry
                 return
-            reading, reason = Reading(error=f"the page shows {shown!r}, the article {raw.title!r}"), "not_the_article"
+            error = f"the page shows {reading.body.title_shown!r}, the article {raw.title!r}"
+            reading, reason = Reading(error=error), "not_the_article"
         if reading.body is None:  # the article keeps the pages it has; the loss is counted and recorded
             self.count(f"fail/continuation/{reason}")
             logger.warning("continuation page not parsed: %s", reading.error)

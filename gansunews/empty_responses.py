@@ -30,7 +30,7 @@ class RetryEmptyResponses:
     def process_response(self, request: Request, response: Response) -> Request | Response:
         if (
             response.status != 200
-            or response.body.strip()
+            or (response.body and not response.body.isspace())  # not `strip()`: a copy of every page
             or not request.url.startswith("http")  # `data:` requests the spider makes to itself
             or request.url.endswith("/robots.txt")
             or request.meta.get("dont_retry")

@@ -108,6 +108,36 @@ def test_an_article_answered_by_another_page_for_a_whole_crawl_is_a_failure_the_
     )
 
 
+def test_pages_redirected_to_a_firewall_s_page_are_recorded_under_their_own_url_and_read_by_the_next_crawl(
+    mongo_db, tmp_path
+):
+    """A firewall redirects an archived article of 要闻, and one of its archive pages, to a check page of its own
+    through a whole crawl. The article is a failure (`redirect_elsewhere`), the archive page is asked again at its
+    own URL, then recorded as lost under it; the next crawl reads both and stores the exact set. Before, the article
+    was skipped as a non-article and the archive page read as an empty one: both lost for good."""
+    site = Site(seed=7)
+    channel = next(c for c in site.channels if c.name == "要闻")
+    live = list(reversed(channel.stories))[: channel.page_size]
+    story = next(s for s in channel.page_stories(channel.maxpage - 1) if s not in live and s.kind == "article")
+    page = channel.page_path(channel.maxpage - 2)
+    server = ReplicaServer(site).start()
+    server.firewall = {story.path, page}
+    try:
+        first = crawl_into(mongo_db, server.proxy_url, tmp_path / "1", f"since={SINCE}", settings={"RETRY_TIMES": 1})
+        server.firewall = set()
+        second = crawl_into(mongo_db, server.proxy_url, tmp_path / "2", f"since={SINCE}")
+    finally:
+        server.stop()
+    assert first.stat("fail/article/redirect_elsewhere") == 1 and story.article_id not in first.ids
+    assert first.stats["retry/reason_count/not_a_listing"] == 1 and first.stat("listing/not_a_listing") == 1
+    lost = mongo_db.failures.find_one({"reason": "listing/not_a_listing"})
+    assert lost["url"].endswith(page) and lost["page"] == channel.maxpage - 2
+    assert second.stat("listing/retried") == 1 and story.article_id in second.ids
+    assert {doc["_id"] for doc in mongo_db.articles.find({}, {"_id": 1})} == site.expected_ids(
+        date.fromisoformat(SINCE)
+    )
+
+
 def test_an_article_that_failed_for_good_is_requested_again_by_the_next_crawls(mongo_db, tmp_path):
     """An article answering 503 through every retry of a crawl (a burst on the site): the next, incremental, crawl
     requests it again, with the channels that listed it, although its walk stops before the page that lists it. Before,

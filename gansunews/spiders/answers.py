@@ -56,9 +56,14 @@ def is_not_the_continuation(body: Body | None, article_title: str | None) -> boo
     return body is not None and body.title_shown is not None and not same_title(article_title, body.title_shown)
 
 
+def asked_url(response: Response) -> str:
+    """The URL the spider asked for, before any redirect (a firewall may redirect to a page of its own)."""
+    return (response.meta.get("redirect_urls") or [response.url])[0]
+
+
 def asked_again(spider: Spider, response: Response, reason: str) -> Request | None:
-    """The request again, within `RETRY_TIMES` and counted in Scrapy's `retry/*` stats (`retry/reason_count/<reason>`);
-    None once they are spent (a warning says so)."""
+    """The request again (the URL asked for, not a page it was redirected to), within `RETRY_TIMES` and counted in
+    Scrapy's `retry/*` stats (`retry/reason_count/<reason>`); None once they are spent (a warning says so)."""
     meta = {key: value for key, value in response.request.meta.items() if key not in DOWNLOAD_META}
-    request = response.request.replace(meta=meta)
+    request = response.request.replace(url=asked_url(response), meta=meta)
     return get_retry_request(request, spider=spider, reason=reason, give_up_log_level=logging.WARNING)

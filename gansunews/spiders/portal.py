@@ -38,6 +38,7 @@ from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
 from gansunews.readers import PageReaders, Reader, Reading, read_article, read_continuation
 from gansunews.spiders.answers import (
     asked_again,
+    asked_url,
     is_bare,
     is_not_a_listing,
     is_not_a_script,
@@ -374,14 +375,14 @@ class PortalSpider(scrapy.Spider):
 
     def archive_page(self, response: Response, channel: Channel, number: int):
         page = self.listing_page(response)
-        if page is not None and is_not_a_listing(page):  # not the page asked for (gansunews/spiders/answers.py)
-            if (retry := asked_again(self, response, "not_a_listing")) is not None:
-                yield retry
-                return
-            self.count("listing/not_a_listing")
-            page = None
-        if page is None:
-            self.unreadable(response, channel, number)
+        wrong = page is not None and is_not_a_listing(page)  # not the page asked for (gansunews/spiders/answers.py)
+        if wrong and (retry := asked_again(self, response, "not_a_listing")) is not None:
+            yield retry
+            return
+        if page is None or wrong:
+            if wrong:
+                self.count("listing/not_a_listing")
+            self.unreadable(response, channel, number, "not_a_listing" if wrong else "unparsable")
             yield from self.archive_requests(channel, self.walks.lost(channel, number))
             return
         if self.needs_rendering(page, response):
@@ -473,10 +474,11 @@ class PortalSpider(scrapy.Spider):
             yield from articles
         yield from self.release()
 
-    def unreadable(self, response: Response, channel: Channel, number: int) -> None:
-        """An archive page that came but could not be read: recorded, so that a later crawl reads it again."""
+    def unreadable(self, response: Response, channel: Channel, number: int, reason: str = "unparsable") -> None:
+        """An archive page that came but could not be read: recorded under the URL asked for (not a page it was
+        redirected to), so that a later crawl reads it again."""
         self.failures.signal(
-            FailedUrl(response.url, "listing", "unparsable", response.status, 1, "", lost(channel, number))
+            FailedUrl(asked_url(response), "listing", reason, response.status, 1, "", lost(channel, number))
         )
 
     @leased
@@ -708,8 +710,15 @@ class PortalSpider(scrapy.Spider):
         if article_id(target) == cms_id and redirects <= MAX_REDIRECTS:
             yield self.article_request(target, cms_id, channels, response.request.priority, redirects, title)
             return
-        self.count("skip/offsite_redirect" if not is_site_url(target) else "skip/redirect_elsewhere")
-        logger.info("article %s redirects to %s: not followed", response.url, target)
+        if is_site_url(target):  # another page of the site in its place (a firewall's check, an error page), or a loop
+            retry = {"channels": channels or self.pending.channels_of(cms_id)}
+            failed = FailedUrl(response.url, "article", "redirect_elsewhere", response.status, 1, f"to {target}", retry)
+            self.failures.signal(failed)  # the next crawls ask again (gansunews/spiders/retries.py)
+            self.count("fail/article/redirect_elsewhere")
+            logger.warning("article failed (redirect_elsewhere): %s redirects to %s", response.url, target)
+        else:  # off the site: a live stream's page, never an article
+            self.count("skip/offsite_redirect")
+            logger.info("article %s redirects to %s: not followed", response.url, target)
         for result in self.fetched(cms_id, None):
             yield result
 

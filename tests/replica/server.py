@@ -34,6 +34,7 @@ from tests.replica.site import Site
 
 SITE_SUFFIX = "gscn.com.cn"
 PROJECT = Path(__file__).resolve().parents[2]
+FIREWALL_PATH = "/waf/verify.html"
 BUSY_PAGE = (
     "<!DOCTYPE html><html><head><meta charset='utf-8'><title>系统繁忙</title></head><body><div class='tip'>"
     "<h1>系统繁忙，请稍后再试</h1><p>您访问的页面暂时无法显示，请稍后刷新页面重试。</p>"
@@ -94,6 +95,7 @@ class ReplicaServer(ThreadingHTTPServer):
         self.hang_seconds = 5.0
         self.broken: set[str] = set()  # paths that answer 503 every time
         self.busy: set[str] = set()  # paths that answer a busy server's page (200) every time
+        self.firewall: set[str] = set()  # paths redirected (302) to a firewall's check page (200) every time
         self.attempts: dict[str, int] = {}
         self.offsite: list[str] = []
         self.lock = threading.Lock()
@@ -215,7 +217,11 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             time.sleep(self.server.delays.get(path, self.server.delay))
             reply = self.server.renderer.reply(url)
         fault = self.server.fault_for(url)
-        if path in self.server.broken or fault == "503":
+        if path in self.server.firewall:
+            reply = Reply(302, {"Location": f"https://{urlsplit(url).hostname}{FIREWALL_PATH}?from={path}"}, b"")
+        elif path == FIREWALL_PATH:
+            reply = Reply(200, {"Content-Type": "text/html; charset=utf-8"}, BUSY_PAGE)
+        elif path in self.server.broken or fault == "503":
             reply = Reply(503, {"Content-Type": "text/html"}, b"<html><body>Service Unavailable</body></html>")
         elif fault == "reset":  # RST, no response at all
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

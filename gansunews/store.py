@@ -510,11 +510,12 @@ class Store:
 
     def retryable_failures(self, days: int, reasons: tuple[str, ...]) -> list[dict[str, Any]]:
         """The records of the last `days` days whose reason begins with one of `reasons`, and of archive pages (url,
-        reason, at, crawl; an article's channels, a continuation's article, an archive page's channel and page)."""
+        reason, at, crawl; an article's channels and listing title, a continuation's article, an archive page's
+        channel and page)."""
         after = (datetime.now(UTC) - timedelta(days=days)).isoformat()  # `at` is utc_now()'s ISO text: it sorts
         begins = "^(" + "|".join(re.escape(reason) for reason in reasons) + ")"
         retryable = [{"reason": {"$regex": begins}}, {"page": {"$exists": True}}]
-        fields = ("url", "reason", "at", "crawl_id", "channels", "channel", "page", "article")
+        fields = ("url", "reason", "at", "crawl_id", "channels", "title", "channel", "page", "article")
         return list(self.db.failures.find({"$or": retryable, "at": {"$gte": after}}, dict.fromkeys(fields, 1)))
 
     def last_written_by(self, ids: list[str]) -> dict[str, str]:

@@ -147,3 +147,13 @@ def test_articles_whose_page_could_not_be_read_are_retried_like_those_that_faile
     retries, pages = planned(failures, IdSet(), since=None, most=3)
     assert [retry.cms_id for retry in retries] == ["013000001", "013000002"] and pages == {}
     assert retries[0].channels == [NEWS.ref]
+
+
+def test_an_article_retried_keeps_the_title_its_listing_gave():
+    url = "https://gansu.gscn.com.cn/system/2024/03/02/013000001.shtml"
+    failures = [
+        {"url": url, "reason": "article/not_the_article", "at": "2024-03-10", "title": "兰州新区推进重点项目建设"},
+        {"url": url, "reason": "article/http_503", "at": "2024-03-11"},  # a record without one (a retry's)
+    ]
+    (retry,) = articles_to_retry(failures, IdSet(), since=None, most=3)
+    assert retry.title == "兰州新区推进重点项目建设"

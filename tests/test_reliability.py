@@ -83,26 +83,31 @@ def test_an_article_answered_by_another_page_for_a_whole_crawl_is_a_failure_the_
     mongo_db, tmp_path
 ):
     """An archived article of 要闻 is answered by a busy server's page through every retry of a crawl: it is not
-    stored (nor its page kept), but recorded as failed (`not_the_article`), and the next crawl requests it again
-    and stores it with its channel."""
+    stored (nor its page kept), but recorded as failed (`not_the_article`, with the listing's title). The next crawl
+    requests it again from that record: answered so again, it is told apart again by the recorded title (without it,
+    the page would have been stored as the article); once the page is back, a crawl stores it with its channel."""
     site = Site(seed=7)
     channel = next(c for c in site.channels if c.name == "要闻")
     live = list(reversed(channel.stories))[: channel.page_size]
     story = next(s for s in channel.page_stories(channel.maxpage - 1) if s not in live and s.kind == "article")
     server = ReplicaServer(site).start()
     server.busy = {story.path}
+    settings = {"RETRY_TIMES": 1}
     try:
-        first = crawl_into(mongo_db, server.proxy_url, tmp_path / "1", f"since={SINCE}", settings={"RETRY_TIMES": 1})
+        first = crawl_into(mongo_db, server.proxy_url, tmp_path / "1", f"since={SINCE}", settings=settings)
         kept = mongo_db.pages.count_documents({"article_id": story.article_id})
+        again = crawl_into(mongo_db, server.proxy_url, tmp_path / "2", f"since={SINCE}", settings=settings)
         server.busy = set()
-        second = crawl_into(mongo_db, server.proxy_url, tmp_path / "2", f"since={SINCE}")
+        third = crawl_into(mongo_db, server.proxy_url, tmp_path / "3", f"since={SINCE}")
     finally:
         server.stop()
     assert first.stat("fail/article/not_the_article") == 1 and story.article_id not in first.ids
     assert first.stats["retry/reason_count/not_the_article"] == 1 and kept == 0
     failure = mongo_db.failures.find_one({"reason": "article/not_the_article"})
-    assert "系统繁忙" in failure["last_error"] and failure["channels"]
-    assert story.article_id in second.ids and site.wrong_fields(second.items) == []
+    assert "系统繁忙" in failure["last_error"] and failure["channels"] and failure["title"] == story.title
+    # asked again from its failure record, with the listing's title: told apart again, not stored as the article
+    assert again.stat("fail/article/not_the_article") == 1 and story.article_id not in again.ids
+    assert story.article_id in third.ids and site.wrong_fields(third.items) == []
     assert {doc["_id"] for doc in mongo_db.articles.find({}, {"_id": 1})} == site.expected_ids(
         date.fromisoformat(SINCE)
     )

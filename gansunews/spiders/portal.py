@@ -194,7 +194,7 @@ class PortalSpider(scrapy.Spider):
                 self.count("article/retried")
                 self.count("article/requested")
                 channels = retry.channels if self.distributed else []
-                yield self.article_request(retry.url, retry.cms_id, channels, PRIORITY_ARTICLE)
+                yield self.article_request(retry.url, retry.cms_id, channels, PRIORITY_ARTICLE, title=retry.title)
         for seed in self.seeds:
             self.discovery.follow(seed)
             yield Request(
@@ -711,7 +711,7 @@ class PortalSpider(scrapy.Spider):
             yield self.article_request(target, cms_id, channels, response.request.priority, redirects, title)
             return
         if is_site_url(target):  # another page of the site in its place (a firewall's check, an error page), or a loop
-            retry = {"channels": channels or self.pending.channels_of(cms_id)}
+            retry = self.article_retry(cms_id, channels, title)
             failed = FailedUrl(response.url, "article", "redirect_elsewhere", response.status, 1, f"to {target}", retry)
             self.failures.signal(failed)  # the next crawls ask again (gansunews/spiders/retries.py)
             self.count("fail/article/redirect_elsewhere")
@@ -728,7 +728,7 @@ class PortalSpider(scrapy.Spider):
             if (retry := asked_again(self, response, "not_the_article")) is not None:
                 yield retry
                 return
-            self.not_the_article(response, reading.article.title, title, channels or self.pending.channels_of(cms_id))
+            self.not_the_article(response, reading.article.title, title, self.article_retry(cms_id, channels, title))
             reading = Reading()
         if reading.not_article:
             self.count(f"skip/{reading.not_article}")
@@ -736,7 +736,7 @@ class PortalSpider(scrapy.Spider):
             self.count("drop/unparsable")
             logger.warning("article page not parsed: %s", reading.error)
             self.keep_unread_page(response)
-            retry = {"channels": channels or self.pending.channels_of(cms_id)}  # what `reparse` stores it with
+            retry = self.article_retry(cms_id, channels, title)  # `reparse` stores it with its channels
             self.failures.signal(
                 FailedUrl(response.url, "drop", "unparsable", response.status, 1, reading.error, retry)
             )
@@ -753,14 +753,13 @@ class PortalSpider(scrapy.Spider):
         for result in self.fetched(cms_id, raw):
             yield result
 
-    def not_the_article(self, response: Response, shown: str | None, listed: str | None, channels: list) -> None:
+    def not_the_article(self, response: Response, shown: str | None, listed: str | None, retry: dict) -> None:
         """Still not the article after the retries: a failure (`fail/article/not_the_article`), which the next crawls
         request again (gansunews/spiders/retries.py). Its page is not kept: it is not the article's."""
         self.count("fail/article/not_the_article")
         error = f"the page shows {shown!r}, the listing {listed!r}"
         logger.warning("article failed (not_the_article): %s — %s", response.url, error)
         attempts = response.request.meta.get("retry_times", 0) + 1
-        retry = {"channels": channels}
         self.failures.signal(
             FailedUrl(response.url, "article", "not_the_article", response.status, attempts, error, retry)
         )
@@ -831,8 +830,15 @@ class PortalSpider(scrapy.Spider):
         """What the failure record of a lost continuation page keeps: the article, the channels that listed it."""
         return {"article": raw.url, "channels": raw.channels or self.pending.channels_of(raw.article_id)}
 
+    def article_retry(self, cms_id: str, channels: list[dict[str, str]], title: str | None) -> dict[str, Any]:
+        """What the failure record of an article keeps, for the crawls that request it again: the channels that
+        listed it, and the listing's title (a page that is not the article is told apart by it:
+        gansunews/spiders/answers.py)."""
+        return {"channels": channels or self.pending.channels_of(cms_id), "title": title}
+
     @leased
     def article_failed(self, failure: Failure):
-        cms_id, channels = failure.request.cb_kwargs["cms_id"], failure.request.cb_kwargs["channels"]
-        self.failures.record("article", failure, {"channels": channels or self.pending.channels_of(cms_id)})
+        kwargs = failure.request.cb_kwargs  # `title` since 2026-12-03: a queue kept in Redis may hold older requests
+        cms_id = kwargs["cms_id"]
+        self.failures.record("article", failure, self.article_retry(cms_id, kwargs["channels"], kwargs.get("title")))
         yield from self.fetched(cms_id, None)

@@ -35,6 +35,7 @@ class Retry:
     day: date
     channels: list[dict[str, str]]
     stored_by: str | None = None  # an article stored without a page: the crawl that lost it (it must be the last)
+    title: str | None = None  # the title its listing gave (gansunews/spiders/answers.py)
 
 
 def grouped(failures: Iterable[dict[str, Any]], key: Callable[[dict[str, Any]], str | None]) -> dict[str, list]:
@@ -65,7 +66,8 @@ def articles_to_retry(failures: Iterable[dict[str, Any]], known: IdSet, since: d
         if last is None or day is None or int(cms_id) in known or (since and day < since):
             continue
         channels = list({c["url"]: c for record in records for c in record.get("channels") or []}.values())
-        retries.append(Retry(last["url"], cms_id, day, channels))
+        title = next((record["title"] for record in records if record.get("title")), None)
+        retries.append(Retry(last["url"], cms_id, day, channels, title=title))
     return retries
 
 

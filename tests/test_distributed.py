@@ -497,3 +497,35 @@ SPOOLING = {"GANSUNEWS_MONGO_BATCH_SIZE": 5, "GANSUNEWS_MONGO_FLUSH_SECONDS": 0.
 def spooled_ids(spool: Path) -> set[str]:
     lines = [line for path in spool.glob("*articles.jsonl") for line in path.read_text(encoding="utf-8").splitlines()]
     return {json.loads(line)["_id"] for line in lines if line.strip()}
+
+
+ASKED_AGAIN = ("bare_page", "not_a_script", "not_a_listing", "not_the_article")  # gansunews/spiders/answers.py
+
+
+def test_two_processes_ask_again_for_answers_that_are_not_the_page_asked_for(redis_url, mongo_uri, mongo_db, tmp_path):
+    """A busy server's page (200) for 15% of first attempts, two processes: a page asked again goes through the
+    shared queue like any request (its lease, the shared dupefilter, which it passes), and whichever process takes it
+    reads it. The exact set is stored once, every field right."""
+    site = Site(seed=7)
+    server = ReplicaServer(site).start()
+    server.faults = {"busy": 0.15}
+    env = shared(redis_url, mongo_uri, mongo_db.name)
+    results = [None, None]
+
+    def crawl(slot: int) -> None:
+        results[slot] = run_crawl(server.proxy_url, tmp_path / str(slot), f"since={SINCE}", env=env)
+
+    workers = [threading.Thread(target=crawl, args=(slot,)) for slot in (0, 1)]
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    finally:
+        server.stop()
+    assert all(result.returncode == 0 for result in results), [result.log[-2000:] for result in results]
+    both = results[0].items + results[1].items
+    assert len(both) == len({item["article_id"] for item in both}) and site.wrong_fields(both) == []
+    assert stored_ids(mongo_db) == site.expected_ids(date.fromisoformat(SINCE))
+    asked = sum(result.stats.get(f"retry/reason_count/{reason}", 0) for result in results for reason in ASKED_AGAIN)
+    assert asked >= 20, [result.stats for result in results]

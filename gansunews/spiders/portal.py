@@ -206,9 +206,7 @@ class PortalSpider(scrapy.Spider):
         """A portal home page: every site link is a possible way into the 甘肃新闻 tree (asked again if bare)."""
         self.discovery.answered()
         page = self.listing_page(response)
-        retry = asked_again(self, response, "bare_page") if page is None or is_bare(page) else None
-        if retry is not None:
-            self.discovery.follow(response.url)
+        if (retry := self.discovery_again(response, page)) is not None:
             yield retry
             return
         if page is not None:
@@ -237,6 +235,16 @@ class PortalSpider(scrapy.Spider):
         if unfound:
             self.crawler.stats.set_value("gansunews/discovery/unfound", unfound)
             logger.warning("%d channels found by recent crawls were not found: %s", len(unfound), "、".join(unfound))
+
+    def discovery_again(self, response: Response, page: ListingPage | None) -> Request | None:
+        """A home or channel page that is unreadable or bare (not the page asked for: gansunews/spiders/answers.py),
+        asked again while retries are left; discovery waits for it."""
+        if page is not None and not is_bare(page):
+            return None
+        retry = asked_again(self, response, "bare_page")
+        if retry is not None:
+            self.discovery.follow(response.url)
+        return retry
 
     def listing_page(self, response: Response) -> ListingPage | None:
         """The page object, or None (counted, logged) for an empty or unreadable page."""
@@ -271,11 +279,10 @@ class PortalSpider(scrapy.Spider):
 
     def discover(self, response: Response, link_text: str, parent: Channel | None):
         page = self.listing_page(response)
-        if page is None:
-            return
-        if is_bare(page) and (retry := asked_again(self, response, "bare_page")) is not None:
-            self.discovery.follow(response.url)
+        if (retry := self.discovery_again(response, page)) is not None:
             yield retry
+            return
+        if page is None:
             return
         if self.needs_rendering(page, response):
             self.discovery.follow(response.url)

@@ -225,7 +225,8 @@ def test_requests_in_flight_across_hosts_stay_within_the_sites_limit(slow_replic
     result = run_crawl(slow_replica.proxy_url, tmp_path, "since=2024-03-01", "max_pages=2", env=env)
     hosts = {re.sub(r"^https?://([^/]+).*", r"\1", url) for url in slow_replica.requests}
     assert result.returncode == 0 and len(hosts) >= 2  # www and gansu: one origin
-    assert 2 <= slow_replica.max_in_flight <= 4  # CONCURRENT_REQUESTS_PER_DOMAIN for the whole site, not per host
+    # CONCURRENT_REQUESTS_PER_DOMAIN for the whole site, not per host
+    assert 2 <= slow_replica.max_in_flight <= 4, slow_replica.peak
 
 
 def test_a_default_crawl_opens_no_port_and_names_a_contact(replica, tmp_path):

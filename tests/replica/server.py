@@ -89,8 +89,9 @@ class ReplicaServer(ThreadingHTTPServer):
         self.browser_requests: list[tuple[str, str]] = []  # (url, Sec-Fetch-Dest) of those a browser made
         self.delays: dict[str, float] = {}  # path → seconds to wait before answering (slow pages)
         self.delay = 0.0  # seconds every other page waits
-        self.in_flight = 0  # requests being answered now, across hosts
+        self.in_flight: list[str] = []  # URLs being answered now, across hosts
         self.max_in_flight = 0
+        self.peak: list[str] = []  # the URLs in flight when `max_in_flight` was reached (what a failing test shows)
         self.faults: dict[str, float] = {}  # kind → share of first attempts: 503, truncate, reset, hang, empty, busy
         self.hang_seconds = 5.0
         self.broken: set[str] = set()  # paths that answer 503 every time
@@ -131,17 +132,18 @@ class ReplicaServer(ThreadingHTTPServer):
         return plain
 
     @contextlib.contextmanager
-    def answering(self):
+    def answering(self, url: str):
         """Counts the requests being prepared at once: the crawler's concurrency at this origin, from the moment a
         request arrives until its answer is ready (a client can start its next one only after that)."""
         with self.lock:
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self.in_flight.append(url)
+            if len(self.in_flight) > self.max_in_flight:
+                self.max_in_flight, self.peak = len(self.in_flight), list(self.in_flight)
         try:
             yield
         finally:
             with self.lock:
-                self.in_flight -= 1
+                self.in_flight.remove(url)
 
     def handle_error(self, request, client_address) -> None:
         """Clients that hang up (timeouts, refused certificates, injected faults) are normal here: stay quiet."""
@@ -213,7 +215,7 @@ class ReplicaHandler(BaseHTTPRequestHandler):
 
     def answer(self, url: str) -> None:
         path = urlsplit(url).path
-        with self.server.answering():  # not while writing: the client frees its slot once it has the bytes
+        with self.server.answering(url):  # not while writing: the client frees its slot once it has the bytes
             time.sleep(self.server.delays.get(path, self.server.delay))
             reply = self.server.renderer.reply(url)
         fault = self.server.fault_for(url)

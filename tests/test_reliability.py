@@ -134,7 +134,7 @@ def test_pages_redirected_to_a_firewall_s_page_are_recorded_under_their_own_url_
     finally:
         server.stop()
     assert first.stat("fail/article/redirect_elsewhere") == 1 and story.article_id not in first.ids
-    assert first.stats["retry/reason_count/not_a_listing"] == 1 and first.stat("listing/not_a_listing") == 1
+    assert first.stats["retry/reason_count/not_a_listing"] == 1 and first.stat("fail/listing/not_a_listing") == 1
     lost = mongo_db.failures.find_one({"reason": "listing/not_a_listing"})
     assert lost["url"].endswith(page) and lost["page"] == channel.maxpage - 2
     assert second.stat("listing/retried") == 1 and story.article_id in second.ids

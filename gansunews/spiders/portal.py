@@ -244,6 +244,8 @@ class PortalSpider(scrapy.Spider):
         retry = asked_again(self, response, "bare_page")
         if retry is not None:
             self.discovery.follow(response.url)
+        else:  # still bare through its retries: a failed request, which the verdict counts
+            self.count("fail/listing/bare_page")
         return retry
 
     def listing_page(self, response: Response) -> ListingPage | None:
@@ -344,7 +346,7 @@ class PortalSpider(scrapy.Spider):
             yield retry
             return
         if maxpage is None:
-            self.count("pager/not_a_script" if html else "pager/bad_maxpage")
+            self.count("fail/listing/not_a_script" if html else "pager/bad_maxpage")
             logger.warning("pager script without a usable maxpage: %s", response.url)
         yield from self.archive_requests(channel, self.walks.after_pager_script(channel, maxpage, lost=html))
         yield from self.release()
@@ -388,7 +390,7 @@ class PortalSpider(scrapy.Spider):
             return
         if page is None or wrong:
             if wrong:
-                self.count("listing/not_a_listing")
+                self.count("fail/listing/not_a_listing")  # a failed request: the verdict counts it
             self.unreadable(response, channel, number, "not_a_listing" if wrong else "unparsable")
             yield from self.archive_requests(channel, self.walks.lost(channel, number))
             return

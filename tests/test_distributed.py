@@ -17,7 +17,7 @@ import pytest
 import redis
 from pymongo import MongoClient
 
-from tests.conftest import PROJECT, run_crawl
+from tests.conftest import PROJECT, CrawlResult, run_crawl
 from tests.replica.server import ReplicaServer, crawl_command, crawl_environment
 from tests.replica.site import Site
 from tests.services import RedisServer
@@ -40,6 +40,24 @@ def stored_ids(database) -> set[str]:
     return {doc["_id"] for doc in database.articles.find({}, {"_id": 1})}
 
 
+def two_processes(
+    proxy_url: str, workdir: Path, env: dict[str, str], late: float = 0.0, settings: dict | None = None
+) -> list[CrawlResult]:
+    """One crawl of two processes at once, the second starting `late` seconds after the first (in `workdir/<n>`)."""
+    results: list[CrawlResult] = [None, None]
+
+    def crawl(slot: int) -> None:
+        time.sleep(late * slot)
+        results[slot] = run_crawl(proxy_url, workdir / str(slot), f"since={SINCE}", env=env, settings=settings)
+
+    workers = [threading.Thread(target=crawl, args=(slot,)) for slot in (0, 1)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return results
+
+
 @pytest.mark.parametrize("late", [0.0, 5.0], ids=["together", "second_joins_5s_late"])
 def test_two_processes_split_one_crawl(redis_url, mongo_uri, mongo_db, replica, site, tmp_path, late):
     """Article requests go to the shared queue as listings are read, so a process joining late finds work there
@@ -48,19 +66,7 @@ def test_two_processes_split_one_crawl(redis_url, mongo_uri, mongo_db, replica, 
     env = shared(redis_url, mongo_uri, mongo_db.name)
     for story in site.stories.values():  # slow enough for both processes to take part
         replica.delays[story.path] = 0.1 if not late else 0.3
-    results = [None, None]
-
-    def crawl(slot: int) -> None:
-        time.sleep(late * slot)
-        results[slot] = run_crawl(
-            replica.proxy_url, tmp_path / str(slot), f"since={SINCE}", env=env, settings={"CONCURRENT_REQUESTS": 4}
-        )
-
-    workers = [threading.Thread(target=crawl, args=(slot,)) for slot in (0, 1)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    results = two_processes(replica.proxy_url, tmp_path, env, late, settings={"CONCURRENT_REQUESTS": 4})
     replica.delays.clear()
     first, second = results
     assert first.returncode == 0 and second.returncode == 0, (first.log[-2000:], second.log[-2000:])
@@ -244,17 +250,7 @@ def test_a_channel_that_recent_crawls_found_and_this_one_did_not_is_named_by_two
         assert "gansunews/discovery/unfound" not in first.stats
         jiayuguan = next(city for city in site.shizhou.children if city.name == "嘉峪关")
         site.shizhou.children.remove(jiayuguan)
-        env = shared(redis_url, mongo_uri, mongo_db.name)
-        results = [None, None]
-
-        def crawl(slot: int) -> None:
-            results[slot] = run_crawl(server.proxy_url, tmp_path / f"2-{slot}", f"since={SINCE}", env=env)
-
-        workers = [threading.Thread(target=crawl, args=(slot,)) for slot in (0, 1)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
+        results = two_processes(server.proxy_url, tmp_path / "2", shared(redis_url, mongo_uri, mongo_db.name))
     finally:
         server.stop()
     for result in results:  # each names what the crawl did not find, not what it did not find itself
@@ -509,18 +505,8 @@ def test_two_processes_ask_again_for_answers_that_are_not_the_page_asked_for(red
     site = Site(seed=7)
     server = ReplicaServer(site).start()
     server.faults = {"busy": 0.15}
-    env = shared(redis_url, mongo_uri, mongo_db.name)
-    results = [None, None]
-
-    def crawl(slot: int) -> None:
-        results[slot] = run_crawl(server.proxy_url, tmp_path / str(slot), f"since={SINCE}", env=env)
-
-    workers = [threading.Thread(target=crawl, args=(slot,)) for slot in (0, 1)]
     try:
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
+        results = two_processes(server.proxy_url, tmp_path, shared(redis_url, mongo_uri, mongo_db.name))
     finally:
         server.stop()
     assert all(result.returncode == 0 for result in results), [result.log[-2000:] for result in results]

@@ -23,6 +23,19 @@ SINCE = "2024-01-01"
 FAULTS = {"503": 0.10, "truncate": 0.05, "reset": 0.03, "hang": 0.03, "empty": 0.03}
 
 
+def yaowen(site: Site):
+    return next(channel for channel in site.channels if channel.name == "要闻")
+
+
+def archived(site: Site, depth: int = 1) -> list:
+    """要闻's articles on its `depth` newest archive pages that its live page does not repeat: an incremental walk
+    stops above them, so only a crawl that asks for them again reads them."""
+    channel = yaowen(site)
+    live = list(reversed(channel.stories))[: channel.page_size]
+    pages = (channel.page_stories(channel.maxpage - n) for n in range(1, depth + 1))
+    return [story for stories in pages for story in stories if story not in live and story.kind == "article"]
+
+
 @pytest.fixture
 def faulty_replica():
     site = Site(seed=7)
@@ -87,9 +100,7 @@ def test_an_article_answered_by_another_page_for_a_whole_crawl_is_a_failure_the_
     requests it again from that record: answered so again, it is told apart again by the recorded title (without it,
     the page would have been stored as the article); once the page is back, a crawl stores it with its channel."""
     site = Site(seed=7)
-    channel = next(c for c in site.channels if c.name == "要闻")
-    live = list(reversed(channel.stories))[: channel.page_size]
-    story = next(s for s in channel.page_stories(channel.maxpage - 1) if s not in live and s.kind == "article")
+    story = archived(site)[0]
     server = ReplicaServer(site).start()
     server.busy = {story.path}
     settings = {"RETRY_TIMES": 1}
@@ -121,9 +132,7 @@ def test_pages_redirected_to_a_firewall_s_page_are_recorded_under_their_own_url_
     own URL, then recorded as lost under it; the next crawl reads both and stores the exact set. Before, the article
     was skipped as a non-article and the archive page read as an empty one: both lost for good."""
     site = Site(seed=7)
-    channel = next(c for c in site.channels if c.name == "要闻")
-    live = list(reversed(channel.stories))[: channel.page_size]
-    story = next(s for s in channel.page_stories(channel.maxpage - 1) if s not in live and s.kind == "article")
+    channel, story = yaowen(site), archived(site)[0]
     page = channel.page_path(channel.maxpage - 2)
     server = ReplicaServer(site).start()
     server.firewall = {story.path, page}
@@ -149,7 +158,7 @@ def test_an_article_that_failed_for_good_is_requested_again_by_the_next_crawls(m
     it was never fetched again: its page was done, and later walks stop at stored pages. One that keeps failing is
     tried by `GANSUNEWS_RETRY_FAILED_CRAWLS` crawls (here 2), then left."""
     site = Site(seed=7)
-    channel = next(c for c in site.channels if c.name == "要闻")
+    channel = yaowen(site)
     story = [s for s in channel.stories if s.kind == "article" and s.published.date() >= date(2024, 1, 1)][3]
     server = ReplicaServer(site).start()
     server.broken = {story.path}
@@ -179,9 +188,7 @@ def test_an_article_that_failed_for_good_before_a_kill_is_requested_again_by_the
     so the next crawl requests it again. Before, failure records were written at the close only: the next crawl went
     past its done listing page, and the article was lost for good."""
     site = Site(seed=7)
-    channel = next(c for c in site.channels if c.name == "要闻")
-    live = list(reversed(channel.stories))[: channel.page_size]
-    story = next(s for s in channel.page_stories(channel.maxpage - 1) if s not in live and s.kind == "article")
+    story = archived(site)[0]
     server = ReplicaServer(site).start()
     server.broken = {story.path}
     for other in site.stories.values():  # a crawl still at work a second after the failure
@@ -215,10 +222,7 @@ def test_an_article_whose_page_came_empty_is_fetched_again_by_the_next_crawls(mo
     `GANSUNEWS_RETRY_FAILED_CRAWLS` crawls (here 2). Before, neither was fetched again: the transient fault lost its
     article for good (the page kept for `reparse` was empty)."""
     site = Site(seed=7)
-    channel = next(c for c in site.channels if c.name == "要闻")
-    live = list(reversed(channel.stories))[: channel.page_size]
-    deep = [s for n in (1, 2, 3) for s in channel.page_stories(channel.maxpage - n) if s not in live]
-    passing, lasting = [s for s in deep if s.kind == "article" and s.published.date() >= date(2024, 1, 1)][:2]
+    passing, lasting = [s for s in archived(site, depth=3) if s.published.date() >= date(2024, 1, 1)][:2]
     passing.kind = lasting.kind = "empty"
     server = ReplicaServer(site).start()
     settings = {"GANSUNEWS_RETRY_FAILED_CRAWLS": 2, "RETRY_TIMES": 1}
@@ -254,7 +258,7 @@ def test_a_lost_archive_page_does_not_end_its_channels_walk_and_is_read_by_the_n
     incremental, reads the page again and stores them. Before, no later crawl read it: its walk stops at stored
     pages above it."""
     site = Site(seed=7)
-    channel = next(c for c in site.channels if c.name == "要闻")
+    channel = yaowen(site)
     server = ReplicaServer(site).start()
     lost = channel.maxpage - 1
     server.broken = {channel.page_path(lost)}
@@ -280,7 +284,7 @@ def test_a_walk_ended_by_a_lost_pager_script_is_walked_by_the_next_crawl(mongo_d
     as complete (to every page) with the live page's watermark: no later crawl walked the archive, and its 10
     articles were missing for good after an `ok` verdict."""
     site = Site(seed=7)
-    channel = next(c for c in site.channels if c.name == "要闻")
+    channel = yaowen(site)
     server = ReplicaServer(site).start()
     server.broken = {channel.script_path}
     try:

@@ -28,12 +28,17 @@ class Failures:
         reason = f"http_{response.status}" if response is not None else type(failure.value).__name__
         if failure.check(IgnoreRequest) and ROBOTS_TXT in str(failure.value):  # RobotsTxtMiddleware's own message
             reason = "robots_txt"
-        self.crawler.stats.inc_value(f"gansunews/fail/{kind}/{reason}")
         status = response.status if response is not None else None
         attempts = failure.request.meta.get("retry_times", 0) + 1
-        self.signal(FailedUrl(failure.request.url, kind, reason, status, attempts, failure.getErrorMessage(), retry))
-        logger.warning("%s failed (%s): %s — %s", kind, reason, failure.request.url, failure.getErrorMessage())
+        self.failed(FailedUrl(failure.request.url, kind, reason, status, attempts, failure.getErrorMessage(), retry))
         return reason
+
+    def failed(self, failed: FailedUrl) -> None:
+        """A request that failed for good: counted (`fail/<kind>/<reason>`, which the verdict weighs), logged and
+        recorded. Also a page that came, through its retries, as another page than the one asked for."""
+        self.crawler.stats.inc_value(f"gansunews/fail/{failed.kind}/{failed.reason}")
+        self.signal(failed)
+        logger.warning("%s failed (%s): %s — %s", failed.kind, failed.reason, failed.url, failed.error)
 
     def signal(self, failed: FailedUrl) -> None:
         """Tell the crawl record about a URL that yielded nothing, and why (also a page that came and could not be

@@ -720,11 +720,10 @@ class PortalSpider(scrapy.Spider):
             yield self.article_request(target, cms_id, channels, response.request.priority, redirects, title)
             return
         if is_site_url(target):  # another page of the site in its place (a firewall's check, an error page), or a loop
-            retry = self.article_retry(cms_id, channels, title)
-            failed = FailedUrl(response.url, "article", "redirect_elsewhere", response.status, 1, f"to {target}", retry)
-            self.failures.signal(failed)  # the next crawls ask again (gansunews/spiders/retries.py)
-            self.count("fail/article/redirect_elsewhere")
-            logger.warning("article failed (redirect_elsewhere): %s redirects to %s", response.url, target)
+            retry = self.article_retry(cms_id, channels, title)  # the next crawls ask again (spiders/retries.py)
+            self.failures.failed(
+                FailedUrl(response.url, "article", "redirect_elsewhere", response.status, 1, f"to {target}", retry)
+            )
         else:  # off the site: a live stream's page, never an article
             self.count("skip/offsite_redirect")
             logger.info("article %s redirects to %s: not followed", response.url, target)
@@ -737,7 +736,13 @@ class PortalSpider(scrapy.Spider):
             if (retry := asked_again(self, response, "not_the_article")) is not None:
                 yield retry
                 return
-            self.not_the_article(response, reading.article.title, title, self.article_retry(cms_id, channels, title))
+            # still not the article: a failure the next crawls ask again; its page is not kept (it is not the article's)
+            error = f"the page shows {reading.article.title!r}, the listing {title!r}"
+            attempts = response.request.meta.get("retry_times", 0) + 1
+            retry = self.article_retry(cms_id, channels, title)
+            self.failures.failed(
+                FailedUrl(response.url, "article", "not_the_article", response.status, attempts, error, retry)
+            )
             reading = Reading()
         if reading.not_article:
             self.count(f"skip/{reading.not_article}")
@@ -761,17 +766,6 @@ class PortalSpider(scrapy.Spider):
                 return
         for result in self.fetched(cms_id, raw):
             yield result
-
-    def not_the_article(self, response: Response, shown: str | None, listed: str | None, retry: dict) -> None:
-        """Still not the article after the retries: a failure (`fail/article/not_the_article`), which the next crawls
-        request again (gansunews/spiders/retries.py). Its page is not kept: it is not the article's."""
-        self.count("fail/article/not_the_article")
-        error = f"the page shows {shown!r}, the listing {listed!r}"
-        logger.warning("article failed (not_the_article): %s — %s", response.url, error)
-        attempts = response.request.meta.get("retry_times", 0) + 1
-        self.failures.signal(
-            FailedUrl(response.url, "article", "not_the_article", response.status, attempts, error, retry)
-        )
 
     def keep_page(self, raw: RawArticle, response: Response) -> None:
         """The page as fetched goes with the article to PagesPipeline (`reparse` reads the archive from them)."""
@@ -812,11 +806,8 @@ class PortalSpider(scrapy.Spider):
             error = f"the page shows {reading.body.title_shown!r}, the article {raw.title!r}"
             reading, reason = Reading(error=error), "not_the_article"
         if reading.body is None:  # the article keeps the pages it has; the loss is counted and recorded
-            self.count(f"fail/continuation/{reason}")
-            logger.warning("continuation page not parsed: %s", reading.error)
             status, error = response.status, reading.error or ""
-            failed = FailedUrl(response.url, "continuation", reason, status, 1, error, self.truncated(raw))
-            self.failures.signal(failed)
+            self.failures.failed(FailedUrl(response.url, "continuation", reason, status, 1, error, self.truncated(raw)))
         else:
             raw.join(reading.body)
             self.keep_page(raw, response)

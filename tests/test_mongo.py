@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
@@ -179,17 +180,20 @@ def test_repost_crawled_tomorrow_points_at_todays_original(mongo_db, fresh_repli
     assert items[exact.article_id]["duplicate_of"] == items[near.article_id]["duplicate_of"] == original.article_id
 
 
-def stop_after(server, db, articles: int, downtime: float, restart: bool) -> threading.Thread:
-    """Stop the database once it holds `articles` articles; start it again after `downtime` seconds."""
+def stop_after(server, db, articles: int, spool: Path | None) -> threading.Thread:
+    """Stop the database once it holds `articles` articles; with a `spool` file, start it again once the crawl has
+    spooled there (a fixed downtime raced the store's other writes, which can use up a short outage on their own)."""
 
     def run():
         deadline = time.monotonic() + 120
         while db.articles.count_documents({}) < articles and time.monotonic() < deadline:
             time.sleep(0.05)
         server.stop()
-        time.sleep(downtime)
-        if restart:
-            server.start()
+        if spool is None:
+            return
+        while not (spool.exists() and spool.stat().st_size) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.start()
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -205,12 +209,14 @@ SLOW = {
 
 
 def crawl_through_outage(database, replica, workdir, restart: bool):
-    """A slowed crawl during which the database stops once it holds 20 articles (and restarts after 0.8 s)."""
+    """A slowed crawl during which the database stops once it holds 20 articles (and, with `restart`, starts again
+    once articles were spooled)."""
     site, server = replica
     for story in site.stories.values():
         server.delays[story.path] = 0.06
     db = MongoClient(database.uri).gansunews
-    watcher = stop_after(database, db, articles=20, downtime=0.8 if restart else 0, restart=restart)
+    spool = workdir / "spool" / "gansunews-articles.jsonl" if restart else None
+    watcher = stop_after(database, db, articles=20, spool=spool)
     result = crawl_into(db, server.proxy_url, workdir, f"since={SINCE}", settings=SLOW)
     watcher.join()
     return site, server, db, result

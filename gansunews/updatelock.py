@@ -58,6 +58,11 @@ class UpdateLock:
             except DuplicateKeyError:
                 self.waits += 1
             lock = self.locks.find_one({"_id": LOCK_ID})
+            if lock is not None and lock.get("holder") == self.holder:
+                # ours: the server went away before it was given back (the block's writes failed). Until 2026-12-03
+                # this process waited for it to expire, and every write of the crawl with it
+                self.locks.update_one({"_id": LOCK_ID}, {"$set": {"expires": time.time() + EXPIRES}})
+                return
             if lock is not None and lock.get("expires", 0) < time.time():  # its holder died holding it
                 self.locks.delete_one({"_id": LOCK_ID, "holder": lock.get("holder")})
                 self.stale += 1

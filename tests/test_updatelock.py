@@ -67,6 +67,20 @@ def test_a_lock_left_by_a_dead_process_expires_and_is_taken(mongo_uri, mongo_db,
     assert mongo_db.locks.find_one({"_id": LOCK_ID, "holder": lock.holder}) is None
 
 
+def test_a_lock_this_holder_could_not_give_back_is_taken_again_at_once(mongo_uri, mongo_db, mongo_server):
+    """The server went away inside the block, so the lock was not given back: this process takes it again at
+    once. Until 2026-12-03 it waited for its own lock to expire (30 s), and every write of its crawl with it."""
+    if mongo_server is None:
+        return  # MongoDB itself: no lock is taken
+    lock = UpdateLock(mongo_db.locks)
+    mongo_db.locks.insert_one({"_id": LOCK_ID, "holder": lock.holder, "expires": time.time() + 30})
+    began = time.monotonic()
+    with lock.held():
+        assert mongo_db.locks.find_one({"_id": LOCK_ID})["holder"] == lock.holder
+    assert time.monotonic() - began < 1
+    assert lock.stale == 0 and mongo_db.locks.find_one({"_id": LOCK_ID}) is None
+
+
 def test_two_stores_merging_channels_into_one_article_keep_every_channel(mongo_uri, mongo_db):
     """What two crawl processes do when listings they read name an article stored already."""
     stores = [Store(MongoConfig(uri=mongo_uri, database=mongo_db.name)) for _ in range(2)]

@@ -230,7 +230,9 @@ class CrawlRecord:
         "RETRY_TIMES",
         "USER_AGENT",
     )
-    REPLAYABLE = frozenset({"start_crawl", "finish_crawl", "save_failures", "save_channels", "promote_walks"})
+    REPLAYABLE = frozenset(
+        {"add_channels", "start_crawl", "finish_crawl", "save_failures", "save_channels", "promote_walks"}
+    )
 
     def __init__(self, crawler, config: MongoConfig) -> None:
         self.crawler = crawler
@@ -311,6 +313,9 @@ class CrawlRecord:
 
     async def spider_closed(self, spider, reason: str) -> None:
         run = crawl_id(self.crawler)
+        unmerged = spider.merges.unwritten() if getattr(spider, "merges", None) else {}
+        if unmerged:  # MongoDB away until the close (gansunews/merges.py): written below, or spooled and replayed
+            self.crawler.stats.set_value("gansunews/mongo/merges_at_close", len(unmerged))
         try:
             previous = await self.store.run(self.store.previous_crawl, spider.name, self.started_at)
         except PyMongoError:
@@ -327,6 +332,8 @@ class CrawlRecord:
         if counters:  # distributed: what the verdict was given, and what the next crawl is compared with
             fields["crawl_stats"] = mongo_safe(counters)
         operations = [("finish_crawl", [run, fields]), ("save_failures", [list(self.failures.values())])]
+        if unmerged:
+            operations.insert(0, ("add_channels", [unmerged]))
         if reason == "finished":  # watermarks advance only after a clean run
             operations.append(("save_channels", [spider.walks.records()]))
             if spider.leases is not None:  # distributed: no work is left anywhere (gansunews/leases.py)

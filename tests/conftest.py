@@ -7,8 +7,11 @@ import json
 import os
 import shutil
 import subprocess
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from pymongo import MongoClient
@@ -84,6 +87,35 @@ def run_crawl(
     stats = json.loads(stats_file.read_text(encoding="utf-8")) if stats_file.exists() else {}
     log = (log_file.read_text(encoding="utf-8") if log_file.exists() else "") + completed.stderr
     return CrawlResult(items, stats, log, completed.returncode)
+
+
+def listed_by_another_channel(site: Site, server: ReplicaServer):
+    """(story, channel): the site's newest story, stored by an earlier crawl, now listed at the top of 兰州's live page
+    too, which the replica answers a second late (so that a test can act while it is asked for)."""
+    story = max(site.stories.values(), key=lambda s: s.published)
+    lanzhou = site.city("620100")
+    assert lanzhou not in site.channel_of(story)
+    lanzhou.stories = sorted([*lanzhou.stories, story], key=lambda s: s.published)
+    server.delays[urlsplit(lanzhou.live_url).path] = 1.0
+    return story, lanzhou
+
+
+def crash_when_asked(database: FerretDB, server: ReplicaServer, url: str, downtime: float | None) -> threading.Thread:
+    """Crash the database as the replica is asked for `url`; start it again `downtime` seconds later (None: never)."""
+    path = urlsplit(url).path
+
+    def outage() -> None:
+        deadline = time.monotonic() + 120
+        while not any(urlsplit(asked).path == path for asked in server.in_flight) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        database.crash()
+        if downtime is not None:
+            time.sleep(downtime)
+            database.start()
+
+    watcher = threading.Thread(target=outage, daemon=True)
+    watcher.start()
+    return watcher
 
 
 @pytest.fixture(scope="session")

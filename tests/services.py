@@ -80,6 +80,14 @@ class FerretDB:
                 self.process.wait()
         self.process = None
 
+    def crash(self) -> None:
+        """Gone at once, like a server that crashed or a network that broke (`stop` waits for FerretDB's graceful
+        shutdown, which waits for its clients' connections to close: several seconds while a crawl holds them)."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
     def close(self) -> None:
         self.stop()
         self.data.cleanup()

@@ -17,7 +17,7 @@ import pytest
 import redis
 from pymongo import MongoClient
 
-from tests.conftest import PROJECT, CrawlResult, run_crawl
+from tests.conftest import PROJECT, CrawlResult, crash_when_asked, listed_by_another_channel, run_crawl
 from tests.replica.server import ReplicaServer, crawl_command, crawl_environment
 from tests.replica.site import Site
 from tests.services import RedisServer
@@ -437,6 +437,32 @@ def test_a_process_waits_for_mongodb_to_come_back_then_finishes_with_every_artic
         date.fromisoformat(SINCE)
     )
     assert "gansunews/distributed/given_back" not in result.stats  # every lease ended: nothing left waiting
+
+
+def test_a_channel_merged_while_mongodb_is_away_ends_its_lease_once_written(redis_url, own_ferretdb, tmp_path):
+    """Distributed, a listing's lease waits for the channels it merges into stored articles. MongoDB goes away as
+    a listing that names a stored article is read: the merge is tried again until MongoDB is back, then the lease
+    ends and the crawl finishes, the channel merged. Until 2026-12-03 the failed merge was dropped, its lease never
+    ended, and the crawl waited for ever (`busy`)."""
+    database = MongoClient(own_ferretdb.uri).gansunews
+    site = Site(seed=7)
+    server = ReplicaServer(site).start()
+    try:
+        env = {"REDIS_URL": redis_url, "GANSUNEWS_REDIS_RUN": uuid.uuid4().hex, "MONGO_URI": own_ferretdb.uri}
+        env["GANSUNEWS_SPOOL_DIR"] = str(tmp_path / "spool")
+        first = run_crawl(server.proxy_url, tmp_path / "1", f"since={SINCE}", env=env)
+        assert first.returncode == 0, first.log[-2000:]
+        story, lanzhou = listed_by_another_channel(site, server)
+        watcher = crash_when_asked(own_ferretdb, server, lanzhou.live_url, 2.5)
+        second = run_crawl(server.proxy_url, tmp_path / "2", f"since={SINCE}", env=env, settings=SPOOLING, timeout=120)
+        watcher.join()
+    finally:
+        server.stop()
+    assert second.returncode == 0, second.log[-3000:]
+    assert second.stat("mongo/merges_delayed") > 0, second.stats
+    assert "gansunews/distributed/given_back" not in second.stats  # every lease ended: nothing left waiting
+    channels = {doc["url"] for doc in database.articles.find_one({"_id": story.article_id})["channels"]}
+    assert lanzhou.live_url in channels
 
 
 @pytest.mark.parametrize("outage", ["restarted", "hung"])

@@ -7,12 +7,13 @@ import threading
 import time
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from pymongo import MongoClient
 
 from gansunews.urls import channel_key
-from tests.conftest import run_crawl
+from tests.conftest import crash_when_asked, listed_by_another_channel, run_crawl
 from tests.replica.server import ReplicaServer
 from tests.replica.site import Site
 
@@ -238,6 +239,36 @@ def test_spool_is_replayed_at_the_next_start(own_ferretdb, fresh_replica, tmp_pa
     assert second.stat("mongo/replayed") == first.stat("mongo/spooled")
     assert {doc["_id"] for doc in db.articles.find()} == site.expected_ids(date.fromisoformat(SINCE))
     assert db.crawls.count_documents({}) == 2  # the first run's record was spooled too
+
+
+@pytest.mark.parametrize("back", ["mid_crawl", "after_the_crawl"])
+def test_a_channel_merged_while_the_database_is_away_is_written_once_it_is_back(
+    own_ferretdb, fresh_replica, tmp_path, back
+):
+    """A stored article that another channel lists now gets that channel on write. The database goes away as that
+    channel's live page is read: the merge waits, and is written once the database is back, during the crawl, or at
+    the next start (spooled with the crawl record). Until 2026-12-03 it was logged and dropped, the walk moved past
+    the page, and the verdict said ok."""
+    site, server = fresh_replica
+    db = MongoClient(own_ferretdb.uri).gansunews
+    crawl_into(db, server.proxy_url, tmp_path / "1", f"since={SINCE}", feed=False)
+    story, lanzhou = listed_by_another_channel(site, server)
+    server.delay = 0.3  # the crawl goes on for seconds after the database is back
+    # the page is answered a second after the crash, and its merge sent while the database is away
+    watcher = crash_when_asked(own_ferretdb, server, lanzhou.live_url, 2.5 if back == "mid_crawl" else None)
+    second = crawl_into(db, server.proxy_url, tmp_path / "2", f"since={SINCE}", settings=SLOW, feed=False)
+    watcher.join()
+    assert second.stats["finish_reason"] == "finished", second.log[-2000:]
+    assert second.stat("mongo/merges_delayed") > 0, second.stats
+    if back == "after_the_crawl":
+        assert second.stat("mongo/merges_at_close") > 0, second.stats
+        own_ferretdb.start()
+        assert len(db.articles.find_one({"_id": story.article_id})["channels"]) == 1  # not written yet
+        # the next crawl cannot read the listing again: the merge can only come from the spool
+        server.broken = {urlsplit(lanzhou.live_url).path}
+        crawl_into(db, server.proxy_url, tmp_path / "2", f"since={SINCE}", "max_pages=1", feed=False)  # its spool
+    channels = {channel_key(c["url"]) for c in db.articles.find_one({"_id": story.article_id})["channels"]}
+    assert channel_key(lanzhou.live_url) in channels, second.log[-3000:]
 
 
 def test_one_store_per_crawler_closed_when_the_engine_stops(mongo_uri):

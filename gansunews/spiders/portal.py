@@ -33,6 +33,7 @@ from gansunews.browser import browser_meta
 from gansunews.crawlinfo import FailedUrl, articles_stored
 from gansunews.items import RawArticle
 from gansunews.leases import Leases, leased
+from gansunews.merges import ChannelMerges
 from gansunews.pages import PageError, content_type, raw_page
 from gansunews.pages.listing import Entry, ListingPage, parse_maxpage
 from gansunews.readers import PageReaders, Reader, Reading, read_article, read_continuation
@@ -100,6 +101,7 @@ class PortalSpider(scrapy.Spider):
         spider.render_js = settings.getbool("GANSUNEWS_PLAYWRIGHT_ENABLED")
         mongo = MongoConfig.from_settings(settings)
         spider.store = Store.of(crawler, mongo) if mongo else None
+        spider.merges = ChannelMerges(spider.store, spider.count) if spider.store else None
         spider.keep_pages = settings.getbool("GANSUNEWS_KEEP_PAGES") and mongo is not None
         spider.queued_articles = max(1, settings.getint("GANSUNEWS_QUEUED_ARTICLES"))
         spider.retry_crawls = max(0, settings.getint("GANSUNEWS_RETRY_FAILED_CRAWLS"))
@@ -551,9 +553,15 @@ class PortalSpider(scrapy.Spider):
             request = self.register(entry, channel, waiting, stored)
             if request is not None:
                 requests.append(request)
+        # the page is done once the channels it adds are written, as once its articles settle (distributed, the
+        # page's lease waits for them: the walk's copy in its next request would wait for ever)
+        merge = f"channels of page {number}"
+        waits = walked and stored and self.store is not None and not self.distributed
+        if waits:
+            waiting.add(merge)
         if walked:
             channel.ledger.read(number, page.days() if dated else [], waiting)
-        self.add_channels(stored)
+        self.add_channels(stored, written=(lambda: self.walks.settled([channel], merge)) if waits else None)
         if len(recent) < len(articles):
             self.count("listing/older_than_cutoff", len(articles) - len(recent))
         if not recent:
@@ -597,22 +605,25 @@ class PortalSpider(scrapy.Spider):
         channels_by_id: dict[str, list[dict[str, str]]],
         counted: str = "incremental/known",
         lease: int | None = None,
+        written: Callable[[], None] | None = None,
     ) -> None:
         """Channels of articles stored already (by an earlier run, or released by this one), or requested by
-        another process, merged on write. Distributed, the listing's lease waits for the write."""
+        another process, merged on write, however long MongoDB is away (gansunews/merges.py). Distributed, the
+        listing's lease waits for the write; `written` is told too."""
         if not channels_by_id:
             return
         self.count(counted, len(channels_by_id))
         if self.store is None:  # a feed's articles wait for their listings: only an out-of-order one gets here
             self.count("listing/after_release", len(channels_by_id))
             return
-        written = self.leases.hold(lease) if self.leases else lambda: None
+        lease_written = self.leases.hold(lease) if self.leases else lambda: None
 
-        def merged(count: int) -> None:
-            self.count("incremental/channels_merged", count)
-            written()
+        def merged() -> None:
+            lease_written()
+            if written is not None:
+                written()
 
-        self.store.run_soon(self.store.add_channels, channels_by_id, done=merged)
+        self.merges.add(channels_by_id, merged)
 
     def listed_again(self, request: Request) -> None:
         """Distributed: an article request the shared dupefilter had seen (some process requested the article

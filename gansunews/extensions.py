@@ -313,7 +313,7 @@ class CrawlRecord:
 
     async def spider_closed(self, spider, reason: str) -> None:
         run = crawl_id(self.crawler)
-        unmerged = spider.merges.unwritten() if getattr(spider, "merges", None) else {}
+        unmerged = await spider.merges.close() if getattr(spider, "merges", None) else {}
         if unmerged:  # MongoDB away until the close (gansunews/merges.py): written below, or spooled and replayed
             self.crawler.stats.set_value("gansunews/mongo/merges_at_close", len(unmerged))
         try:

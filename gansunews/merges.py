@@ -28,45 +28,52 @@ class ChannelMerges:
         self.store, self.count = store, count
         self.pause = store.config.flush_seconds
         self.due: list[tuple[Channels, Callable[[], None]]] = []  # not written yet, with whom to tell once they are
-        self.writing: list[tuple[Channels, Callable[[], None]]] = []
         self.task: asyncio.Task | None = None
+        self.closing = False
 
     def add(self, channels: Channels, written: Callable[[], None]) -> None:
         self.due.append((channels, written))
         if self.task is None:
             self.task = asyncio.ensure_future(self._write_due())
 
+    async def close(self) -> Channels:
+        """At the close: one more attempt (the pages and leases that wait for them end if it succeeds), then what is
+        still unwritten, handed over."""
+        self.closing = True
+        if self.task is None and self.due:
+            self.task = asyncio.ensure_future(self._write_due())
+        if self.task is not None:
+            await self.task
+        unwritten, self.due = combined(self.due), []
+        return unwritten
+
     async def _write_due(self) -> None:
         failed = False
         while self.due:
-            self.writing, self.due = self.due, []
+            writing, self.due = self.due, []
             try:
-                merged = await self.store.run(self.store.add_channels, combined(self.writing))
+                merged = await self.store.run(self.store.add_channels, combined(writing))
             except PyMongoError as error:
-                self.due[:0], self.writing = self.writing, []
+                self.due[:0] = writing
                 self.count("mongo/merges_delayed", 1)
                 if not failed:
                     logger.warning("channels not merged (%s): tried again until MongoDB answers", error)
                 failed = True
+                if self.closing:
+                    break
                 await asyncio.sleep(self.pause)
                 continue
+            except Exception:  # a bug, not MongoDB: trying again would fail again, and hold the pages for ever
+                logger.exception("channels not merged")
+                self.count("mongo/merges_failed", 1)
+                merged = 0
             if failed:
                 logger.info("channels merged again")
                 failed = False
             self.count("incremental/channels_merged", merged)
-            writing, self.writing = self.writing, []
             for _, written in writing:
                 written()
         self.task = None
-
-    def unwritten(self) -> Channels:
-        """At the close: stop trying, and hand over every merge not written yet (one being written too: written
-        twice, it changes nothing)."""
-        if self.task is not None:
-            self.task.cancel()
-            self.task = None
-        pending, self.writing, self.due = self.writing + self.due, [], []
-        return combined(pending)
 
 
 def combined(merges: list[tuple[Channels, Any]]) -> Channels:

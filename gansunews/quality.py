@@ -114,6 +114,8 @@ def quality_verdict(
             f"{get('gansunews/mongo/unsaved')} articles neither stored nor spooled (MongoDB away, the spool not"
             " writable): the next crawl fetches them again"
         )
+    if get("gansunews/mongo/merges_failed", 0):
+        problems.append(f"{get('gansunews/mongo/merges_failed')} channel merges failed (a bug, logged): channels lost")
     if get("gansunews/dedupe/index_failed", 0):
         problems.append(f"the repost index failed {get('gansunews/dedupe/index_failed')} times: reposts not looked for")
     if get("gansunews/dedupe/peers_unchecked", 0):

@@ -383,7 +383,7 @@ def test_articles_in_a_killed_process_s_spool_are_taken_back(redis_url, own_ferr
         deadline = time.monotonic() + 120
         while database.articles.count_documents({}) < 10 and time.monotonic() < deadline:
             time.sleep(0.05)
-        own_ferretdb.stop()
+        own_ferretdb.crash()
         while not spooled_ids(spool) and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.5)
@@ -417,8 +417,10 @@ def test_a_process_waits_for_mongodb_to_come_back_then_finishes_with_every_artic
         deadline = time.monotonic() + 120
         while database.articles.count_documents({}) < 10 and time.monotonic() < deadline:
             time.sleep(0.05)
-        own_ferretdb.stop()
-        time.sleep(1.5)
+        own_ferretdb.crash()
+        while not spooled_ids(tmp_path / "spool") and time.monotonic() < deadline:
+            time.sleep(0.05)  # a fixed downtime could pass on the store's other writes alone
+        time.sleep(1)
         own_ferretdb.start()
 
     watcher = threading.Thread(target=outage, daemon=True)

@@ -182,14 +182,14 @@ def test_repost_crawled_tomorrow_points_at_todays_original(mongo_db, fresh_repli
 
 
 def stop_after(server, db, articles: int, spool: Path | None) -> threading.Thread:
-    """Stop the database once it holds `articles` articles; with a `spool` file, start it again once the crawl has
+    """Crash the database once it holds `articles` articles; with a `spool` file, start it again once the crawl has
     spooled there (a fixed downtime raced the store's other writes, which can use up a short outage on their own)."""
 
     def run():
         deadline = time.monotonic() + 120
         while db.articles.count_documents({}) < articles and time.monotonic() < deadline:
             time.sleep(0.05)
-        server.stop()
+        server.crash()
         if spool is None:
             return
         while not (spool.exists() and spool.stat().st_size) and time.monotonic() < deadline:

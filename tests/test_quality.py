@@ -125,6 +125,12 @@ def test_articles_neither_stored_nor_spooled_are_a_problem():
     assert state == "degraded" and problems[0].startswith("7 articles neither stored nor spooled")
 
 
+def test_channel_merges_that_failed_for_a_bug_are_a_problem_and_delayed_ones_are_not():
+    state, problems, _ = verdict(mongo__merges_failed=2)
+    assert state == "degraded" and problems[0].startswith("2 channel merges failed")
+    assert verdict(mongo__merges_delayed=5, mongo__merges_at_close=3) == ("ok", [], [])
+
+
 def test_thresholds_are_settings():
     from scrapy.settings import Settings
 

@@ -18,7 +18,7 @@ from gansunews.crawlinfo import FailedUrl, crawl_id, failure_recorded, job_id, p
 from gansunews.pipelines.validate import UNREADABLE
 from gansunews.quality import Thresholds, quality_verdict
 from gansunews.readers import peak_rss
-from gansunews.store import DueWrites, MongoConfig, PyMongoError, Spool, Store, utc_now
+from gansunews.store import DueWrites, MongoConfig, PyMongoError, Store, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -231,13 +231,13 @@ class CrawlRecord:
         "USER_AGENT",
     )
     REPLAYABLE = frozenset(
-        {"add_channels", "start_crawl", "finish_crawl", "save_failures", "save_channels", "promote_walks"}
+        {"add_channels", "repoint", "start_crawl", "finish_crawl", "save_failures", "save_channels", "promote_walks"}
     )
 
     def __init__(self, crawler, config: MongoConfig) -> None:
         self.crawler = crawler
         self.store = Store.of(crawler, config)
-        self.spool = Spool(config.spool_dir / f"{config.database}-records.jsonl")
+        self.spool = config.records_spool()
         self.failures: dict[str, dict] = {}
         self.due = DueWrites(self.store, lambda due: self.store.save_failures(list(due.values())))
         self.started_at = ""

@@ -116,6 +116,8 @@ def quality_verdict(
         )
     if get("gansunews/mongo/merges_failed", 0):
         problems.append(f"{get('gansunews/mongo/merges_failed')} channel merges failed (a bug, logged): channels lost")
+    if get("gansunews/dedupe/repoint_failed", 0):
+        problems.append(f"{get('gansunews/dedupe/repoint_failed')} stored reposts not re-pointed at their original")
     if get("gansunews/dedupe/index_failed", 0):
         problems.append(f"the repost index failed {get('gansunews/dedupe/index_failed')} times: reposts not looked for")
     if get("gansunews/dedupe/peers_unchecked", 0):

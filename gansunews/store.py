@@ -105,6 +105,10 @@ class MongoConfig:
         """Where articles wait while the server cannot take them (MongoPipeline's spool)."""
         return Spool(self.spool_dir / f"{self.database}-articles.jsonl")
 
+    def records_spool(self) -> Spool:
+        """Where other writes wait: operations the crawl record replays at the next start (gansunews/extensions.py)."""
+        return Spool(self.spool_dir / f"{self.database}-records.jsonl")
+
 
 def check_mongo(settings) -> None:
     """`MongoConfig.check` for the crawl's settings (storage on)."""

@@ -502,6 +502,49 @@ def test_copies_still_on_their_way_point_at_their_late_original_when_written(mon
     assert store.repointed == {"013000050": "013000001"}  # written already: kept in case a re-read writes it again
 
 
+def test_reposts_re_pointed_while_the_database_is_away_are_spooled_and_replayed_at_the_next_start(
+    own_ferretdb, tmp_path
+):
+    """A copy is stored, then MongoDB goes away, then its earlier original is read: the stored copy cannot be
+    re-pointed. It is tried again at the close, spooled with the crawl records, and the next start's crawl record
+    replays it. Until 2026-12-03 it was dropped, and the copy pointed at nothing for good."""
+    import asyncio
+
+    from scrapy.utils.test import get_crawler
+
+    from gansunews.extensions import CrawlRecord
+    from gansunews.pipelines.dedupe import DedupePipeline
+    from gansunews.spiders.portal import PortalSpider
+
+    db = MongoClient(own_ferretdb.uri).gansunews
+    settings = {
+        "MONGO_URI": own_ferretdb.uri,
+        "MONGO_DATABASE": db.name,
+        "GANSUNEWS_SPOOL_DIR": str(tmp_path),
+        "GANSUNEWS_MONGO_TIMEOUT_MS": 500,
+    }
+    crawler = get_crawler(PortalSpider, settings)
+    dedupe = DedupePipeline.from_crawler(crawler)
+    copy = dedupe_article("013000020", "2024-02-10T09:00:00+08:00")
+
+    async def crawl():
+        await dedupe.process_item(copy)
+        db.articles.insert_one({"_id": copy.article_id, "duplicate_of": None})  # as MongoPipeline writes it
+        own_ferretdb.crash()
+        await dedupe.process_item(dedupe_article("013000010", "2024-01-15T09:00:00+08:00"))  # its original
+        await dedupe.close_spider()
+
+    asyncio.run(crawl())
+    assert crawler.stats.get_value("gansunews/dedupe/repoint_delayed") == 1
+    assert crawler.stats.get_value("gansunews/dedupe/repoint_spooled") == 1
+    own_ferretdb.start()
+    assert db.articles.find_one({"_id": copy.article_id})["duplicate_of"] is None
+    following = get_crawler(PortalSpider, settings)
+    asyncio.run(CrawlRecord.from_crawler(following).spider_opened(following._create_spider()))
+    assert db.articles.find_one({"_id": copy.article_id})["duplicate_of"] == "013000010"
+    assert not (tmp_path / f"{db.name}-records.jsonl").exists()
+
+
 def test_the_verdict_s_baseline_is_the_last_crawl_that_finished(mongo_db, mongo_uri):
     from gansunews.store import MongoConfig, Store
 

@@ -67,6 +67,7 @@ class DedupePipeline:
         self.archive_weeks: tuple[int, int] | None = None  # the first and last week stored before this run
         self.archive_read: asyncio.Future | None = None
         self.failures = 0  # reads of stored weeks failed in a row
+        self.unrepointed: list[tuple[list[str], str]] = []  # (copies, original) MongoDB did not take: at the close
         self.unavailable = False
 
     @classmethod
@@ -182,7 +183,34 @@ class DedupePipeline:
     async def close_spider(self) -> None:
         if self.stored is not None:
             await self.compare_peers_articles()
+            await self.repoint_delayed()
         self.index.close()
+
+    async def repoint_delayed(self) -> None:
+        """Re-pointings MongoDB did not take during the crawl (it was away): tried again, and what it still does not
+        take is spooled with the crawl records, which the next start replays. Until 2026-12-03 they were dropped, and
+        the stored copies kept pointing at a later copy, or at nothing."""
+        store = Store.of(self.crawler, self.stored)
+        while self.unrepointed:
+            copies, original = self.unrepointed[0]
+            try:
+                count = await store.run(store.repoint, copies, original)
+            except PyMongoError:
+                break
+            self.crawler.stats.inc_value("gansunews/dedupe/repointed_stored", count)
+            self.unrepointed.pop(0)
+        if not self.unrepointed:
+            return
+        left, self.unrepointed = self.unrepointed, []
+        copies = sum(len(copies) for copies, _ in left)
+        try:
+            self.stored.records_spool().append([{"op": "repoint", "args": [c, original]} for c, original in left])
+        except OSError as error:
+            self.crawler.stats.inc_value("gansunews/dedupe/repoint_failed", copies)
+            logger.error("reposts not re-pointed in MongoDB, and the spool could not be written (%s): %s", error, left)
+            return
+        self.crawler.stats.inc_value("gansunews/dedupe/repoint_spooled", copies)
+        logger.warning("%d reposts not re-pointed in MongoDB: spooled, re-pointed at the next start", copies)
 
     async def compare_peers_articles(self) -> None:
         """Reposts between this process's articles and its peers': the other processes of a distributed crawl, or
@@ -246,7 +274,8 @@ class DedupePipeline:
             try:
                 count = await store.run(store.repoint, copies, original)
             except PyMongoError as error:
-                logger.warning("reposts of %s not re-pointed in MongoDB (%s): %s", original, error, copies)
-                self.crawler.stats.inc_value("gansunews/dedupe/repoint_failed", len(copies))
+                logger.warning("reposts of %s not re-pointed in MongoDB yet (%s): %s", original, error, copies)
+                self.crawler.stats.inc_value("gansunews/dedupe/repoint_delayed", len(copies))
+                self.unrepointed.append((copies, original))
                 return
             self.crawler.stats.inc_value("gansunews/dedupe/repointed_stored", count)

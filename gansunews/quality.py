@@ -114,6 +114,11 @@ def quality_verdict(
             f"{get('gansunews/mongo/unsaved')} articles neither stored nor spooled (MongoDB away, the spool not"
             " writable): the next crawl fetches them again"
         )
+    if get("gansunews/mongo/spooled_at_close", 0):
+        problems.append(
+            f"{get('gansunews/mongo/spooled_at_close')} articles are not in MongoDB (away at the close): spooled on"
+            " this machine, written at its next start"
+        )
     if get("gansunews/mongo/merges_failed", 0):
         problems.append(f"{get('gansunews/mongo/merges_failed')} channel merges failed (a bug, logged): channels lost")
     if get("gansunews/dedupe/repoint_failed", 0):

@@ -227,6 +227,7 @@ def test_server_gone_mid_crawl_loses_nothing(own_ferretdb, fresh_replica, tmp_pa
     site, _, db, result = crawl_through_outage(own_ferretdb, fresh_replica, tmp_path, restart=True)
     expected = site.expected_ids(date.fromisoformat(SINCE))
     assert result.stat("mongo/spooled") > 0 and result.stat("mongo/replayed") > 0, result.stats
+    assert result.stat("mongo/spooled_at_close") == 0  # every spooled article seen in MongoDB before the close
     assert {doc["_id"] for doc in db.articles.find()} == expected
     assert db.articles.count_documents({}) == len(expected) == len(result.ids)
 
@@ -234,6 +235,9 @@ def test_server_gone_mid_crawl_loses_nothing(own_ferretdb, fresh_replica, tmp_pa
 def test_spool_is_replayed_at_the_next_start(own_ferretdb, fresh_replica, tmp_path):
     site, server, db, first = crawl_through_outage(own_ferretdb, fresh_replica, tmp_path, restart=False)
     assert first.stat("mongo/spooled") > 0 and list((tmp_path / "spool").iterdir())
+    # what MongoDB lacks until the next start is said
+    assert first.stat("mongo/spooled_at_close") == first.stat("mongo/spooled"), first.stats
+    assert any("not in MongoDB" in problem for problem in first.stats["gansunews/quality/problems"])
     own_ferretdb.start()
     second = crawl_into(db, server.proxy_url, tmp_path, f"since={SINCE}", "max_pages=1")
     assert second.stat("mongo/replayed") == first.stat("mongo/spooled")

@@ -125,6 +125,13 @@ def test_articles_neither_stored_nor_spooled_are_a_problem():
     assert state == "degraded" and problems[0].startswith("7 articles neither stored nor spooled")
 
 
+def test_articles_still_spooled_at_the_close_are_a_problem():
+    state, problems, _ = verdict(mongo__spooled_at_close=40, mongo__spooled=90)
+    assert state == "degraded" and problems == [
+        "40 articles are not in MongoDB (away at the close): spooled on this machine, written at its next start"
+    ]
+
+
 def test_channel_merges_that_failed_for_a_bug_are_a_problem_and_delayed_ones_are_not():
     state, problems, _ = verdict(mongo__merges_failed=2)
     assert state == "degraded" and problems[0].startswith("2 channel merges failed")

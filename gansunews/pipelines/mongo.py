@@ -108,6 +108,8 @@ class MongoPipeline:
             logger.error(
                 "MongoDB unavailable at close: articles kept in %s, replayed at the next start", self.spool.path
             )
+        # this crawl's articles that are on this machine only: MongoDB's archive lacks them until the next start
+        self.count("spooled_at_close", len(self.unconfirmed))
 
     async def _flush_periodically(self) -> None:
         while True:

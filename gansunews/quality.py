@@ -114,6 +114,9 @@ def quality_verdict(
             f"{get('gansunews/mongo/unsaved')} articles neither stored nor spooled (MongoDB away, the spool not"
             " writable): the next crawl fetches them again"
         )
+    if get("gansunews/pages/lost", 0):
+        lost = get("gansunews/pages/lost")
+        notes.append(f"{lost} raw pages not kept (MongoDB did not take them): `reparse` lists their articles")
     if get("gansunews/mongo/spooled_at_close", 0):
         problems.append(
             f"{get('gansunews/mongo/spooled_at_close')} articles are not in MongoDB (away at the close): spooled on"

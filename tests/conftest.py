@@ -100,8 +100,10 @@ def listed_by_another_channel(site: Site, server: ReplicaServer):
     return story, lanzhou
 
 
-def crash_when_asked(database: FerretDB, server: ReplicaServer, url: str, downtime: float | None) -> threading.Thread:
-    """Crash the database as the replica is asked for `url`; start it again `downtime` seconds later (None: never)."""
+def crash_when_asked(database: FerretDB, server: ReplicaServer, url: str, back_once: Path | None) -> threading.Thread:
+    """Crash the database as the replica is asked for `url`. With `back_once` (a crawl's log file), start it again
+    once the crawl has logged a merge that failed: a fixed downtime could pass before the merge was tried, behind the
+    other writes that the writer thread tries in order."""
     path = urlsplit(url).path
 
     def outage() -> None:
@@ -109,9 +111,13 @@ def crash_when_asked(database: FerretDB, server: ReplicaServer, url: str, downti
         while not any(urlsplit(asked).path == path for asked in server.in_flight) and time.monotonic() < deadline:
             time.sleep(0.01)
         database.crash()
-        if downtime is not None:
-            time.sleep(downtime)
-            database.start()
+        if back_once is None:
+            return
+        while time.monotonic() < deadline:
+            if back_once.exists() and "channels not merged" in back_once.read_text(encoding="utf-8", errors="replace"):
+                break
+            time.sleep(0.05)
+        database.start()
 
     watcher = threading.Thread(target=outage, daemon=True)
     watcher.start()

@@ -455,7 +455,7 @@ def test_a_channel_merged_while_mongodb_is_away_ends_its_lease_once_written(redi
         first = run_crawl(server.proxy_url, tmp_path / "1", f"since={SINCE}", env=env)
         assert first.returncode == 0, first.log[-2000:]
         story, lanzhou = listed_by_another_channel(site, server)
-        watcher = crash_when_asked(own_ferretdb, server, lanzhou.live_url, 2.5)
+        watcher = crash_when_asked(own_ferretdb, server, lanzhou.live_url, back_once=tmp_path / "2" / "crawl.log")
         second = run_crawl(server.proxy_url, tmp_path / "2", f"since={SINCE}", env=env, settings=SPOOLING, timeout=120)
         watcher.join()
     finally:

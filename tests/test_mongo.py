@@ -259,7 +259,8 @@ def test_a_channel_merged_while_the_database_is_away_is_written_once_it_is_back(
     story, lanzhou = listed_by_another_channel(site, server)
     server.delay = 0.3  # the crawl goes on for seconds after the database is back
     # the page is answered a second after the crash, and its merge sent while the database is away
-    watcher = crash_when_asked(own_ferretdb, server, lanzhou.live_url, 2.5 if back == "mid_crawl" else None)
+    log = tmp_path / "2" / "crawl.log"
+    watcher = crash_when_asked(own_ferretdb, server, lanzhou.live_url, back_once=log if back == "mid_crawl" else None)
     second = crawl_into(db, server.proxy_url, tmp_path / "2", f"since={SINCE}", settings=SLOW, feed=False)
     watcher.join()
     assert second.stats["finish_reason"] == "finished", second.log[-2000:]

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
+import pymongo
 from pymongo import ASCENDING, DESCENDING, MongoClient, UpdateOne
 from pymongo.cursor import Cursor
 from pymongo.errors import BulkWriteError, ConfigurationError, InvalidName, OperationFailure, PyMongoError
@@ -42,6 +43,9 @@ from gansunews.updatelock import UpdateLock
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+AWAY_WAIT_SECONDS = 0.5  # how long an operation waits for a server while it is away (`Store._call`): pymongo
+# looks for one every half second at the most often, so less would not fail sooner
 
 DUPLICATE_KEY = 11000
 # Fields compared and kept as a revision when an article's body changes.
@@ -218,6 +222,7 @@ class Store:
         # Updates read and write whole documents on FerretDB: one process at a time (gansunews/updatelock.py)
         self.update_lock = UpdateLock(self.db.locks)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gansunews-mongo")
+        self.answered = False  # a server answered once: when none is known now, it is away (`_call`)
         self.in_flight: set[asyncio.Future] = set()  # writes not waited for (`run_soon`)
         # What arrived for articles not written yet (still in a pipeline's batch), applied when they are written:
         self.repointed: dict[str, str] = {}  # copy → the original found after it
@@ -227,7 +232,20 @@ class Store:
         self.pages_written = Counter()  # kept, bytes (compressed), lost: on the writer thread
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self._call, function, args)
+
+    def _call(self, function: Callable[..., T], args: tuple[Any, ...]) -> T:
+        """On the writer thread. While the server is away (it answered before, and pymongo's monitor knows no
+        server now), an operation waits `AWAY_WAIT_SECONDS` for one, not the whole server-selection timeout: the
+        writes queued on this thread during an outage each waited that out in turn (5 s by default), so the crawl
+        slowed to the writer's pace and its close took a minute or more. A wait asks the monitor to look again, so
+        the first operation after the server is back finds it."""
+        if self.client.topology_description.has_writable_server():
+            self.answered = True
+        elif self.answered:
+            with pymongo.timeout(AWAY_WAIT_SECONDS):
+                return function(*args)
+        return function(*args)
 
     def run_soon(
         self,

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from pymongo import MongoClient
+from pymongo.errors import PyMongoError
 
 from gansunews.urls import channel_key
 from tests.conftest import crash_when_asked, listed_by_another_channel, run_crawl
@@ -548,6 +549,35 @@ def test_reposts_re_pointed_while_the_database_is_away_are_spooled_and_replayed_
     asyncio.run(CrawlRecord.from_crawler(following).spider_opened(following._create_spider()))
     assert db.articles.find_one({"_id": copy.article_id})["duplicate_of"] == "013000010"
     assert not (tmp_path / f"{db.name}-records.jsonl").exists()
+
+
+def test_while_the_server_is_away_an_operation_fails_in_half_a_second_not_the_whole_timeout(own_ferretdb):
+    """Every write queued on the store's thread during an outage waited out the server-selection timeout in turn
+    (5 s by default): the crawl slowed to one write per timeout, and its close took minutes. Once a server has
+    answered, an operation waits half a second for one; the first after the server is back finds it."""
+    import asyncio
+
+    from gansunews.store import MongoConfig, Store
+
+    store = Store(MongoConfig(uri=own_ferretdb.uri, timeout_ms=5000))
+
+    async def main():
+        await store.run(store.ping)  # the server has answered
+        own_ferretdb.crash()
+        began = time.monotonic()
+        for _ in range(3):
+            with pytest.raises(PyMongoError):
+                await store.run(store.ping)
+        away = time.monotonic() - began
+        own_ferretdb.start()
+        await store.run(store.ping)
+        return away
+
+    try:
+        away = asyncio.run(main())
+    finally:
+        store.close()
+    assert away < 3, away  # 15 s before
 
 
 def test_the_verdict_s_baseline_is_the_last_crawl_that_finished(mongo_db, mongo_uri):

@@ -40,9 +40,7 @@ class ChannelMerges:
         """At the close: one more attempt (the pages and leases that wait for them end if it succeeds), then what is
         still unwritten, handed over."""
         self.closing = True
-        if self.task is None and self.due:
-            self.task = asyncio.ensure_future(self._write_due())
-        if self.task is not None:
+        if self.task is not None:  # none while merges are due only after an earlier close gave up
             await self.task
         unwritten, self.due = combined(self.due), []
         return unwritten

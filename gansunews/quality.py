@@ -116,7 +116,9 @@ def quality_verdict(
         )
     if get("gansunews/pages/lost", 0):
         lost = get("gansunews/pages/lost")
-        notes.append(f"{lost} raw pages not kept (MongoDB did not take them): `reparse` lists their articles")
+        notes.append(
+            f"{lost} raw pages neither kept nor spooled (the spool not writable): `reparse` lists their articles"
+        )
     if get("gansunews/mongo/spooled_at_close", 0):
         problems.append(
             f"{get('gansunews/mongo/spooled_at_close')} articles are not in MongoDB (away at the close): spooled on"

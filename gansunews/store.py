@@ -21,7 +21,7 @@ import os
 import re
 import threading
 import zlib
-from collections import Counter
+from base64 import b64decode, b64encode
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -112,6 +112,10 @@ class MongoConfig:
     def records_spool(self) -> Spool:
         """Where other writes wait: operations the crawl record replays at the next start (gansunews/extensions.py)."""
         return Spool(self.spool_dir / f"{self.database}-records.jsonl")
+
+    def pages_spool(self) -> Spool:
+        """Where raw pages wait while the server cannot take them (`Store.save_due_pages`)."""
+        return Spool(self.spool_dir / f"{self.database}-pages.jsonl")
 
 
 def check_mongo(settings) -> None:
@@ -206,6 +210,7 @@ class Store:
         store = _CRAWL_STORES.get(crawler)
         if store is None:
             store = _CRAWL_STORES[crawler] = cls(config)
+            store.count = lambda key, value: value and crawler.stats.inc_value(f"gansunews/{key}", value)
             crawler.signals.connect(store.close, signal=signals.engine_stopped)
         return store
 
@@ -229,7 +234,9 @@ class Store:
         self.walks_due = DueWrites(self, self._save_walks)  # saved, not written yet
         self.pages_due: list[dict[str, Any]] = []  # handed over, written before the next articles (`keep_pages_soon`)
         self.pages_lock = threading.Lock()
-        self.pages_written = Counter()  # kept, bytes (compressed), lost: on the writer thread
+        self.pages_spool = config.pages_spool()
+        # a crawl's stats (`Store.of`), counted on the writer thread: pages/kept, bytes, spooled, replayed, lost
+        self.count: Callable[[str, int], None] = lambda key, value: None
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, self._call, function, args)
@@ -417,18 +424,36 @@ class Store:
             self.run_soon(self.save_due_pages)
 
     def save_due_pages(self) -> None:
-        """On the writer thread. A batch that cannot be written is counted and logged, not spooled: its articles
-        are (MongoPipeline), and `reparse` reports articles without pages."""
+        """On the writer thread: the pages spooled earlier, then the due ones. A batch that cannot be written is
+        spooled (base64 bodies) and written before the next batch, at the close or at the next start. Until
+        2026-12-03 it was dropped: its articles, spooled and replayed, were stored without their pages, and being
+        stored they are not fetched again, so `reparse` could never read them."""
         with self.pages_lock:
             batch, self.pages_due = self.pages_due, []
-        if not batch:
-            return
         try:
-            self.pages_written["bytes"] += self.save_pages(batch)
-            self.pages_written["kept"] += len(batch)
+            self.count("pages/replayed", self.pages_spool.take(self._keep_spooled_pages))
+            if batch:
+                self._keep_pages(batch)
         except PyMongoError as error:
-            self.pages_written["lost"] += len(batch)
-            logger.warning("%d raw pages not kept (%s): reparse will list their articles", len(batch), error)
+            if not batch:
+                return
+            try:
+                self.pages_spool.append([{**page, "body": b64encode(page["body"]).decode()} for page in batch])
+            except OSError as failure:
+                self.count("pages/lost", len(batch))
+                logger.error("%d raw pages neither kept (%s) nor spooled (%s)", len(batch), error, failure)
+                return
+            self.count("pages/spooled", len(batch))
+            logger.warning("%d raw pages not kept (%s): spooled to %s", len(batch), error, self.pages_spool.path)
+
+    def _keep_spooled_pages(self, pages: list[dict[str, Any]]) -> None:
+        for start in range(0, len(pages), BATCH_PAGES):
+            batch = pages[start : start + BATCH_PAGES]
+            self._keep_pages([{**page, "body": b64decode(page["body"])} for page in batch])
+
+    def _keep_pages(self, pages: list[dict[str, Any]]) -> None:
+        self.count("pages/bytes", self.save_pages(pages))
+        self.count("pages/kept", len(pages))
 
     def save_pages(self, docs: list[dict[str, Any]]) -> int:
         """Keep fetched pages (one per URL: a later fetch replaces an earlier one), their bodies zlib-compressed

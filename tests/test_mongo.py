@@ -224,6 +224,13 @@ def crawl_through_outage(database, replica, workdir, restart: bool):
     return site, server, db, result
 
 
+def assert_pages_kept(db, expected: set[str]) -> None:
+    """Every stored article has its first page kept for `reparse`: pages MongoDB could not take were spooled and
+    written once it was back (until 2026-12-03 they were dropped, and their articles could never be read again)."""
+    kept = {page["article_id"] for page in db.pages.find({"part": 1}, {"article_id": 1})}
+    assert expected <= kept, sorted(expected - kept)
+
+
 def test_server_gone_mid_crawl_loses_nothing(own_ferretdb, fresh_replica, tmp_path):
     site, _, db, result = crawl_through_outage(own_ferretdb, fresh_replica, tmp_path, restart=True)
     expected = site.expected_ids(date.fromisoformat(SINCE))
@@ -231,6 +238,7 @@ def test_server_gone_mid_crawl_loses_nothing(own_ferretdb, fresh_replica, tmp_pa
     assert result.stat("mongo/spooled_at_close") == 0  # every spooled article seen in MongoDB before the close
     assert {doc["_id"] for doc in db.articles.find()} == expected
     assert db.articles.count_documents({}) == len(expected) == len(result.ids)
+    assert_pages_kept(db, expected)
 
 
 def test_spool_is_replayed_at_the_next_start(own_ferretdb, fresh_replica, tmp_path):
@@ -243,6 +251,8 @@ def test_spool_is_replayed_at_the_next_start(own_ferretdb, fresh_replica, tmp_pa
     second = crawl_into(db, server.proxy_url, tmp_path, f"since={SINCE}", "max_pages=1")
     assert second.stat("mongo/replayed") == first.stat("mongo/spooled")
     assert {doc["_id"] for doc in db.articles.find()} == site.expected_ids(date.fromisoformat(SINCE))
+    assert first.stat("pages/spooled") > 0 and second.stat("pages/replayed") == first.stat("pages/spooled")
+    assert_pages_kept(db, site.expected_ids(date.fromisoformat(SINCE)))
     assert db.crawls.count_documents({}) == 2  # the first run's record was spooled too
 
 

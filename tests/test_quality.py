@@ -135,7 +135,7 @@ def test_articles_still_spooled_at_the_close_are_a_problem():
 def test_raw_pages_not_kept_are_a_note():
     state, problems, notes = verdict(pages__lost=12)
     assert state == "ok" and not problems
-    assert notes == ["12 raw pages not kept (MongoDB did not take them): `reparse` lists their articles"]
+    assert notes == ["12 raw pages neither kept nor spooled (the spool not writable): `reparse` lists their articles"]
 
 
 def test_channel_merges_that_failed_for_a_bug_are_a_problem_and_delayed_ones_are_not():

@@ -3,7 +3,8 @@
 the pages off the item, so they never reach the cleaning, a feed or the `articles` collection.
 
 The store writes them before the next batch of articles, so an article is never in MongoDB without its pages,
-whenever the crawl stops (`Store.keep_pages_soon`). Off without MongoDB or with `GANSUNEWS_KEEP_PAGES=false`."""
+whenever the crawl stops (`Store.keep_pages_soon`); pages MongoDB cannot take are spooled and written once it is
+back, at the latest at the next start. Off without MongoDB or with `GANSUNEWS_KEEP_PAGES=false`."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ class PagesPipeline:
             item.pages = []
         return item
 
+    async def open_spider(self) -> None:
+        await self.store.run(self.store.save_due_pages)  # what an earlier run spooled (MongoDB away then)
+
     async def close_spider(self) -> None:
         await self.store.run(self.store.save_due_pages)
-        for key, value in self.store.pages_written.items():
-            self.crawler.stats.set_value(f"gansunews/pages/{key}", value)

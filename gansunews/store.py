@@ -254,26 +254,16 @@ class Store:
                 return function(*args)
         return function(*args)
 
-    def run_soon(
-        self,
-        function: Callable[..., T],
-        *args: Any,
-        done: Callable[[T], None] | None = None,
-        level: int = logging.WARNING,
-    ) -> None:
+    def run_soon(self, function: Callable[..., object], *args: Any, level: int = logging.WARNING) -> None:
         """`function` on the writer thread, in order with every other write, not waited for (kept referenced until
         it ends). A server error is logged at `level`: it costs a stale figure or a re-read after a stop; any other
         error is a bug, logged with its traceback."""
 
         def finished(future: asyncio.Future) -> None:
             self.in_flight.discard(future)
-            if future.cancelled():
+            if future.cancelled() or (error := future.exception()) is None:
                 return
-            error = future.exception()
-            if error is None:
-                if done is not None:
-                    done(future.result())
-            elif isinstance(error, PyMongoError):
+            if isinstance(error, PyMongoError):
                 logger.log(level, "%s not written: %s", function.__name__, error)
             else:
                 logger.error("%s failed", function.__name__, exc_info=error)

@@ -237,7 +237,9 @@ class CrawlRecord:
     def __init__(self, crawler, config: MongoConfig) -> None:
         self.crawler = crawler
         self.store = Store.of(crawler, config)
-        self.spool = config.records_spool()
+        self.spool = config.records_spool(
+            lambda lines: crawler.stats.inc_value("gansunews/mongo/spool_set_aside", lines)
+        )
         self.failures: dict[str, dict] = {}
         self.due = DueWrites(self.store, lambda due: self.store.save_failures(list(due.values())))
         self.started_at = ""

@@ -119,6 +119,11 @@ def quality_verdict(
         notes.append(
             f"{lost} raw pages neither kept nor spooled (the spool not writable): `reparse` lists their articles"
         )
+    if get("gansunews/mongo/spool_set_aside", 0):
+        notes.append(
+            f"{get('gansunews/mongo/spool_set_aside')} spooled lines cut short by a kill set aside"
+            " (`<spool>.unreadable`): their writes were never confirmed, so no crawl counted them done"
+        )
     if get("gansunews/mongo/spooled_at_close", 0):
         problems.append(
             f"{get('gansunews/mongo/spooled_at_close')} articles are not in MongoDB (away at the close): spooled on"

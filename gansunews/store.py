@@ -105,17 +105,17 @@ class MongoConfig:
         except (ConfigurationError, ValueError) as error:  # InvalidURI is a ConfigurationError
             raise SettingsError(f"MONGO_URI: {redact(str(error))}") from None
 
-    def articles_spool(self) -> Spool:
+    def articles_spool(self, count: Callable[[int], object] | None = None) -> Spool:
         """Where articles wait while the server cannot take them (MongoPipeline's spool)."""
-        return Spool(self.spool_dir / f"{self.database}-articles.jsonl")
+        return Spool(self.spool_dir / f"{self.database}-articles.jsonl", count)
 
-    def records_spool(self) -> Spool:
+    def records_spool(self, count: Callable[[int], object] | None = None) -> Spool:
         """Where other writes wait: operations the crawl record replays at the next start (gansunews/extensions.py)."""
-        return Spool(self.spool_dir / f"{self.database}-records.jsonl")
+        return Spool(self.spool_dir / f"{self.database}-records.jsonl", count)
 
-    def pages_spool(self) -> Spool:
+    def pages_spool(self, count: Callable[[int], object] | None = None) -> Spool:
         """Where raw pages wait while the server cannot take them (`Store.save_due_pages`)."""
-        return Spool(self.spool_dir / f"{self.database}-pages.jsonl")
+        return Spool(self.spool_dir / f"{self.database}-pages.jsonl", count)
 
 
 def check_mongo(settings) -> None:
@@ -138,11 +138,17 @@ class Spool:
 
     Several processes may share one (two scrapyd jobs with the default spool directory): every append and every
     replay holds an exclusive lock on `<file>.lock`, so a replay never removes lines another process appended
-    while it was writing them."""
+    while it was writing them.
 
-    def __init__(self, path: Path) -> None:
+    A line is whole or absent: an append that fails (a full disk) is cut back off the file, and one cut short by a
+    kill is ended before the next append, and set aside at the replay (`<file>.unreadable`, counted). Until
+    2026-12-03 such a line made the next append's first document unreadable too, and the replay failed on it, at
+    every start: one stuck spool stopped every crawl."""
+
+    def __init__(self, path: Path, count: Callable[[int], object] | None = None) -> None:
         self.path = path
         self.lock = threading.Lock()  # threads of this process; the file lock orders processes
+        self.count = count  # told how many unreadable lines a replay set aside
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -156,10 +162,23 @@ class Spool:
                     fcntl.flock(handle, fcntl.LOCK_UN)
 
     def append(self, docs: list[dict[str, Any]]) -> None:
-        with self._locked(), self.path.open("a", encoding="utf-8") as spool:
-            spool.writelines(json.dumps(doc, ensure_ascii=False) + "\n" for doc in docs)
-            spool.flush()
-            os.fsync(spool.fileno())
+        data = "".join(json.dumps(doc, ensure_ascii=False) + "\n" for doc in docs).encode()
+        with self._locked():
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":  # a line cut short by a kill: ended first
+                    data = b"\n" + data
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                    os.fsync(fd)
+                except OSError:
+                    os.ftruncate(fd, size)  # no part of these documents stays to spoil the next line
+                    raise
+            finally:
+                os.close(fd)
 
     def pending(self) -> bool:
         return self.path.exists() and self.path.stat().st_size > 0
@@ -171,10 +190,27 @@ class Spool:
         with self._locked():
             if not self.pending():
                 return 0
-            docs = [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            docs, unreadable = [], []
+            for line in self.path.read_bytes().splitlines():
+                try:
+                    docs.append(json.loads(line))
+                except ValueError:  # bad JSON or UTF-8 cut in the middle of a character
+                    if line.strip():
+                        unreadable.append(line)
             write(docs)
+            if unreadable:
+                self._set_aside(unreadable)
             self.path.unlink()
             return len(docs)
+
+    def _set_aside(self, lines: list[bytes]) -> None:
+        """Lines no replay can read, kept for a person to look at: documents whose write was never confirmed (the
+        process was killed while spooling them), so their crawl did not count them stored."""
+        with self.path.with_name(self.path.name + ".unreadable").open("ab") as kept:
+            kept.writelines(line + b"\n" for line in lines)
+        if self.count is not None:
+            self.count(len(lines))
+        logger.error("%d unreadable lines of %s set aside in %s.unreadable", len(lines), self.path, self.path.name)
 
 
 class DueWrites:
@@ -234,7 +270,7 @@ class Store:
         self.walks_due = DueWrites(self, self._save_walks)  # saved, not written yet
         self.pages_due: list[dict[str, Any]] = []  # handed over, written before the next articles (`keep_pages_soon`)
         self.pages_lock = threading.Lock()
-        self.pages_spool = config.pages_spool()
+        self.pages_spool = config.pages_spool(lambda lines: self.count("mongo/spool_set_aside", lines))
         # a crawl's stats (`Store.of`), counted on the writer thread: pages/kept, bytes, spooled, replayed, lost
         self.count: Callable[[str, int], None] = lambda key, value: None
 

@@ -138,6 +138,11 @@ def test_raw_pages_not_kept_are_a_note():
     assert notes == ["12 raw pages neither kept nor spooled (the spool not writable): `reparse` lists their articles"]
 
 
+def test_spooled_lines_set_aside_are_a_note():
+    state, problems, notes = verdict(mongo__spool_set_aside=2)
+    assert state == "ok" and not problems and notes[0].startswith("2 spooled lines cut short by a kill set aside")
+
+
 def test_channel_merges_that_failed_for_a_bug_are_a_problem_and_delayed_ones_are_not():
     state, problems, _ = verdict(mongo__merges_failed=2)
     assert state == "degraded" and problems[0].startswith("2 channel merges failed")

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import resource
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -54,3 +57,48 @@ def test_processes_appending_while_one_replays_lose_nothing_and_repeat_nothing(t
         writer.join(60)
     spool.take(lambda docs: written.extend(doc["_id"] for doc in docs))
     assert sorted(written) == [*range(200), *range(1000, 1200)]
+
+
+def test_a_line_cut_short_by_a_kill_is_set_aside_and_spoils_nothing(tmp_path):
+    """A process killed while spooling leaves part of a line (here cut inside a character). The next append starts
+    on a line of its own, and the replay writes every whole document and sets the part aside, counted. Until
+    2026-12-03 the next document was glued to it, and the replay failed on the line at every start."""
+    path = tmp_path / "gansunews-articles.jsonl"
+    spool, set_aside = Spool(path, count=lambda lines: set_aside.append(lines)), []
+    spool.append([{"_id": number} for number in range(3)])
+    cut = '{"_id": 3, "title": "甘肃'.encode()[:-1]
+    with path.open("ab") as killed:
+        killed.write(cut)
+    spool.append([{"_id": 4}])
+    written: list[int] = []
+    assert spool.take(lambda docs: written.extend(doc["_id"] for doc in docs)) == 4
+    assert written == [0, 1, 2, 4] and set_aside == [1]
+    assert (tmp_path / "gansunews-articles.jsonl.unreadable").read_bytes() == cut + b"\n"
+    assert not path.exists()
+
+
+def append_past_the_limit(path: str, limit: int) -> None:
+    """A full disk: writes past `limit` bytes fail (EFBIG, the signal ignored as a crawl process would see ENOSPC)."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+    try:
+        Spool(Path(path)).append([{"_id": number, "body": "文" * 2000} for number in range(100, 120)])
+    except OSError:
+        sys.exit(0)
+    sys.exit(3)  # the append should have failed
+
+
+def test_an_append_that_fails_leaves_no_part_of_its_documents(tmp_path):
+    """A batch the disk cannot take fails (the pipeline keeps it in memory) and leaves the file as it was: the
+    documents spooled before and after it are replayed. Until 2026-12-03 its first part stayed in the file."""
+    path = tmp_path / "gansunews-articles.jsonl"
+    spool = Spool(path)
+    spool.append([{"_id": number} for number in range(3)])
+    size = path.stat().st_size
+    full = multiprocessing.get_context("spawn").Process(target=append_past_the_limit, args=(str(path), size + 20000))
+    full.start()
+    full.join(60)
+    assert full.exitcode == 0
+    assert path.stat().st_size == size
+    spool.append([{"_id": 3}])
+    assert spooled_ids(path) == [0, 1, 2, 3]

@@ -40,7 +40,7 @@ class MongoPipeline:
     def __init__(self, crawler, config: MongoConfig) -> None:
         self.crawler = crawler
         self.config = config
-        self.spool = config.articles_spool()
+        self.spool = config.articles_spool(lambda lines: self.count("spool_set_aside", lines))
         self.store: Store | None = None
         self.buffer: list[dict] = []
         self.lock = asyncio.Lock()

@@ -206,11 +206,16 @@ class Spool:
     def _set_aside(self, lines: list[bytes]) -> None:
         """Lines no replay can read, kept for a person to look at: documents whose write was never confirmed (the
         process was killed while spooling them), so their crawl did not count them stored."""
-        with self.path.with_name(self.path.name + ".unreadable").open("ab") as kept:
-            kept.writelines(line + b"\n" for line in lines)
         if self.count is not None:
             self.count(len(lines))
-        logger.error("%d unreadable lines of %s set aside in %s.unreadable", len(lines), self.path, self.path.name)
+        aside = self.path.with_name(self.path.name + ".unreadable")
+        try:
+            with aside.open("ab") as kept:
+                kept.writelines(line + b"\n" for line in lines)
+        except OSError as error:  # a full disk: they are dropped, and the replay goes on
+            logger.error("%d unreadable lines of %s dropped (not set aside: %s)", len(lines), self.path, error)
+            return
+        logger.error("%d unreadable lines of %s set aside in %s", len(lines), self.path, aside)
 
 
 class DueWrites:

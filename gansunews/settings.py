@@ -36,10 +36,10 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4  # per download slot: the whole site is one (
 # The spider asks again for answers that are not the page asked for (PortalSpider.asked_again), carrying the
 # retry count on purpose
 META_COPY_WARN_SKIP_KEYS = ["retry_times"]
-# An empty 200 response is retried (560: RetryMiddleware is 550, HttpCompressionMiddleware 590)
+# An empty 200 response or a page cut short is retried (560: RetryMiddleware is 550, HttpCompressionMiddleware 590)
 DOWNLOADER_MIDDLEWARES = {
     "gansunews.politeness.OneSlotPerSite": 50,
-    "gansunews.empty_responses.RetryEmptyResponses": 560,
+    "gansunews.incomplete_responses.RetryIncompleteResponses": 560,
 }
 
 # No open doors: Scrapy's telnet console and remote-control HTTP server (which runs Python sent to it) are off;

@@ -80,6 +80,7 @@ def test_navigation_links_exclude_articles_and_topics():
         ("var maxpage='12';", 12),
         ("var maxpage = abc;", None),
         ("var maxpage = 0;", None),
+        ("var maxpage = 1", None),  # cut short mid-number, maybe (of `12;`)
         ("", None),
         ("document.write(1);", None),
     ],

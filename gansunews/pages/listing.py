@@ -15,7 +15,8 @@ from gansunews.pages.scripts import WRITES_HTML, target_id, written_html
 from gansunews.text import parse_listing_date, squash
 from gansunews.urls import Pager, article_id, article_match, article_url_date, is_site_url, strip_query
 
-_MAXPAGE = re.compile(r"\bmaxpage\s*=\s*['\"]?(\d+)")
+# The number must end before the text does: a script cut short mid-number (`maxpage = 1` of `12`) tells nothing
+_MAXPAGE = re.compile(r"\bmaxpage\s*=\s*['\"]?(\d+)(?=\D)")
 _NOT_CHANNEL = re.compile(r"\.(?:jpg|jpeg|png|gif|pdf|doc|docx|xls|zip|rar|mp4|js|css)$|/cms_udf/|/system/\d{4}/", re.I)
 
 

@@ -11,6 +11,7 @@ from scrapy.exceptions import IgnoreRequest
 from twisted.python.failure import Failure
 
 from gansunews.crawlinfo import FailedUrl, failure_recorded
+from gansunews.incomplete_responses import CUT_SHORT, CutShortError
 from gansunews.spiders.walk import Channel
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ class Failures:
         """A request that failed for good (after Scrapy's retries): recorded, and its reason returned."""
         response = getattr(failure.value, "response", None)
         reason = f"http_{response.status}" if response is not None else type(failure.value).__name__
+        if failure.check(CutShortError):
+            reason = CUT_SHORT
         if failure.check(IgnoreRequest) and ROBOTS_TXT in str(failure.value):  # RobotsTxtMiddleware's own message
             reason = "robots_txt"
         status = response.status if response is not None else None

@@ -31,6 +31,7 @@ from twisted.python.failure import Failure
 from gansunews.args import CrawlArgs
 from gansunews.browser import browser_meta
 from gansunews.crawlinfo import FailedUrl, articles_stored
+from gansunews.incomplete_responses import CUT_SHORT
 from gansunews.items import RawArticle
 from gansunews.leases import Leases, leased
 from gansunews.merges import ChannelMerges
@@ -340,17 +341,22 @@ class PortalSpider(scrapy.Spider):
     @leased
     def parse_pager_script(self, response: Response, channel: Channel):
         """The count-JS script tells `maxpage`. An HTML page in its place is not the script asked for (a busy
-        server's, served with 200): asked again, and if it stays, the walk ends unfinished, as for a script lost
-        (the next crawl walks the archive). Until 2026-12-03 it ended the walk at the live page as complete."""
+        server's, served with 200), or a script without a length and without its number (cut short, maybe): asked
+        again, and if it stays, the walk ends unfinished, as for a script lost (the next crawl walks the archive).
+        Until 2026-12-03 it ended the walk at the live page as complete."""
         maxpage = parse_maxpage(response.body.decode("latin-1"))
         html = maxpage is None and is_not_a_script(response.body)
-        if html and (retry := asked_again(self, response, "not_a_script")) is not None:
+        # without a length, a script without its number may be cut short (gansunews/incomplete_responses.py)
+        cut = maxpage is None and not html and "partial" in response.flags
+        reason = "not_a_script" if html else CUT_SHORT if cut else None
+        if reason and (retry := asked_again(self, response, reason)) is not None:
             yield retry
             return
         if maxpage is None:
-            self.count("fail/listing/not_a_script" if html else "pager/bad_maxpage")
+            self.count(f"fail/listing/{reason}" if reason else "pager/bad_maxpage")
             logger.warning("pager script without a usable maxpage: %s", response.url)
-        yield from self.archive_requests(channel, self.walks.after_pager_script(channel, maxpage, lost=html))
+        lost = reason is not None
+        yield from self.archive_requests(channel, self.walks.after_pager_script(channel, maxpage, lost=lost))
         yield from self.release()
 
     @leased

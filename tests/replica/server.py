@@ -92,11 +92,12 @@ class ReplicaServer(ThreadingHTTPServer):
         self.in_flight: list[str] = []  # URLs being answered now, across hosts
         self.max_in_flight = 0
         self.peak: list[str] = []  # the URLs in flight when `max_in_flight` was reached (what a failing test shows)
-        self.faults: dict[str, float] = {}  # kind → share of first attempts: 503, truncate, reset, hang, empty, busy
+        self.faults: dict[str, float] = {}  # kind → share of first attempts (`answer`)
         self.hang_seconds = 5.0
         self.broken: set[str] = set()  # paths that answer 503 every time
         self.busy: set[str] = set()  # paths that answer a busy server's page (200) every time
         self.firewall: set[str] = set()  # paths redirected (302) to a firewall's check page (200) every time
+        self.cut: dict[str, int] = {}  # path → bytes sent without a length, every time (then the connection closes)
         self.attempts: dict[str, int] = {}
         self.offsite: list[str] = []
         self.lock = threading.Lock()
@@ -241,6 +242,17 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
             self.wfile.write(reply.body[: len(reply.body) // 2])
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        elif fault in ("unframed", "cut") or path in self.server.cut:  # no length: the body ends at the close
+            kept = len(reply.body) if fault == "unframed" else self.server.cut.get(path, len(reply.body) // 2)
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(reply.body[:kept])
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
